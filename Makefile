@@ -1,0 +1,145 @@
+# The offset-commits lab. `make` (or `make help`) lists every target and variable.
+#
+# Settings reach the binaries as environment variables: `make run-auto CRASH=10`
+# runs bin/auto-commit with CRASH=10 in its environment, exactly as
+# `CRASH=10 bin/auto-commit` or `bin/auto-commit -crash 10` would.
+
+.DEFAULT_GOAL := help
+SHELL := bash
+
+# Under make a run stops by itself once it has read everything and seen no
+# record for this long; the binaries alone default to 0 (run until Ctrl+C).
+IDLE_EXIT ?= 5s
+export IDLE_EXIT
+
+BIN := bin
+BINARIES := auto-commit manual-sync manual-async seed broker admin
+GO_FILES := $(shell find . -name '*.go' -not -path './.lab/*' -not -path './bin/*') go.mod go.sum
+ADMIN := $(BIN)/admin
+
+# Each binary is built once into bin/ and rebuilt only when a Go file changes.
+$(BIN)/%: $(GO_FILES)
+	@mkdir -p $(BIN)
+	go build -o $@ ./$*
+
+.PHONY: help build demo test test-unit test-e2e bench fmt vet \
+	broker broker-up broker-down kafka-up kafka-down kafka-logs \
+	topic-create topic-delete topic-load run-auto run-sync run-async \
+	count-auto count-sync count-async \
+	group-describe-auto group-describe-sync group-describe-async \
+	group-delete-auto group-delete-sync group-delete-async group-delete-all \
+	clean-logs clean
+
+help: ## list targets and variables
+	@echo "The offset-commits lab: what each Kafka offset-commit strategy does when a consumer crashes."
+	@echo
+	@echo "Targets:"
+	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  %-21s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@echo
+	@echo "Variables (make VAR=value, or in the environment; the binaries take the same as -flags):"
+	@printf "  %-17s %-24s %s\n" NAME DEFAULT MEANING
+	@awk -F'|' '/^#: / { sub(/^#: /, "", $$1); printf "  %-17s %-24s %s\n", $$1, $$2, $$3 }' $(MAKEFILE_LIST)
+
+#: BROKERS|127.0.0.1:9092|broker(s) to talk to, host:port[,host:port]
+#: TOPIC|brew.orders.v1|the orders topic
+#: GROUP|kitchen-<strategy>|consumer group: kitchen-auto, kitchen-sync, kitchen-async
+#: INSTANCE|1|copy number: static member GROUP-INSTANCE; give each running copy its own
+#: CRASH|0|exit(1) after this many records in the run, committing nothing (0 = never)
+#: WORK_DELAY|50ms|pretend work per record
+#: COMMIT_EVERY|2s auto, 500ms async|kgo's background auto-commit interval (sync has none)
+#: MAX_POLL_RECORDS|5|records per poll at most (0 = whatever one poll returns)
+#: GREEDY|0|1 = kgo.GreedyAutoCommit for run-auto: commit what was polled
+#: LOG|processed-<strategy>.log|processed log a run appends to and count reads
+#: IDLE_EXIT|5s (binaries alone: 0)|stop cleanly once caught up and idle this long (0 = never)
+#: SEED_MESSAGES|30|orders topic-load produces
+#: PARTITIONS|3|partitions topic-create makes
+#: BROKER_PORT|9092|port of the embedded broker
+#: BROKER_DATA|.lab/broker-data|state directory of the embedded broker
+
+build: $(addprefix $(BIN)/,$(BINARIES)) ## build every binary into bin/
+
+demo: build ## the lesson in one go: every strategy crashed and recovered, one table
+	@scripts/demo.sh
+
+test: ## every test: format, vet, unit and end-to-end (builds and runs the real binaries)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+	go vet ./...
+	go test -count=1 -timeout 20m ./...
+
+test-unit: ## unit tests only (no broker)
+	go test -count=1 ./internal/...
+
+bench: ## benchmarks: what each commit costs (embedded broker)
+	go test -run '^$$' -bench . -benchtime 2000x ./e2e/
+
+broker: $(BIN)/broker ## run the embedded broker in the foreground (Ctrl+C stops it)
+	$(BIN)/broker
+
+broker-up: build ## start the embedded broker in the background and wait until it answers
+	@scripts/broker.sh up
+
+broker-down: ## stop the background embedded broker
+	@scripts/broker.sh down
+
+kafka-up: ## start real Apache Kafka with Docker (docker-compose.yml)
+	docker compose up -d --wait
+
+kafka-down: ## stop Docker's Kafka (keeps its volume)
+	docker compose down
+
+kafka-logs: ## follow Docker's Kafka log
+	docker compose logs -f kafka
+
+topic-create: $(ADMIN) ## create TOPIC with PARTITIONS partitions
+	@$(ADMIN) topic-create
+
+topic-delete: $(ADMIN) ## delete TOPIC (waits until it is gone)
+	@$(ADMIN) topic-delete
+
+topic-load: $(BIN)/seed ## produce SEED_MESSAGES orders, spread evenly over the partitions
+	@$(BIN)/seed
+
+run-auto: $(BIN)/auto-commit ## consume with kgo's auto-commit (GREEDY=1 for the greedy variant)
+	@$(BIN)/auto-commit
+
+run-sync: $(BIN)/manual-sync ## consume, CommitRecords after each batch
+	@$(BIN)/manual-sync
+
+run-async: $(BIN)/manual-async ## consume, MarkCommitRecords per record, CommitMarkedOffsets per batch
+	@$(BIN)/manual-async
+
+count-auto: $(ADMIN) ## count duplicates and losses in processed-auto.log
+	@$(ADMIN) count -log $(or $(LOG),processed-auto.log)
+
+count-sync: $(ADMIN) ## count duplicates and losses in processed-sync.log
+	@$(ADMIN) count -log $(or $(LOG),processed-sync.log)
+
+count-async: $(ADMIN) ## count duplicates and losses in processed-async.log
+	@$(ADMIN) count -log $(or $(LOG),processed-async.log)
+
+group-describe-auto: $(ADMIN) ## committed offset, log end and lag per partition; members
+	@$(ADMIN) group-describe -group $(or $(GROUP),kitchen-auto)
+
+group-describe-sync: $(ADMIN) ## same for kitchen-sync
+	@$(ADMIN) group-describe -group $(or $(GROUP),kitchen-sync)
+
+group-describe-async: $(ADMIN) ## same for kitchen-async
+	@$(ADMIN) group-describe -group $(or $(GROUP),kitchen-async)
+
+group-delete-auto: $(ADMIN) ## forget kitchen-auto's committed offsets (next run starts from the earliest)
+	@$(ADMIN) group-delete -group $(or $(GROUP),kitchen-auto)
+
+group-delete-sync: $(ADMIN) ## same for kitchen-sync
+	@$(ADMIN) group-delete -group $(or $(GROUP),kitchen-sync)
+
+group-delete-async: $(ADMIN) ## same for kitchen-async
+	@$(ADMIN) group-delete -group $(or $(GROUP),kitchen-async)
+
+group-delete-all: $(ADMIN) ## delete all three groups
+	@$(ADMIN) group-delete -group kitchen-auto,kitchen-sync,kitchen-async
+
+clean-logs: ## delete processed-*.log
+	rm -f processed-*.log
+
+clean: clean-logs ## delete binaries, broker state and demo output
+	rm -rf $(BIN) .lab

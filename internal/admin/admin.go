@@ -1,0 +1,264 @@
+// Package admin is the lab's thin layer over franz-go's kadm: the handful of
+// admin questions the consumers, seed and the admin command ask (is a broker
+// there, does the topic exist, what are its offsets, what has a group
+// committed), each answered within a deadline and with an error a learner can
+// act on.
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"offsetlab/internal/tally"
+)
+
+// ReachTimeout bounds how long any command waits for a broker that is not
+// there: kgo retries dials forever unless a deadline stops it.
+const ReachTimeout = 5 * time.Second
+
+// ErrTopicMissing means the topic does not exist on the broker.
+var ErrTopicMissing = errors.New("topic does not exist")
+
+// Client wraps a kadm client and the brokers it was made for.
+type Client struct {
+	*kadm.Client
+	Brokers []string
+	kgo     *kgo.Client
+}
+
+// Dial makes an admin client and checks, within ReachTimeout, that a broker answers.
+func Dial(ctx context.Context, brokers []string) (*Client, error) {
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(brokers...),
+		kgo.DialTimeout(2*time.Second),
+		// Admin calls are few and small; give up on a request rather than
+		// retrying for the default 30s, so a dead broker answers in seconds.
+		kgo.RetryTimeout(ReachTimeout),
+		// kadm answers topic questions from kgo's metadata cache, kept for 5s
+		// by default: too stale to see a topic deleted a moment ago.
+		kgo.MetadataMinAge(250*time.Millisecond),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("admin client for %s: %w", strings.Join(brokers, ","), err)
+	}
+	c := &Client{Client: kadm.NewClient(cl), Brokers: brokers, kgo: cl}
+	pctx, cancel := context.WithTimeout(ctx, ReachTimeout)
+	defer cancel()
+	if err := cl.Ping(pctx); err != nil {
+		cl.Close()
+		return nil, Unreachable(brokers, err)
+	}
+	return c, nil
+}
+
+// Unreachable is the error every command gives when no broker answers.
+func Unreachable(brokers []string, err error) error {
+	return fmt.Errorf("no Kafka broker answered at %s within %s (%v); start one with `make broker-up` (embedded) or `make kafka-up` (Docker), or set BROKERS",
+		strings.Join(brokers, ","), ReachTimeout, err)
+}
+
+// Close closes the underlying client.
+func (c *Client) Close() { c.kgo.Close() }
+
+func (c *Client) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, ReachTimeout)
+}
+
+// Partitions returns the topic's partition ids, ascending, or ErrTopicMissing.
+func (c *Client) Partitions(ctx context.Context, topic string) ([]int32, error) {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	td, err := c.ListTopics(ctx, topic)
+	if err != nil {
+		return nil, fmt.Errorf("list topic %s: %w", topic, err)
+	}
+	d, ok := td[topic]
+	if !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
+		return nil, fmt.Errorf("%w: %s on %s (create it with `make topic-create`)", ErrTopicMissing, topic, strings.Join(c.Brokers, ","))
+	}
+	if d.Err != nil {
+		return nil, fmt.Errorf("describe topic %s: %w", topic, d.Err)
+	}
+	ps := make([]int32, 0, len(d.Partitions))
+	for p := range d.Partitions {
+		ps = append(ps, p)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
+	return ps, nil
+}
+
+// Ranges returns each partition's [log start, log end) offsets.
+func (c *Client) Ranges(ctx context.Context, topic string) (map[int32]tally.Range, error) {
+	if _, err := c.Partitions(ctx, topic); err != nil {
+		return nil, err
+	}
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	starts, err := c.ListStartOffsets(ctx, topic)
+	if err != nil {
+		return nil, fmt.Errorf("list start offsets of %s: %w", topic, err)
+	}
+	ends, err := c.ListEndOffsets(ctx, topic)
+	if err != nil {
+		return nil, fmt.Errorf("list end offsets of %s: %w", topic, err)
+	}
+	out := map[int32]tally.Range{}
+	var errs []error
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Topic != topic {
+			return
+		}
+		s, ok := starts.Lookup(topic, o.Partition)
+		switch {
+		case o.Err != nil:
+			errs = append(errs, fmt.Errorf("end offset of p%d: %w", o.Partition, o.Err))
+		case !ok || s.Err != nil:
+			errs = append(errs, fmt.Errorf("start offset of p%d: %v", o.Partition, s.Err))
+		default:
+			out[o.Partition] = tally.Range{Start: s.Offset, End: o.Offset}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Committed returns the group's committed offset per partition of topic.
+// A group that never committed (or was deleted) is a normal state: the map is
+// then empty, not an error.
+func (c *Client) Committed(ctx context.Context, group, topic string) (map[int32]int64, error) {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	resp, err := c.FetchOffsets(ctx, group)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		return map[int32]int64{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fetch committed offsets of group %s: %w", group, err)
+	}
+	out := map[int32]int64{}
+	var errs []error
+	for p, o := range resp[topic] {
+		if o.Err != nil {
+			errs = append(errs, fmt.Errorf("committed offset of %s p%d: %w", topic, p, o.Err))
+			continue
+		}
+		if o.At >= 0 {
+			out[p] = o.At
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// Group is what describe shows: state, members and per-partition offsets.
+type Group struct {
+	Name       string
+	State      string // Empty, Stable, PreparingRebalance, ..., or Dead when unknown to the broker
+	Members    []Member
+	Partitions []PartitionOffsets
+}
+
+// Member is one live member of a group.
+type Member struct {
+	MemberID, InstanceID, ClientID, Host string
+	Assigned                             []int32 // partitions of the topic asked about
+}
+
+// PartitionOffsets is one row of describe: committed, log end and lag.
+type PartitionOffsets struct {
+	Partition int32
+	Committed int64 // -1: nothing committed
+	LogStart  int64
+	LogEnd    int64
+}
+
+// Lag is what the group still has to read in the partition: log end minus
+// committed, or minus log start when nothing is committed (the lab's
+// consumers reset to the earliest offset).
+func (p PartitionOffsets) Lag() int64 {
+	if p.Committed < 0 {
+		return p.LogEnd - p.LogStart
+	}
+	return p.LogEnd - p.Committed
+}
+
+// DescribeGroup gathers state, members and offsets of group on topic.
+func (c *Client) DescribeGroup(ctx context.Context, group, topic string) (Group, error) {
+	g := Group{Name: group}
+	dctx, cancel := c.ctx(ctx)
+	defer cancel()
+	dg, err := c.DescribeGroups(dctx, group)
+	if err != nil {
+		return g, fmt.Errorf("describe group %s: %w", group, err)
+	}
+	d, ok := dg[group]
+	switch {
+	case !ok:
+		g.State = "Dead"
+	case d.Err != nil && !errors.Is(d.Err, kerr.GroupIDNotFound):
+		return g, fmt.Errorf("describe group %s: %w", group, d.Err)
+	case d.Err != nil:
+		g.State = "Dead"
+	default:
+		g.State = d.State
+		for _, m := range d.Members {
+			mem := Member{MemberID: m.MemberID, ClientID: m.ClientID, Host: m.ClientHost}
+			if m.InstanceID != nil {
+				mem.InstanceID = *m.InstanceID
+			}
+			if ca, ok := m.Assigned.AsConsumer(); ok {
+				for _, t := range ca.Topics {
+					if t.Topic == topic {
+						mem.Assigned = append(mem.Assigned, t.Partitions...)
+					}
+				}
+				sort.Slice(mem.Assigned, func(i, j int) bool { return mem.Assigned[i] < mem.Assigned[j] })
+			}
+			g.Members = append(g.Members, mem)
+		}
+	}
+	ranges, err := c.Ranges(ctx, topic)
+	if err != nil {
+		return g, err
+	}
+	committed, err := c.Committed(ctx, group, topic)
+	if err != nil {
+		return g, err
+	}
+	for p, r := range ranges {
+		po := PartitionOffsets{Partition: p, Committed: -1, LogStart: r.Start, LogEnd: r.End}
+		if at, ok := committed[p]; ok {
+			po.Committed = at
+		}
+		g.Partitions = append(g.Partitions, po)
+	}
+	sort.Slice(g.Partitions, func(i, j int) bool { return g.Partitions[i].Partition < g.Partitions[j].Partition })
+	return g, nil
+}
+
+// RemoveStaticMember makes the broker forget a static member (KIP-345) by its
+// instance id. kgo sends no LeaveGroup on Close for a member with an instance
+// id (so that a quick restart keeps its partitions), which would leave the
+// group looking active, and refusing resets and deletes, for a whole session
+// timeout after a clean stop.
+func (c *Client) RemoveStaticMember(ctx context.Context, group, instanceID string) error {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	resp, err := c.LeaveGroup(ctx, kadm.LeaveGroup(group).InstanceIDs(instanceID).Reason("offsets lab: clean stop"))
+	if err != nil {
+		return fmt.Errorf("remove member %s from group %s: %w", instanceID, group, err)
+	}
+	if err := resp.Error(); err != nil && !errors.Is(err, kerr.UnknownMemberID) {
+		return fmt.Errorf("remove member %s from group %s: %w", instanceID, group, err)
+	}
+	return nil
+}

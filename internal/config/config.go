@@ -1,0 +1,239 @@
+// Package config reads the lab's settings: every setting is a flag with an
+// environment fallback of the same name as the Make variable (flag -work-delay,
+// variable WORK_DELAY), so `make run-auto CRASH=10` and
+// `bin/auto-commit -crash 10` mean the same thing.
+//
+// Precedence: flag, then environment, then the default. Every value is
+// validated after parsing and a bad one is reported with the setting's name,
+// so a learner sees "CRASH (-crash) = "ten": want a whole number" instead of a
+// library error that names no setting.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Set is a group of settings for one command.
+type Set struct {
+	fs     *flag.FlagSet
+	getenv func(string) string
+	checks []func() error
+	usage  []string
+}
+
+// New returns an empty set for the command name. getenv is usually os.Getenv;
+// tests pass their own.
+func New(name string, getenv func(string) string) *Set {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return &Set{fs: fs, getenv: getenv}
+}
+
+// FlagName turns an environment name into its flag name: WORK_DELAY -> work-delay.
+func FlagName(env string) string {
+	return strings.ReplaceAll(strings.ToLower(env), "_", "-")
+}
+
+// raw registers a string flag whose default is the environment value (if set)
+// or def, and remembers a check to run once everything is parsed.
+func (s *Set) raw(env, def, help string, check func(string) error) *string {
+	start := def
+	if v, ok := s.lookupEnv(env); ok {
+		start = v
+	}
+	p := s.fs.String(FlagName(env), start, help)
+	s.usage = append(s.usage, fmt.Sprintf("  -%-18s %-18s %s (default %q)", FlagName(env), env, help, def))
+	s.checks = append(s.checks, func() error {
+		if err := check(*p); err != nil {
+			return fmt.Errorf("%s (-%s) = %q: %w", env, FlagName(env), *p, err)
+		}
+		return nil
+	})
+	return p
+}
+
+func (s *Set) lookupEnv(env string) (string, bool) {
+	v := s.getenv(env)
+	return v, v != ""
+}
+
+// Parse parses args and validates every setting, returning all problems at once.
+func (s *Set) Parse(args []string) error {
+	if err := s.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w\n%s", err, s.Usage())
+	}
+	if s.fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (settings are flags like -crash 10 or variables like CRASH=10)", s.fs.Arg(0))
+	}
+	var errs []error
+	for _, c := range s.checks {
+		if err := c(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Usage lists every setting: flag, variable, meaning and default.
+func (s *Set) Usage() string {
+	return "settings (flag, or environment variable of the same name):\n" + strings.Join(s.usage, "\n")
+}
+
+// Args returns the arguments left after the flags (for subcommands).
+func (s *Set) Args() []string { return s.fs.Args() }
+
+// String is a free-form non-empty string.
+func (s *Set) String(env, def, help string) *string {
+	return s.raw(env, def, help, func(v string) error {
+		if strings.TrimSpace(v) == "" {
+			return errors.New("must not be empty")
+		}
+		return nil
+	})
+}
+
+// Int is a whole number in [min, max].
+func (s *Set) Int(env string, def, min, max int, help string) *int {
+	out := new(int)
+	s.raw(env, strconv.Itoa(def), help, func(v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("want a whole number from %d to %d", min, max)
+		}
+		if n < min || n > max {
+			return fmt.Errorf("want a whole number from %d to %d", min, max)
+		}
+		*out = n
+		return nil
+	})
+	return out
+}
+
+// Duration is a Go duration (500ms, 2s, 1m) in [min, max]. A bare 0 is allowed.
+func (s *Set) Duration(env string, def, min, max time.Duration, help string) *time.Duration {
+	out := new(time.Duration)
+	s.raw(env, durString(def), help, func(v string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("want a duration such as 500ms, 2s or 1m, from %s to %s", durString(min), durString(max))
+		}
+		if d < min || d > max {
+			return fmt.Errorf("want a duration from %s to %s", durString(min), durString(max))
+		}
+		*out = d
+		return nil
+	})
+	return out
+}
+
+func durString(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
+	return d.String()
+}
+
+// Bool accepts 1/0, true/false, yes/no, on/off.
+func (s *Set) Bool(env string, def bool, help string) *bool {
+	out := new(bool)
+	d := "0"
+	if def {
+		d = "1"
+	}
+	s.raw(env, d, help, func(v string) error {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "1", "true", "yes", "on":
+			*out = true
+		case "0", "false", "no", "off":
+			*out = false
+		default:
+			return errors.New("want 1 or 0")
+		}
+		return nil
+	})
+	return out
+}
+
+// Brokers is a comma-separated list of host:port seed brokers.
+func (s *Set) Brokers(def string) *[]string {
+	out := new([]string)
+	s.raw("BROKERS", def, "comma-separated host:port seed brokers", func(v string) error {
+		list, err := ParseBrokers(v)
+		*out = list
+		return err
+	})
+	return out
+}
+
+// ParseBrokers splits and checks a BROKERS value.
+func ParseBrokers(v string) ([]string, error) {
+	var list []string
+	for _, b := range strings.Split(v, ",") {
+		b = strings.TrimSpace(b)
+		if b == "" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(b)
+		if err != nil || host == "" {
+			return nil, fmt.Errorf("want host:port, e.g. 127.0.0.1:9092 (got %q)", b)
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+			return nil, fmt.Errorf("port of %q must be a number from 1 to 65535", b)
+		}
+		list = append(list, b)
+	}
+	if len(list) == 0 {
+		return nil, errors.New("must name at least one host:port")
+	}
+	return list, nil
+}
+
+// Kafka's own rule for topic names (kafka.common.internals.Topic).
+var topicName = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
+
+// Topic is a Kafka topic name.
+func (s *Set) Topic(def string) *string {
+	return s.raw("TOPIC", def, "topic the orders live in", func(v string) error {
+		if !topicName.MatchString(v) || v == "." || v == ".." {
+			return errors.New("a topic name is 1 to 249 of a-z A-Z 0-9 . _ -, and not . or ..")
+		}
+		return nil
+	})
+}
+
+// Group is a consumer group id.
+func (s *Set) Group(def string) *string {
+	return s.raw("GROUP", def, "consumer group id", func(v string) error {
+		if strings.TrimSpace(v) == "" || len(v) > 255 || strings.ContainsAny(v, "\n\r\t") {
+			return errors.New("a group id is 1 to 255 characters with no tabs or line breaks")
+		}
+		return nil
+	})
+}
+
+// Fail handles a Parse error the way every lab binary does: -h prints the
+// settings and exits 0; anything else prints one clear message and exits 2.
+func Fail(name string, s *Set, err error) {
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(os.Stdout, "usage: %s [flags]\n%s\n", name, s.Usage())
+		os.Exit(0)
+	}
+	fmt.Fprintf(os.Stderr, "%s: bad settings:\n%s\n(run %s -h for every setting)\n", name, indent(err.Error()), name)
+	os.Exit(2)
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}

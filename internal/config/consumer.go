@@ -1,0 +1,78 @@
+package config
+
+import (
+	"time"
+)
+
+// Lab-wide defaults, shared by every binary and by the Makefile's help.
+const (
+	DefaultBrokers = "127.0.0.1:9092"
+	DefaultTopic   = "brew.orders.v1"
+)
+
+// Consumer holds the settings every consumer binary takes.
+type Consumer struct {
+	Brokers        []string
+	Topic          string
+	Group          string
+	Instance       int
+	Crash          int
+	WorkDelay      time.Duration
+	CommitEvery    time.Duration
+	MaxPollRecords int
+	Log            string
+	IdleExit       time.Duration
+	Greedy         bool
+}
+
+// ConsumerDefaults are what differ between the three binaries.
+type ConsumerDefaults struct {
+	Group       string
+	Log         string
+	CommitEvery time.Duration // 0: the binary takes no COMMIT_EVERY (auto-commit is off)
+	Greedy      bool          // whether the binary takes GREEDY at all (auto-commit only)
+}
+
+// ParseConsumer reads a consumer's settings from args and the environment.
+func ParseConsumer(name string, args []string, getenv func(string) string, d ConsumerDefaults) (Consumer, *Set, error) {
+	s := New(name, getenv)
+	brokers := s.Brokers(DefaultBrokers)
+	topic := s.Topic(DefaultTopic)
+	group := s.Group(d.Group)
+	instance := s.Int("INSTANCE", 1, 1, 9999, "copy number; the static member id is GROUP-INSTANCE, one process per number")
+	crash := s.Int("CRASH", 0, 0, 1_000_000, "exit(1) after this many records in this run, without committing (0 = never)")
+	work := s.Duration("WORK_DELAY", 50*time.Millisecond, 0, time.Hour, "pretend work per record")
+	var every *time.Duration
+	if d.CommitEvery > 0 {
+		// kgo refuses an auto-commit interval under 100ms, in words that name no setting.
+		every = s.Duration("COMMIT_EVERY", d.CommitEvery, 100*time.Millisecond, time.Hour, "background auto-commit interval")
+	}
+	maxPoll := s.Int("MAX_POLL_RECORDS", 5, 0, 1_000_000, "records per poll at most (0 = whatever one poll returns)")
+	log := s.String("LOG", d.Log, "processed log, one line per processed record")
+	idle := s.Duration("IDLE_EXIT", 0, 0, time.Hour, "stop cleanly once caught up and no record came for this long (0 = run until Ctrl+C)")
+	var greedy *bool
+	if d.Greedy {
+		greedy = s.Bool("GREEDY", false, "commit what was polled, not one poll behind (kgo.GreedyAutoCommit)")
+	}
+	if err := s.Parse(args); err != nil {
+		return Consumer{}, s, err
+	}
+	c := Consumer{
+		Brokers:        *brokers,
+		Topic:          *topic,
+		Group:          *group,
+		Instance:       *instance,
+		Crash:          *crash,
+		WorkDelay:      *work,
+		MaxPollRecords: *maxPoll,
+		Log:            *log,
+		IdleExit:       *idle,
+	}
+	if every != nil {
+		c.CommitEvery = *every
+	}
+	if greedy != nil {
+		c.Greedy = *greedy
+	}
+	return c, s, nil
+}

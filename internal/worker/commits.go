@@ -1,0 +1,143 @@
+package worker
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// commits prints one line per offset commit that moved a committed offset,
+// with the partition→offset pairs franz-go reports as committed and why the
+// commit happened. Nothing here is guessed from timing: kgo's own commits come
+// from its AutoCommitCallback (the request it sent and the broker's answer),
+// and the code's explicit commits from Client.CommittedOffsets after the call
+// returned, which kgo updates only from a successful commit response.
+type commits struct {
+	out     *printer
+	topic   string
+	closing atomic.Bool // set before Close: kgo's commits from then on are its shutdown commit
+
+	mu    sync.Mutex
+	last  map[int32]int64 // committed offsets as last printed
+	moved int             // commits that moved at least one offset
+}
+
+func newCommits(out *printer, topic string, start map[int32]int64) *commits {
+	last := make(map[int32]int64, len(start))
+	for p, o := range start {
+		last[p] = o
+	}
+	return &commits{out: out, topic: topic, last: last}
+}
+
+// why names a commit's reason for the learner.
+var whyText = map[string]string{
+	"timer":    "kgo's background auto-commit",
+	"shutdown": "final commit on a clean stop",
+	"batch":    "CommitRecords after the batch, blocking",
+	"flush":    "CommitMarkedOffsets after the batch, blocking",
+}
+
+// autoCommitted is kgo's AutoCommitCallback: it runs after every commit kgo
+// makes on its own, i.e. the AutoCommitInterval timer and the commit kgo's
+// default OnPartitionsRevoked makes when partitions are given up (a rebalance,
+// or Close). kgo does not say which of those it was; the lab only ever gives
+// partitions up on Close when it runs alone, so: "timer" until Close began,
+// then "shutdown".
+func (c *commits) autoCommitted(_ *kgo.Client, req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+	why := "timer"
+	if c.closing.Load() {
+		why = "shutdown"
+	}
+	if err != nil {
+		c.out.printf("commit FAILED (%s): %v", why, err)
+		return
+	}
+	sent := map[int32]int64{}
+	for _, t := range req.Topics {
+		if t.Topic == c.topic {
+			for _, p := range t.Partitions {
+				sent[p.Partition] = p.Offset
+			}
+		}
+	}
+	ok := map[int32]int64{}
+	for _, t := range resp.Topics {
+		if t.Topic != c.topic {
+			continue
+		}
+		for _, p := range t.Partitions {
+			if e := kerr.ErrorForCode(p.ErrorCode); e != nil {
+				c.out.printf("commit FAILED (%s) for p%d: %v", why, p.Partition, e)
+				continue
+			}
+			if o, found := sent[p.Partition]; found {
+				ok[p.Partition] = o
+			}
+		}
+	}
+	c.report(why, ok)
+}
+
+// explicit reports a commit the code made itself (CommitRecords,
+// CommitMarkedOffsets) once it returned.
+func (c *commits) explicit(why string, cl *kgo.Client, err error) {
+	if err != nil {
+		c.out.printf("commit FAILED (%s): %v", why, err)
+		return
+	}
+	now := map[int32]int64{}
+	for p, eo := range cl.CommittedOffsets()[c.topic] {
+		now[p] = eo.Offset
+	}
+	c.report(why, now)
+}
+
+func (c *commits) report(why string, offsets map[int32]int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ps := make([]int32, 0, len(offsets))
+	for p, o := range offsets {
+		if last, ok := c.last[p]; !ok || last != o {
+			ps = append(ps, p)
+		}
+	}
+	if len(ps) == 0 {
+		return
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		c.last[p] = offsets[p]
+		parts[i] = fmt.Sprintf("p%d→%d", p, offsets[p])
+	}
+	c.moved++
+	c.out.printf("committed %s  (%s: %s)", strings.Join(parts, " "), why, whyText[why])
+}
+
+func (c *commits) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.moved
+}
+
+// summary is "p0→10 p1→5 p2→-" for every partition the commits know of.
+func (c *commits) summary(partitions []int32) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	parts := make([]string, len(partitions))
+	for i, p := range partitions {
+		if o, ok := c.last[p]; ok {
+			parts[i] = fmt.Sprintf("p%d→%d", p, o)
+		} else {
+			parts[i] = fmt.Sprintf("p%d→-", p)
+		}
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,430 @@
+// Package worker is the poll → work → log → crash loop the three consumers
+// share. A consumer's main supplies only its Strategy: the kgo options that
+// decide how offsets are committed, and what to do after each record and each
+// batch. Everything else (settings, the processed log, crashing on purpose,
+// clean stops, fast restarts) is here, the same for all three, so that the
+// difference between the mains is exactly the difference between the
+// strategies.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"offsetlab/internal/admin"
+	"offsetlab/internal/config"
+	"offsetlab/internal/instance"
+	"offsetlab/internal/processedlog"
+)
+
+// Strategy is what one consumer binary decides about offsets.
+type Strategy struct {
+	// Name is printed on every line, e.g. "manual-sync".
+	Name string
+	// Opts are the kgo options that set how offsets get committed.
+	Opts []kgo.Opt
+	// Processed runs after a record's line is in the processed log, e.g. to
+	// mark it for committing. Optional.
+	Processed func(cl *kgo.Client, r *kgo.Record)
+	// BatchDone runs after every record of a polled batch was processed, and
+	// on a clean stop with the records processed so far. It commits; its
+	// commits are reported with BatchWhy ("batch", "flush") or "shutdown".
+	// Optional.
+	BatchDone func(ctx context.Context, cl *kgo.Client, processed []*kgo.Record) error
+	BatchWhy  string
+}
+
+// Exit codes.
+const (
+	ExitOK       = 0
+	ExitCrash    = 1 // CRASH reached, or the processed log could not be written
+	ExitSettings = 2 // bad settings, broker unreachable, topic missing, log unwritable, copy already running
+	ExitFenced   = 3 // another process took this static member id
+	ExitSignal   = 130
+)
+
+// Run runs the consumer until CRASH, a signal, IDLE_EXIT or a fatal error, and
+// returns the process exit code. A crash does not return: it is os.Exit(1).
+func Run(cfg config.Consumer, s Strategy) int {
+	out := &printer{w: os.Stdout, prefix: s.Name}
+	w := &worker{cfg: cfg, s: s, out: out, start: time.Now(), position: map[int32]int64{}}
+	return w.run()
+}
+
+type worker struct {
+	cfg   config.Consumer
+	s     Strategy
+	out   *printer
+	start time.Time
+
+	log        *processedlog.Writer
+	adm        *admin.Client
+	cl         *kgo.Client
+	commits    *commits
+	partitions []int32
+	id         string
+
+	processed int             // records processed in this run
+	position  map[int32]int64 // next offset to process per partition, from this run's records
+	first     bool            // first record seen
+}
+
+func (w *worker) fail(code int, err error) int {
+	w.out.printf("error: %v", err)
+	return code
+}
+
+func (w *worker) run() int {
+	cfg := w.cfg
+	w.id = instance.ID(cfg.Group, cfg.Instance)
+	w.out.printf("group %s as static member %s, topic %s on %s", cfg.Group, w.id, cfg.Topic, strings.Join(cfg.Brokers, ","))
+	every := ""
+	if cfg.CommitEvery > 0 {
+		every = " COMMIT_EVERY=" + cfg.CommitEvery.String()
+	}
+	w.out.printf("CRASH=%d WORK_DELAY=%s MAX_POLL_RECORDS=%d%s IDLE_EXIT=%s LOG=%s%s",
+		cfg.Crash, cfg.WorkDelay, cfg.MaxPollRecords, every, durOrNever(cfg.IdleExit), cfg.Log, greedyNote(cfg.Greedy))
+
+	// Everything that can be refused is checked before joining the group, so
+	// a bad start appends nothing to the log and commits nothing.
+	lock, err := instance.Acquire(cfg.Brokers, cfg.Group, cfg.Instance)
+	if err != nil {
+		return w.fail(ExitSettings, err)
+	}
+	defer lock.Release()
+	if w.log, err = processedlog.Open(cfg.Log); err != nil {
+		return w.fail(ExitSettings, fmt.Errorf("LOG=%s: %w", cfg.Log, err))
+	}
+	defer w.log.Close()
+
+	ctx := context.Background()
+	if w.adm, err = admin.Dial(ctx, cfg.Brokers); err != nil {
+		return w.fail(ExitSettings, err)
+	}
+	defer w.adm.Close()
+	if w.partitions, err = w.adm.Partitions(ctx, cfg.Topic); err != nil {
+		return w.fail(ExitSettings, err)
+	}
+	committed, err := w.adm.Committed(ctx, cfg.Group, cfg.Topic)
+	if err != nil {
+		return w.fail(ExitSettings, err)
+	}
+	w.commits = newCommits(w.out, cfg.Topic, committed)
+	w.out.printf("group %s has committed %s; a member resumes from there (nothing committed: from the earliest offset)",
+		cfg.Group, w.commits.summary(w.partitions))
+
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.ConsumerGroup(cfg.Group),
+		kgo.ConsumeTopics(cfg.Topic),
+		// A group with nothing committed starts at the beginning of the topic.
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// Static membership: a restarted process with the same instance id
+		// takes its old place in the group at once, instead of the broker
+		// waiting out the crashed member's session (45s by default).
+		kgo.InstanceID(w.id),
+		// No rebalance while a polled batch is being processed, so a batch is
+		// always finished and committed by the member that polled it before
+		// its partitions move. AllowRebalance after every batch.
+		kgo.BlockRebalanceOnPoll(),
+		kgo.OnPartitionsAssigned(w.assigned),
+		kgo.OnPartitionsLost(w.lost),
+		kgo.AutoCommitCallback(w.commits.autoCommitted),
+		kgo.DialTimeout(2 * time.Second),
+	}
+	opts = append(opts, w.s.Opts...)
+	if w.cl, err = kgo.NewClient(opts...); err != nil {
+		return w.fail(ExitSettings, fmt.Errorf("consumer client: %w", err))
+	}
+
+	stop, stopped := w.signals()
+	code := w.loop(stop, stopped)
+	w.shutdown(code)
+	return code
+}
+
+// signals: the first SIGINT/SIGTERM asks for a clean stop after the record in
+// hand; a second one quits at once.
+func (w *worker) signals() (<-chan struct{}, func() bool) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	stop := make(chan struct{})
+	var once sync.Once
+	go func() {
+		sig := <-sigs
+		w.out.printf("%s: finishing the record in hand, committing what was processed, leaving the group (again to quit at once)", sig)
+		once.Do(func() { close(stop) })
+		<-sigs
+		w.out.printf("second signal: quitting at once, nothing more committed")
+		os.Exit(ExitSignal)
+	}()
+	return stop, func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
+	cfg := w.cfg
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { <-stop; cancel() }()
+	lastRecord := time.Now()
+	for !stopped() {
+		pollCtx, pollCancel := ctx, context.CancelFunc(func() {})
+		if cfg.IdleExit > 0 {
+			// Wake up now and then to check whether the run is idle.
+			pollCtx, pollCancel = context.WithTimeout(ctx, min(cfg.IdleExit, 500*time.Millisecond))
+		}
+		fetches := w.cl.PollRecords(pollCtx, cfg.MaxPollRecords)
+		pollCancel()
+		if fetches.IsClientClosed() {
+			return ExitOK
+		}
+		if code, fatal := w.fetchErrors(fetches); fatal {
+			w.cl.AllowRebalance()
+			return code
+		}
+
+		var done []*kgo.Record
+		for _, r := range fetches.Records() {
+			w.process(r)
+			done = append(done, r)
+			if cfg.Crash > 0 && w.processed == cfg.Crash {
+				w.crash(r)
+			}
+			if stopped() {
+				break // the record in hand is finished; the rest of the batch is not ours to process
+			}
+		}
+		if len(done) > 0 {
+			lastRecord = time.Now()
+			if w.s.BatchDone != nil {
+				why := w.s.BatchWhy
+				if stopped() {
+					why = "shutdown"
+				}
+				// The commit must not be cut short by the stop signal.
+				err := w.s.BatchDone(context.Background(), w.cl, done)
+				w.commits.explicit(why, w.cl, err)
+			}
+		}
+		w.cl.AllowRebalance()
+
+		if cfg.IdleExit > 0 && len(done) == 0 && time.Since(lastRecord) >= cfg.IdleExit {
+			caught, why := w.caughtUp(ctx)
+			if caught {
+				w.out.printf("no record for %s and every assigned partition is read to its end: stopping (IDLE_EXIT)", cfg.IdleExit)
+				return ExitOK
+			}
+			w.out.printf("idle for %s but %s: waiting", cfg.IdleExit, why)
+			lastRecord = time.Now()
+		}
+	}
+	return ExitOK
+}
+
+// process does the pretend work, writes the record's line, then lets the
+// strategy mark it. The order matters: the line is in the log before the
+// offset can be committed, so the log never misses a committed record.
+func (w *worker) process(r *kgo.Record) {
+	if !w.first {
+		w.first = true
+		w.out.printf("first record %.2fs after start", time.Since(w.start).Seconds())
+	}
+	time.Sleep(w.cfg.WorkDelay)
+	e := processedlog.Entry{Partition: r.Partition, Offset: r.Offset, Key: string(r.Key), Value: string(r.Value)}
+	if err := w.log.Append(e); err != nil {
+		// Not written means not processed: exit without committing it.
+		w.out.printf("error: %v; exiting without committing this record", err)
+		os.Exit(ExitCrash)
+	}
+	if w.s.Processed != nil {
+		w.s.Processed(w.cl, r)
+	}
+	w.processed++
+	w.position[r.Partition] = r.Offset + 1
+	crash := ""
+	if w.cfg.Crash > 0 {
+		crash = fmt.Sprintf(" (crash at %d)", w.cfg.Crash)
+	}
+	w.out.printf("processed p%d@%d %s %q  [%d this run%s]", r.Partition, r.Offset, r.Key, r.Value, w.processed, crash)
+}
+
+// crash is the lesson's failure: exit at once with no commit, no Close and no
+// LeaveGroup, as if the process died. Whatever was committed before now is
+// what a restart resumes from.
+func (w *worker) crash(r *kgo.Record) {
+	w.out.printf("CRASH=%d reached at p%d@%d: exit(1) now, without committing or leaving the group; committed so far: %s",
+		w.cfg.Crash, r.Partition, r.Offset, w.commits.summary(w.partitions))
+	w.summary("crash")
+	os.Exit(ExitCrash)
+}
+
+func (w *worker) summary(how string) {
+	w.out.printf("summary strategy=%s processed=%d commits=%d committed=%s exit=%s",
+		w.s.Name, w.processed, w.commits.count(), strings.ReplaceAll(w.commits.summary(w.partitions), " ", ","), how)
+}
+
+// fetchErrors reports partition errors; fatal ones end the run.
+func (w *worker) fetchErrors(fetches kgo.Fetches) (int, bool) {
+	code, fatal := 0, false
+	fetches.EachError(func(topic string, p int32, err error) {
+		switch {
+		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		case errors.Is(err, kerr.FencedInstanceID):
+			w.out.printf("error: fenced: another process joined group %s as static member %s, so the broker dropped this one. "+
+				"Each running copy needs its own INSTANCE (this one has INSTANCE=%d): stop the other copy, or start this one with another INSTANCE",
+				w.cfg.Group, w.id, w.cfg.Instance)
+			code, fatal = ExitFenced, true
+		default:
+			var gs *kgo.ErrGroupSession
+			if errors.As(err, &gs) {
+				w.out.printf("error: group session ended: %v", err)
+				code, fatal = ExitSettings, true
+				return
+			}
+			w.out.printf("fetch error on %s p%d: %v (kgo retries)", topic, p, err)
+		}
+	})
+	return code, fatal
+}
+
+func (w *worker) assigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	w.out.printf("assigned %s after %.2fs", partList(m[w.cfg.Topic]), time.Since(w.start).Seconds())
+}
+
+func (w *worker) lost(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	if len(m[w.cfg.Topic]) > 0 {
+		w.out.printf("lost %s (the group moved on without this member)", partList(m[w.cfg.Topic]))
+	}
+}
+
+// caughtUp says whether every partition assigned to this member has been read
+// to its log end: an idle run only stops once there is nothing left for it,
+// never because one partition happened to deliver first.
+func (w *worker) caughtUp(ctx context.Context) (bool, string) {
+	memberID, _ := w.cl.GroupMetadata()
+	g, err := w.adm.DescribeGroup(ctx, w.cfg.Group, w.cfg.Topic)
+	if err != nil {
+		return false, fmt.Sprintf("the group could not be described (%v)", err)
+	}
+	if g.State != "Stable" {
+		return false, fmt.Sprintf("the group is %s", g.State)
+	}
+	var assigned []int32
+	found := false
+	for _, m := range g.Members {
+		if m.MemberID == memberID {
+			assigned, found = m.Assigned, true
+		}
+	}
+	if !found {
+		return false, "this member is not in the group yet"
+	}
+	for _, po := range g.Partitions {
+		if !contains(assigned, po.Partition) {
+			continue
+		}
+		pos := po.LogStart
+		if po.Committed >= 0 {
+			pos = po.Committed
+		}
+		if p, ok := w.position[po.Partition]; ok && p > pos {
+			pos = p
+		}
+		if pos < po.LogEnd {
+			return false, fmt.Sprintf("p%d is at %d of log end %d", po.Partition, pos, po.LogEnd)
+		}
+	}
+	return true, ""
+}
+
+// shutdown: close (kgo's own final commit happens here for auto-commit), then
+// remove the static member, which kgo does not do on Close.
+func (w *worker) shutdown(code int) {
+	w.commits.closing.Store(true)
+	w.cl.CloseAllowingRebalance()
+	if code == ExitFenced {
+		// The static member id now belongs to the other process: leave it be.
+		w.summary("fenced")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), admin.ReachTimeout)
+	defer cancel()
+	if err := w.adm.RemoveStaticMember(ctx, w.cfg.Group, w.id); err != nil {
+		w.out.printf("warning: %v (the broker drops it when its session times out)", err)
+	} else {
+		w.out.printf("left group %s (removed static member %s)", w.cfg.Group, w.id)
+	}
+	if code == ExitOK {
+		w.summary("clean")
+	} else {
+		w.summary("error")
+	}
+}
+
+func contains(ps []int32, p int32) bool {
+	for _, q := range ps {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+func partList(ps []int32) string {
+	if len(ps) == 0 {
+		return "no partitions"
+	}
+	ps = append([]int32(nil), ps...)
+	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = fmt.Sprintf("p%d", p)
+	}
+	return strings.Join(s, " ")
+}
+
+func durOrNever(d time.Duration) string {
+	if d == 0 {
+		return "0 (never)"
+	}
+	return d.String()
+}
+
+func greedyNote(g bool) string {
+	if g {
+		return " GREEDY=1"
+	}
+	return ""
+}
+
+// printer writes whole lines, one at a time, from any goroutine.
+type printer struct {
+	mu     sync.Mutex
+	w      io.Writer
+	prefix string
+}
+
+func (p *printer) printf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "%s %s | %s\n", time.Now().Format("15:04:05.000"), p.prefix, fmt.Sprintf(format, args...))
+}

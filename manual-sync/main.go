@@ -1,0 +1,44 @@
+// manual-sync commits by hand, once per batch, and waits for the broker.
+//
+// Auto-commit is off. The loop polls a batch (at most MAX_POLL_RECORDS),
+// processes every record, then commits the whole batch with one CommitRecords
+// call, which blocks until the broker has written the offsets. A crash in the
+// middle of a batch leaves the committed offsets at the start of that batch:
+// a restart processes at most that one batch again (duplicates), and nothing
+// is ever committed before it was processed (no loss).
+//
+// CommitRecords commits, per partition, one past the highest offset among the
+// records given, so it is called once with the whole batch, after the work.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"offsetlab/internal/config"
+	"offsetlab/internal/worker"
+)
+
+func main() {
+	cfg, set, err := config.ParseConsumer("manual-sync", os.Args[1:], os.Getenv, config.ConsumerDefaults{
+		Group: "kitchen-sync",
+		Log:   "processed-sync.log",
+	})
+	if err != nil {
+		config.Fail("manual-sync", set, err)
+	}
+
+	os.Exit(worker.Run(cfg, worker.Strategy{
+		Name: "manual-sync",
+		Opts: []kgo.Opt{
+			kgo.DisableAutoCommit(),
+		},
+		// After the batch, or at a clean stop with the part processed so far.
+		BatchDone: func(ctx context.Context, cl *kgo.Client, processed []*kgo.Record) error {
+			return cl.CommitRecords(ctx, processed...)
+		},
+		BatchWhy: "batch",
+	}))
+}

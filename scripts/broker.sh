@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Starts or stops the embedded broker (bin/broker) in the background.
+#   scripts/broker.sh up     start it, wait until it answers, refuse a second one
+#   scripts/broker.sh down   stop it (SIGTERM: it saves its state first)
+# BROKER_PORT (default 9092) and BROKER_DATA (default .lab/broker-data) as for bin/broker;
+# its pid and output go to .lab/broker.pid and .lab/broker.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+port=${BROKER_PORT:-9092}
+pidfile=.lab/broker.pid
+logfile=.lab/broker.log
+mkdir -p .lab
+
+running() { [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+
+case "${1:-}" in
+up)
+  if running; then
+    echo "broker-up: the embedded broker is already running (pid $(cat $pidfile)); \`make broker-down\` stops it" >&2
+    exit 1
+  fi
+  if BROKERS=127.0.0.1:$port bin/admin ping >/dev/null 2>&1; then
+    echo "broker-up: something already answers on 127.0.0.1:$port (another broker?); stop it or choose BROKER_PORT" >&2
+    exit 1
+  fi
+  BROKER_PORT=$port nohup bin/broker >"$logfile" 2>&1 &
+  echo $! >"$pidfile"
+  for _ in $(seq 50); do
+    if ! running; then
+      echo "broker-up: the broker exited at once:" >&2
+      sed 's/^/  /' "$logfile" >&2
+      rm -f "$pidfile"
+      exit 1
+    fi
+    if BROKERS=127.0.0.1:$port bin/admin ping >/dev/null 2>&1; then
+      echo "broker-up: embedded broker answering on 127.0.0.1:$port (pid $(cat $pidfile), log $logfile)"
+      exit 0
+    fi
+    sleep 0.2
+  done
+  echo "broker-up: the broker did not answer within 10s; its log:" >&2
+  sed 's/^/  /' "$logfile" >&2
+  exit 1
+  ;;
+down)
+  if ! running; then
+    echo "broker-down: no embedded broker running (no live pid in $pidfile)"
+    rm -f "$pidfile"
+    exit 0
+  fi
+  pid=$(cat "$pidfile")
+  kill -TERM "$pid"
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; echo "broker-down: stopped (pid $pid), state kept in ${BROKER_DATA:-.lab/broker-data}"; exit 0; }
+    sleep 0.2
+  done
+  echo "broker-down: pid $pid did not stop within 20s" >&2
+  exit 1
+  ;;
+*)
+  echo "usage: $0 up|down" >&2
+  exit 2
+  ;;
+esac
