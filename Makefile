@@ -12,15 +12,18 @@ SHELL := bash
 IDLE_EXIT ?= 5s
 export IDLE_EXIT
 
-BIN := bin
+# The lab's folder, so that `make -f path/to/Makefile` works from anywhere:
+# binaries live in the lab's bin/, the processed logs in the folder you run from.
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+BIN := $(ROOT)/bin
 BINARIES := auto-commit manual-sync manual-async seed broker admin
-GO_FILES := $(shell find . -name '*.go' -not -path './.lab/*' -not -path './bin/*') go.mod go.sum
+GO_FILES := $(shell find $(ROOT) -name '*.go' -not -path '$(ROOT)/.lab/*') $(ROOT)/go.mod $(ROOT)/go.sum
 ADMIN := $(BIN)/admin
 
 # Each binary is built once into bin/ and rebuilt only when a Go file changes.
 $(BIN)/%: $(GO_FILES)
 	@mkdir -p $(BIN)
-	go build -o $@ ./$*
+	cd $(ROOT) && go build -o $@ ./$*
 
 .PHONY: help build demo test test-unit test-e2e bench fmt vet \
 	broker broker-up broker-down kafka-up kafka-down kafka-logs \
@@ -59,36 +62,36 @@ help: ## list targets and variables
 build: $(addprefix $(BIN)/,$(BINARIES)) ## build every binary into bin/
 
 demo: build ## the lesson in one go: every strategy crashed and recovered, one table
-	@scripts/demo.sh
+	@$(ROOT)/scripts/demo.sh
 
 test: ## every test: format, vet, unit and end-to-end (builds and runs the real binaries)
-	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
-	go vet ./...
-	go test -count=1 -timeout 20m ./...
+	@cd $(ROOT) && test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l $(ROOT); exit 1; }
+	cd $(ROOT) && go vet ./...
+	cd $(ROOT) && go test -count=1 -timeout 20m ./...
 
 test-unit: ## unit tests only (no broker)
-	go test -count=1 ./internal/...
+	cd $(ROOT) && go test -count=1 ./internal/...
 
 bench: ## benchmarks: what each commit costs (embedded broker)
-	go test -run '^$$' -bench . -benchtime 2000x ./e2e/
+	cd $(ROOT) && go test -run '^$$' -bench . ./e2e/
 
 broker: $(BIN)/broker ## run the embedded broker in the foreground (Ctrl+C stops it)
 	$(BIN)/broker
 
 broker-up: build ## start the embedded broker in the background and wait until it answers
-	@scripts/broker.sh up
+	@$(ROOT)/scripts/broker.sh up
 
 broker-down: ## stop the background embedded broker
-	@scripts/broker.sh down
+	@$(ROOT)/scripts/broker.sh down
 
 kafka-up: ## start real Apache Kafka with Docker (docker-compose.yml)
-	docker compose up -d --wait
+	docker compose -f $(ROOT)/docker-compose.yml up -d --wait
 
 kafka-down: ## stop Docker's Kafka (keeps its volume)
-	docker compose down
+	docker compose -f $(ROOT)/docker-compose.yml down
 
 kafka-logs: ## follow Docker's Kafka log
-	docker compose logs -f kafka
+	docker compose -f $(ROOT)/docker-compose.yml logs -f kafka
 
 topic-create: $(ADMIN) ## create TOPIC with PARTITIONS partitions
 	@$(ADMIN) topic-create
@@ -142,4 +145,4 @@ clean-logs: ## delete processed-*.log
 	rm -f processed-*.log
 
 clean: clean-logs ## delete binaries, broker state and demo output
-	rm -rf $(BIN) .lab
+	rm -rf $(BIN) $(ROOT)/.lab

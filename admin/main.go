@@ -169,6 +169,9 @@ func printGroup(g admin.Group, topic string) {
 		state = "Dead (unknown to the broker: never joined, or deleted)"
 	}
 	fmt.Printf("group %s on %s: state %s, %d member(s)\n", g.Name, topic, state, len(g.Members))
+	if g.TopicMissing {
+		fmt.Printf("  topic %s does not exist (create it with `make topic-create`)\n", topic)
+	}
 	fmt.Printf("  %-9s %9s %9s %9s %6s\n", "partition", "committed", "log-start", "log-end", "lag")
 	var total int64
 	for _, p := range g.Partitions {
@@ -181,11 +184,7 @@ func printGroup(g admin.Group, topic string) {
 	}
 	fmt.Printf("  total lag %d (lag = log-end - committed; with nothing committed the group starts at log-start)\n", total)
 	for _, m := range g.Members {
-		id := m.InstanceID
-		if id == "" {
-			id = m.MemberID
-		}
-		fmt.Printf("  member %s (client %s, host %s): %s\n", id, m.ClientID, m.Host, parts(m.Assigned))
+		fmt.Printf("  member %s (client %s, host %s): %s\n", m.Name(), m.ClientID, m.Host, parts(m.Assigned))
 	}
 }
 
@@ -235,7 +234,7 @@ func groupDelete(ctx context.Context, s settings) error {
 			if derr == nil {
 				var ids []string
 				for _, m := range g.Members {
-					ids = append(ids, m.InstanceID+m.MemberID)
+					ids = append(ids, m.Name())
 				}
 				who = " (" + strings.Join(ids, ", ") + ")"
 			}

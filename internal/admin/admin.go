@@ -161,16 +161,25 @@ func (c *Client) Committed(ctx context.Context, group, topic string) (map[int32]
 
 // Group is what describe shows: state, members and per-partition offsets.
 type Group struct {
-	Name       string
-	State      string // Empty, Stable, PreparingRebalance, ..., or Dead when unknown to the broker
-	Members    []Member
-	Partitions []PartitionOffsets
+	Name         string
+	TopicMissing bool
+	State        string // Empty, Stable, PreparingRebalance, ..., or Dead when unknown to the broker
+	Members      []Member
+	Partitions   []PartitionOffsets
 }
 
 // Member is one live member of a group.
 type Member struct {
 	MemberID, InstanceID, ClientID, Host string
 	Assigned                             []int32 // partitions of the topic asked about
+}
+
+// Name is how the lab names a member: its static instance id if it has one.
+func (m Member) Name() string {
+	if m.InstanceID != "" {
+		return m.InstanceID
+	}
+	return m.MemberID
 }
 
 // PartitionOffsets is one row of describe: committed, log end and lag.
@@ -227,6 +236,10 @@ func (c *Client) DescribeGroup(ctx context.Context, group, topic string) (Group,
 		}
 	}
 	ranges, err := c.Ranges(ctx, topic)
+	if errors.Is(err, ErrTopicMissing) {
+		g.TopicMissing = true
+		return g, nil
+	}
 	if err != nil {
 		return g, err
 	}

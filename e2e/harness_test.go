@@ -1,0 +1,444 @@
+// Package e2e runs the lab's real binaries as separate processes against a
+// real broker process, the way a learner does: a crash is the binary's own
+// os.Exit(1), a kill is a real SIGKILL, and every number is read back from the
+// processed logs and the broker.
+//
+// By default TestMain builds the binaries and starts the embedded broker
+// (bin/broker) on a free port with a fresh data directory. With
+// LAB_TEST_BROKERS=host:port the same tests run against that broker instead
+// (real Apache Kafka, for instance); tests that restart the broker themselves
+// then start their own embedded one.
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"offsetlab/internal/admin"
+	"offsetlab/internal/processedlog"
+	"offsetlab/internal/tally"
+)
+
+var (
+	root    string // the lab's folder
+	binDir  string // freshly built binaries
+	brokers string // the broker every test talks to
+)
+
+var binaries = []string{"auto-commit", "manual-sync", "manual-async", "seed", "broker", "admin"}
+
+func TestMain(m *testing.M) { os.Exit(testMain(m)) }
+
+func testMain(m *testing.M) int {
+	var err error
+	if root, err = filepath.Abs(".."); err != nil {
+		panic(err)
+	}
+	tmp, err := os.MkdirTemp("", "offsets-lab-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(tmp)
+	binDir = filepath.Join(tmp, "bin")
+	args := []string{"build", "-o", binDir + "/"}
+	for _, b := range binaries {
+		args = append(args, "./"+b)
+	}
+	build := exec.Command("go", args...)
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the binaries: %v\n%s", err, out)
+		return 1
+	}
+
+	if brokers = os.Getenv("LAB_TEST_BROKERS"); brokers == "" {
+		b, err := startBroker(filepath.Join(tmp, "broker-data"), freePort())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer b.stop(syscall.SIGTERM)
+		brokers = b.addr
+	}
+	fmt.Fprintf(os.Stderr, "e2e: broker %s\n", brokers)
+	return m.Run()
+}
+
+// onEmbedded tells whether the shared broker is the embedded one.
+func onEmbedded() bool { return os.Getenv("LAB_TEST_BROKERS") == "" }
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// brokerProc is an embedded broker process.
+type brokerProc struct {
+	cmd  *exec.Cmd
+	addr string
+	out  *syncBuffer
+}
+
+func startBroker(data string, port int) (*brokerProc, error) {
+	cmd := exec.Command(filepath.Join(binDir, "broker"))
+	cmd.Env = cleanEnv("BROKER_PORT="+strconv.Itoa(port), "BROKER_DATA="+data)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	b := &brokerProc{cmd: cmd, addr: fmt.Sprintf("127.0.0.1:%d", port), out: out}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", b.addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			return b, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.stop(syscall.SIGKILL)
+	return nil, fmt.Errorf("embedded broker did not listen on %s within 10s:\n%s", b.addr, out.String())
+}
+
+func (b *brokerProc) stop(sig syscall.Signal) {
+	_ = b.cmd.Process.Signal(sig)
+	_ = b.cmd.Wait()
+}
+
+// labVars are the settings the binaries read from the environment; the tests
+// set them explicitly so a developer's own environment cannot leak in.
+var labVars = []string{"BROKERS", "TOPIC", "GROUP", "INSTANCE", "CRASH", "WORK_DELAY", "COMMIT_EVERY",
+	"MAX_POLL_RECORDS", "LOG", "IDLE_EXIT", "GREEDY", "SEED_MESSAGES", "PARTITIONS", "BROKER_PORT", "BROKER_DATA", "LAB_TEST_BROKERS"}
+
+func cleanEnv(kv ...string) []string {
+	var env []string
+outer:
+	for _, e := range os.Environ() {
+		for _, v := range labVars {
+			if strings.HasPrefix(e, v+"=") {
+				continue outer
+			}
+		}
+		env = append(env, e)
+	}
+	return append(env, kv...)
+}
+
+// lab is one test's private corner of the broker: its own topic, group and folder.
+type lab struct {
+	t       *testing.T
+	dir     string
+	topic   string
+	group   string
+	brokers string
+}
+
+var labSeq atomic.Int64
+
+var unsafeName = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
+
+func newLab(t *testing.T) *lab {
+	t.Helper()
+	name := unsafeName.ReplaceAllString(t.Name(), "-")
+	if len(name) > 80 {
+		name = name[:80]
+	}
+	n := labSeq.Add(1)
+	return &lab{
+		t:       t,
+		dir:     t.TempDir(),
+		topic:   fmt.Sprintf("t-%s-%d-%d", name, os.Getpid(), n),
+		group:   fmt.Sprintf("g-%s-%d-%d", name, os.Getpid(), n),
+		brokers: brokers,
+	}
+}
+
+// env is the environment of a lab binary: this lab's broker, topic, group and
+// log folder, then the test's own settings.
+func (l *lab) env(kv ...string) []string {
+	return cleanEnv(append([]string{"BROKERS=" + l.brokers, "TOPIC=" + l.topic, "GROUP=" + l.group}, kv...)...)
+}
+
+func (l *lab) path(name string) string { return filepath.Join(l.dir, name) }
+
+// proc is a running lab binary whose output the test can wait on.
+type proc struct {
+	t     *testing.T
+	name  string
+	cmd   *exec.Cmd
+	start time.Time
+
+	mu    sync.Mutex
+	lines []string
+	grew  chan struct{}
+	done  chan struct{}
+	code  int
+}
+
+// start starts a binary with settings KEY=value in its environment.
+func (l *lab) start(bin string, kv ...string) *proc {
+	l.t.Helper()
+	return l.startArgs(bin, nil, kv...)
+}
+
+func (l *lab) startArgs(bin string, args []string, kv ...string) *proc {
+	l.t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, bin), args...)
+	cmd.Env = l.env(kv...)
+	cmd.Dir = l.dir
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	p := &proc{t: l.t, name: bin, cmd: cmd, grew: make(chan struct{}, 1), done: make(chan struct{})}
+	p.start = time.Now()
+	if err := cmd.Start(); err != nil {
+		l.t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.lines = append(p.lines, sc.Text())
+			p.mu.Unlock()
+			select {
+			case p.grew <- struct{}{}:
+			default:
+			}
+		}
+		err := cmd.Wait()
+		p.mu.Lock()
+		p.code = cmd.ProcessState.ExitCode()
+		if err != nil && p.code == -1 {
+			p.code = 128 + int(cmd.ProcessState.Sys().(syscall.WaitStatus).Signal())
+		}
+		p.mu.Unlock()
+		close(p.done)
+	}()
+	l.t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+func (p *proc) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.lines, "\n")
+}
+
+// waitFor waits until a line contains s, and returns it.
+func (p *proc) waitFor(s string, timeout time.Duration) string {
+	p.t.Helper()
+	deadline := time.After(timeout)
+	for {
+		p.mu.Lock()
+		for _, line := range p.lines {
+			if strings.Contains(line, s) {
+				p.mu.Unlock()
+				return line
+			}
+		}
+		p.mu.Unlock()
+		select {
+		case <-p.grew:
+		case <-p.done:
+			// one more look at what came before the exit
+			p.mu.Lock()
+			for _, line := range p.lines {
+				if strings.Contains(line, s) {
+					p.mu.Unlock()
+					return line
+				}
+			}
+			p.mu.Unlock()
+			p.t.Fatalf("%s exited (code %d) before printing %q:\n%s", p.name, p.code, s, p.output())
+		case <-deadline:
+			p.t.Fatalf("%s did not print %q within %s:\n%s", p.name, s, timeout, p.output())
+		}
+	}
+}
+
+// countLines counts lines containing s.
+func (p *proc) countLines(s string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, line := range p.lines {
+		if strings.Contains(line, s) {
+			n++
+		}
+	}
+	return n
+}
+
+// wait waits for the exit and returns the exit code.
+func (p *proc) wait(timeout time.Duration) int {
+	p.t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		p.t.Fatalf("%s still running after %s:\n%s", p.name, timeout, p.output())
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.code
+}
+
+func (p *proc) signal(sig syscall.Signal) {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatalf("signal %s: %v", sig, err)
+	}
+}
+
+// run runs a binary to its end and checks the exit code.
+func (l *lab) run(wantCode int, bin string, kv ...string) *proc {
+	l.t.Helper()
+	return l.runArgs(wantCode, bin, nil, kv...)
+}
+
+func (l *lab) runArgs(wantCode int, bin string, args []string, kv ...string) *proc {
+	l.t.Helper()
+	p := l.startArgs(bin, args, kv...)
+	if code := p.wait(2 * time.Minute); code != wantCode {
+		l.t.Fatalf("%s %v %v exited %d, want %d:\n%s", bin, args, kv, code, wantCode, p.output())
+	}
+	return p
+}
+
+// admin runs `admin COMMAND` and wants exit code 0.
+func (l *lab) admin(command string, kv ...string) *proc {
+	l.t.Helper()
+	return l.runArgs(0, "admin", []string{command}, kv...)
+}
+
+// seed creates the lab's topic and loads n orders into it.
+func (l *lab) seed(n int) {
+	l.t.Helper()
+	l.admin("topic-create")
+	l.run(0, "seed", "SEED_MESSAGES="+strconv.Itoa(n))
+}
+
+// counted is the headline of `admin count`.
+type counted struct {
+	total, unique, duplicates, lost int // lost -1: "?"
+	out                             string
+}
+
+var headline = regexp.MustCompile(`^(\S+): total=(\d+) unique-offsets=(\d+) duplicates=(\d+) lost=(\d+|\?)$`)
+
+func (l *lab) count(log string) counted {
+	l.t.Helper()
+	p := l.admin("count", "LOG="+log)
+	return parseCount(l.t, p.output())
+}
+
+func parseCount(t *testing.T, out string) counted {
+	t.Helper()
+	first, _, _ := strings.Cut(out, "\n")
+	m := headline.FindStringSubmatch(first)
+	if m == nil {
+		t.Fatalf("count's first line %q is not the headline:\n%s", first, out)
+	}
+	c := counted{out: out, lost: -1}
+	c.total, _ = strconv.Atoi(m[2])
+	c.unique, _ = strconv.Atoi(m[3])
+	c.duplicates, _ = strconv.Atoi(m[4])
+	if m[5] != "?" {
+		c.lost, _ = strconv.Atoi(m[5])
+	}
+	return c
+}
+
+// adm is an admin client the test uses to look at the broker directly.
+func (l *lab) adm() *admin.Client {
+	l.t.Helper()
+	a, err := admin.Dial(context.Background(), strings.Split(l.brokers, ","))
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.t.Cleanup(a.Close)
+	return a
+}
+
+// committed is the group's committed offset per partition, from the broker.
+func (l *lab) committed() map[int32]int64 {
+	l.t.Helper()
+	c, err := l.adm().Committed(context.Background(), l.group, l.topic)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return c
+}
+
+func sum(m map[int32]int64) int64 {
+	var s int64
+	for _, v := range m {
+		s += v
+	}
+	return s
+}
+
+// readLog parses a processed log.
+func (l *lab) readLog(log string) []processedlog.Entry {
+	l.t.Helper()
+	es, err := processedlog.ReadFile(log)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return es
+}
+
+// ranges is the topic's offsets per partition, straight from the broker.
+func (l *lab) ranges() map[int32]tally.Range {
+	l.t.Helper()
+	r, err := l.adm().Ranges(context.Background(), l.topic)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return r
+}
+
+// syncBuffer is a bytes buffer safe for a process's stdout and stderr at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

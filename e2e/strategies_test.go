@@ -1,0 +1,335 @@
+package e2e
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"offsetlab/internal/tally"
+)
+
+// The lesson's scenario: 30 orders, a run that crashes after 10, a run to
+// the end, then the count. What is repeated must be exactly what was
+// processed but not committed when the crash came, and nothing may be lost.
+func TestCrashThenRecover(t *testing.T) {
+	tests := []struct {
+		bin      string
+		settings []string
+		// maxDups bounds the duplicates; exactDups, if >= 0, pins them.
+		maxDups, exactDups int
+	}{
+		// The 2s timer cannot fire before a crash at ~0.5s: nothing committed, all 10 repeat.
+		{"auto-commit", []string{"COMMIT_EVERY=2s"}, 10, 10},
+		// At most the batch in hand (MAX_POLL_RECORDS=5) was uncommitted.
+		{"manual-sync", nil, 5, -1},
+		// At most the marks since the last flush or tick, which is within one batch.
+		{"manual-async", []string{"COMMIT_EVERY=500ms"}, 5, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.bin, func(t *testing.T) {
+			l := newLab(t)
+			l.seed(30)
+			log := l.path("processed.log")
+			common := append([]string{"LOG=" + log, "WORK_DELAY=50ms", "MAX_POLL_RECORDS=5"}, tt.settings...)
+
+			crash := l.run(1, tt.bin, append(common, "CRASH=10")...)
+			if !strings.Contains(crash.output(), "CRASH=10 reached") {
+				t.Fatalf("no crash line:\n%s", crash.output())
+			}
+			firstRun := l.readLog(log)
+			if len(firstRun) != 10 {
+				t.Fatalf("crash run logged %d records, want 10", len(firstRun))
+			}
+			committed := l.committed()
+			// What a restart must repeat: records of the first run at or past
+			// the committed offset of their partition.
+			want := map[int32][]int64{}
+			for _, e := range firstRun {
+				if c, ok := committed[e.Partition]; !ok || e.Offset >= c {
+					want[e.Partition] = append(want[e.Partition], e.Offset)
+				}
+			}
+
+			l.run(0, tt.bin, append(common, "IDLE_EXIT=1s")...)
+			c := l.count(log)
+			wantDups := 10 - int(sum(committed))
+			if c.duplicates != wantDups || c.lost != 0 || c.unique != 30 || c.total != 30+wantDups {
+				t.Fatalf("committed at crash %v, so want total=%d unique-offsets=30 duplicates=%d lost=0; got\n%s",
+					committed, 30+wantDups, wantDups, c.out)
+			}
+			if c.duplicates > tt.maxDups || (tt.exactDups >= 0 && c.duplicates != tt.exactDups) {
+				t.Fatalf("duplicates=%d, want at most %d (exactly %d if pinned)\n%s", c.duplicates, tt.maxDups, tt.exactDups, c.out)
+			}
+			got := duplicated(tally.Count(l.readLog(log), nil))
+			if fmt.Sprint(got) != fmt.Sprint(sorted(want)) {
+				t.Fatalf("duplicated offsets %v, want the uncommitted part of the crash run %v", got, sorted(want))
+			}
+			t.Logf("%s: committed at crash %v, duplicates %d", tt.bin, committed, c.duplicates)
+		})
+	}
+}
+
+func duplicated(r tally.Result) map[int32][]int64 {
+	out := map[int32][]int64{}
+	for _, p := range r.Partitions {
+		if len(p.Duplicated) > 0 {
+			out[p.ID] = p.Duplicated
+		}
+	}
+	return out
+}
+
+func sorted(m map[int32][]int64) map[int32][]int64 {
+	for _, v := range m {
+		sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
+	}
+	return m
+}
+
+// Greedy auto-commit commits what was polled, not what was processed: with
+// the whole backlog in one poll, slow work and a crash after the first tick,
+// records are committed that were never processed. Those are lost, and the
+// count must name exactly the offsets the log lacks.
+func TestGreedyAutoCommitLosesRecords(t *testing.T) {
+	l := newLab(t)
+	l.seed(30)
+	log := l.path("processed.log")
+	crash := l.run(1, "auto-commit", "LOG="+log, "GREEDY=1", "MAX_POLL_RECORDS=0", "WORK_DELAY=200ms", "COMMIT_EVERY=2s", "CRASH=20")
+	committed := l.committed()
+	if sum(committed) <= 20 {
+		t.Fatalf("greedy tick should have committed past the 20 processed records, committed %v:\n%s", committed, crash.output())
+	}
+	l.run(0, "auto-commit", "LOG="+log, "IDLE_EXIT=1s")
+	c := l.count(log)
+	if c.lost <= 0 || c.lost != int(sum(committed))-20 || c.total != 20 || c.duplicates != 0 {
+		t.Fatalf("committed %v at the crash after 20: want lost=%d total=20 duplicates=0; got\n%s", committed, sum(committed)-20, c.out)
+	}
+
+	// Independently of the count: the offsets in the topic the log lacks.
+	seen := map[int32]map[int64]bool{}
+	for _, e := range l.readLog(log) {
+		if seen[e.Partition] == nil {
+			seen[e.Partition] = map[int64]bool{}
+		}
+		seen[e.Partition][e.Offset] = true
+	}
+	for p, rg := range l.ranges() {
+		var missing []int64
+		for o := rg.Start; o < rg.End; o++ {
+			if !seen[p][o] {
+				missing = append(missing, o)
+			}
+		}
+		wantLost := "none"
+		if len(missing) > 0 {
+			wantLost = tally.Ranges(missing)
+		}
+		if !strings.Contains(c.out, fmt.Sprintf("p%d:", p)) || !strings.Contains(lineOf(c.out, fmt.Sprintf("  p%d:", p)), "lost: "+wantLost) {
+			t.Fatalf("p%d lacks %s in the log, count says:\n%s", p, wantLost, c.out)
+		}
+	}
+}
+
+func lineOf(out, prefix string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			return line
+		}
+	}
+	return ""
+}
+
+// Default (non-greedy) auto-commit with the same setup loses nothing: it
+// commits one poll behind.
+func TestDefaultAutoCommitDoesNotLoseRecords(t *testing.T) {
+	l := newLab(t)
+	l.seed(30)
+	log := l.path("processed.log")
+	l.run(1, "auto-commit", "LOG="+log, "MAX_POLL_RECORDS=0", "WORK_DELAY=200ms", "COMMIT_EVERY=2s", "CRASH=20")
+	committed := l.committed()
+	if sum(committed) != 0 {
+		t.Fatalf("one poll behind: nothing should be committed before the second poll, got %v", committed)
+	}
+	l.run(0, "auto-commit", "LOG="+log, "IDLE_EXIT=1s")
+	if c := l.count(log); c.lost != 0 || c.duplicates != 20 || c.unique != 30 {
+		t.Fatalf("want duplicates=20 lost=0, got\n%s", c.out)
+	}
+}
+
+// A clean stop (SIGTERM) mid-batch: the record in hand is finished and what
+// was processed is committed, so a restart repeats nothing for sync and async.
+// Default auto-commit's own final commit is one poll behind: a restart may
+// repeat the part of the batch in hand that was processed, but loses nothing.
+func TestSIGTERMThenRestart(t *testing.T) {
+	tests := []struct {
+		bin        string
+		shutdownOK bool // prints a shutdown commit
+		maxDups    int
+	}{
+		{"manual-sync", true, 0},
+		{"manual-async", true, 0},
+		{"auto-commit", false, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.bin, func(t *testing.T) {
+			l := newLab(t)
+			l.seed(30)
+			log := l.path("processed.log")
+			p := l.start(tt.bin, "LOG="+log, "WORK_DELAY=100ms", "MAX_POLL_RECORDS=5")
+			p.waitFor("[7 this run]", 20*time.Second)
+			p.signal(syscall.SIGTERM)
+			if code := p.wait(20 * time.Second); code != 0 {
+				t.Fatalf("exit %d after SIGTERM:\n%s", code, p.output())
+			}
+			out := p.output()
+			if !strings.Contains(out, "finishing the record in hand") || !strings.Contains(out, "left group") {
+				t.Fatalf("no clean-stop lines:\n%s", out)
+			}
+			if tt.shutdownOK && !strings.Contains(out, "(shutdown:") {
+				t.Fatalf("no shutdown commit line:\n%s", out)
+			}
+			processed := len(l.readLog(log))
+			if committed := l.committed(); tt.maxDups == 0 && int(sum(committed)) != processed {
+				t.Fatalf("processed %d but committed %v", processed, committed)
+			}
+			l.run(0, tt.bin, "LOG="+log, "IDLE_EXIT=1s", "WORK_DELAY=10ms")
+			c := l.count(log)
+			if c.lost != 0 || c.unique != 30 || c.duplicates > tt.maxDups {
+				t.Fatalf("want lost=0 unique=30 duplicates<=%d, got\n%s", tt.maxDups, c.out)
+			}
+		})
+	}
+}
+
+// A second Ctrl+C quits at once, without the clean stop's commit.
+func TestSecondSignalQuitsAtOnce(t *testing.T) {
+	l := newLab(t)
+	l.seed(30)
+	p := l.start("manual-sync", "LOG="+l.path("p.log"), "WORK_DELAY=2s", "MAX_POLL_RECORDS=5")
+	p.waitFor("first record", 20*time.Second)
+	p.signal(syscall.SIGINT)
+	p.waitFor("finishing the record in hand", 5*time.Second)
+	p.signal(syscall.SIGINT)
+	if code := p.wait(5 * time.Second); code != 130 {
+		t.Fatalf("exit %d, want 130:\n%s", code, p.output())
+	}
+	if !strings.Contains(p.output(), "quitting at once") {
+		t.Fatalf("no quit line:\n%s", p.output())
+	}
+}
+
+// Static membership: a consumer restarted right after a crash gets its
+// partitions back at once, not after the 45s session timeout.
+func TestRestartAfterCrashGetsRecordsQuickly(t *testing.T) {
+	l := newLab(t)
+	l.seed(30)
+	log := l.path("p.log")
+	l.run(1, "manual-sync", "LOG="+log, "CRASH=3", "WORK_DELAY=10ms")
+	p := l.start("manual-sync", "LOG="+log, "WORK_DELAY=10ms", "IDLE_EXIT=1s")
+	p.waitFor("processed p", 10*time.Second)
+	if took := time.Since(p.start); took > 2*time.Second {
+		t.Fatalf("first record %s after the restart, want within 2s:\n%s", took, p.output())
+	}
+	p.wait(time.Minute)
+}
+
+// Committed offsets live in the broker's data directory: they survive a
+// restart of the embedded broker, whether it stopped cleanly or was killed.
+func TestCommittedOffsetsSurviveBrokerRestart(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			data, port := t.TempDir(), freePort()
+			b, err := startBroker(data, port)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { b.stop(syscall.SIGKILL) }()
+			l := newLab(t)
+			l.brokers = b.addr
+			l.seed(30)
+			log := l.path("p.log")
+			l.run(1, "manual-sync", "LOG="+log, "CRASH=12", "WORK_DELAY=10ms")
+			before := l.committed()
+			if sum(before) == 0 {
+				t.Fatalf("nothing committed before the broker restart")
+			}
+
+			b.stop(sig)
+			if b, err = startBroker(data, port); err != nil {
+				t.Fatal(err)
+			}
+			after := l.committed()
+			if fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Fatalf("committed before the %s restart %v, after %v\nbroker output:\n%s", sig, before, after, b.out.String())
+			}
+			l.run(0, "manual-sync", "LOG="+log, "IDLE_EXIT=1s", "WORK_DELAY=10ms")
+			c := l.count(log)
+			if c.lost != 0 || c.unique != 30 || c.duplicates != 12-int(sum(before)) {
+				t.Fatalf("want the run to resume at %v: duplicates=%d lost=0, got\n%s", before, 12-sum(before), c.out)
+			}
+		})
+	}
+}
+
+// Several copies in one group: when the second copy joins, the first gives
+// partitions up only after finishing and committing its batch, so nothing is
+// lost and at most the batch in hand repeats.
+func TestSecondCopyJoining(t *testing.T) {
+	for _, bin := range []string{"manual-sync", "manual-async", "auto-commit"} {
+		t.Run(bin, func(t *testing.T) {
+			l := newLab(t)
+			l.seed(30)
+			log := l.path("p.log") // both copies append to one log: one write per line
+			one := l.start(bin, "LOG="+log, "INSTANCE=1", "WORK_DELAY=100ms", "IDLE_EXIT=2s")
+			one.waitFor("[3 this run]", 20*time.Second)
+			two := l.start(bin, "LOG="+log, "INSTANCE=2", "WORK_DELAY=100ms", "IDLE_EXIT=2s")
+			if c1, c2 := one.wait(time.Minute), two.wait(time.Minute); c1 != 0 || c2 != 0 {
+				t.Fatalf("exits %d %d\n--- one:\n%s\n--- two:\n%s", c1, c2, one.output(), two.output())
+			}
+			if two.countLines("processed p") == 0 {
+				t.Fatalf("the second copy never got a partition:\n%s", two.output())
+			}
+			c := l.count(log)
+			if c.lost != 0 || c.unique != 30 || c.duplicates > 5 {
+				t.Fatalf("want lost=0 unique=30 duplicates<=5 (one batch), got\n%s\n--- one:\n%s\n--- two:\n%s", c.out, one.output(), two.output())
+			}
+			t.Logf("%s: duplicates %d; copy two processed %d", bin, c.duplicates, two.countLines("processed p"))
+		})
+	}
+}
+
+// Every processed line in the log is whole, even when the process is killed
+// with SIGKILL at random moments, and nothing committed is missing from it.
+func TestSIGKILLNeverTearsTheLogNorLosesRecords(t *testing.T) {
+	for _, bin := range []string{"auto-commit", "manual-sync", "manual-async"} {
+		t.Run(bin, func(t *testing.T) {
+			l := newLab(t)
+			l.seed(60)
+			log := l.path("p.log")
+			for i, after := range []time.Duration{300, 700, 500, 900} {
+				// manual-sync has no auto-commit and ignores COMMIT_EVERY.
+				p := l.start(bin, "LOG="+log, "WORK_DELAY=20ms", "COMMIT_EVERY=200ms")
+				time.Sleep(after * time.Millisecond)
+				p.signal(syscall.SIGKILL)
+				if code := p.wait(10 * time.Second); code != 128+int(syscall.SIGKILL) {
+					t.Fatalf("kill %d: exit %d", i, code)
+				}
+			}
+			l.run(0, bin, "LOG="+log, "IDLE_EXIT=1s", "WORK_DELAY=5ms")
+			es := l.readLog(log) // fails on any torn line
+			for _, e := range es {
+				if !strings.HasPrefix(e.Key, "order-") {
+					t.Fatalf("torn or foreign line %+v", e)
+				}
+			}
+			c := l.count(log)
+			if c.lost != 0 || c.unique != 60 {
+				t.Fatalf("want lost=0 unique=60, got\n%s", c.out)
+			}
+			t.Logf("%s: 4 SIGKILLs, duplicates %d", bin, c.duplicates)
+		})
+	}
+}

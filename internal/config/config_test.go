@@ -1,0 +1,111 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+var autoDefaults = ConsumerDefaults{Group: "kitchen-auto", Log: "processed-auto.log", CommitEvery: 2 * time.Second, Greedy: true}
+
+func TestConsumerDefaults(t *testing.T) {
+	c, _, err := ParseConsumer("auto-commit", nil, env(nil), autoDefaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Consumer{
+		Brokers: []string{"127.0.0.1:9092"}, Topic: "brew.orders.v1", Group: "kitchen-auto", Instance: 1,
+		WorkDelay: 50 * time.Millisecond, CommitEvery: 2 * time.Second, MaxPollRecords: 5, Log: "processed-auto.log",
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("got %+v\nwant %+v", c, want)
+	}
+}
+
+func TestPrecedenceFlagOverEnvOverDefault(t *testing.T) {
+	c, _, err := ParseConsumer("auto-commit", []string{"-crash", "7"},
+		env(map[string]string{"CRASH": "3", "WORK_DELAY": "1s", "GREEDY": "1"}), autoDefaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Crash != 7 || c.WorkDelay != time.Second || !c.Greedy {
+		t.Errorf("got crash=%d work=%s greedy=%v", c.Crash, c.WorkDelay, c.Greedy)
+	}
+}
+
+func TestBadValuesNameTheSetting(t *testing.T) {
+	tests := []struct {
+		env, value, want string
+	}{
+		{"BROKERS", "localhost", "want host:port"},
+		{"BROKERS", "127.0.0.1:99999", "port"},
+		{"BROKERS", " , ", "at least one"},
+		{"TOPIC", "orders with spaces", "topic name"},
+		{"TOPIC", "..", "topic name"},
+		{"GROUP", "a\tb", "group id"},
+		{"INSTANCE", "0", "from 1 to"},
+		{"INSTANCE", "two", "whole number"},
+		{"CRASH", "-1", "from 0 to"},
+		{"CRASH", "ten", "whole number"},
+		{"WORK_DELAY", "fast", "duration"},
+		{"WORK_DELAY", "-5ms", "from 0 to"},
+		{"COMMIT_EVERY", "50ms", "from 100ms"},
+		{"COMMIT_EVERY", "2", "duration"},
+		{"MAX_POLL_RECORDS", "-3", "from 0 to"},
+		{"LOG", " ", "must not be empty"},
+		{"IDLE_EXIT", "soon", "duration"},
+		{"GREEDY", "maybe", "want 1 or 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env+"="+tt.value, func(t *testing.T) {
+			_, _, err := ParseConsumer("auto-commit", nil, env(map[string]string{tt.env: tt.value}), autoDefaults)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tt.env) || !strings.Contains(msg, "-"+FlagName(tt.env)) || !strings.Contains(msg, tt.want) {
+				t.Errorf("message %q should name %s and say %q", msg, tt.env, tt.want)
+			}
+		})
+	}
+}
+
+func TestAllProblemsAtOnce(t *testing.T) {
+	_, _, err := ParseConsumer("x", nil, env(map[string]string{"CRASH": "x", "TOPIC": "a b"}), autoDefaults)
+	if err == nil || !strings.Contains(err.Error(), "CRASH") || !strings.Contains(err.Error(), "TOPIC") {
+		t.Fatalf("want both settings named, got %v", err)
+	}
+}
+
+func TestSyncTakesNoCommitEvery(t *testing.T) {
+	_, _, err := ParseConsumer("manual-sync", []string{"-commit-every", "1s"}, env(nil), ConsumerDefaults{Group: "g", Log: "l"})
+	if err == nil || !strings.Contains(err.Error(), "commit-every") {
+		t.Fatalf("manual-sync has no auto-commit; -commit-every should be refused, got %v", err)
+	}
+	_, _, err = ParseConsumer("manual-sync", []string{"-greedy", "1"}, env(nil), ConsumerDefaults{Group: "g", Log: "l"})
+	if err == nil {
+		t.Fatal("-greedy accepted by a binary without auto-commit")
+	}
+}
+
+func TestHelpAndStrayArguments(t *testing.T) {
+	_, s, err := ParseConsumer("auto-commit", []string{"-h"}, env(nil), autoDefaults)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("want ErrHelp, got %v", err)
+	}
+	for _, name := range []string{"BROKERS", "CRASH", "WORK_DELAY", "COMMIT_EVERY", "MAX_POLL_RECORDS", "IDLE_EXIT", "GREEDY", "INSTANCE", "LOG"} {
+		if !strings.Contains(s.Usage(), name) {
+			t.Errorf("usage lacks %s", name)
+		}
+	}
+	if _, _, err := ParseConsumer("auto-commit", []string{"10"}, env(nil), autoDefaults); err == nil || !strings.Contains(err.Error(), "unexpected argument") {
+		t.Errorf("stray argument: %v", err)
+	}
+}
