@@ -16,8 +16,8 @@ cd "$(dirname "$0")/.."
 export BROKERS=${BROKERS:-127.0.0.1:9092}
 out=.lab/demo
 bin=bin
+rm -rf "$out"
 mkdir -p "$out"
-rm -f "$out"/*
 
 started=""
 stop_broker() {

@@ -1,0 +1,189 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// makeIn runs `make -f <lab>/Makefile args...` in dir, as a learner would
+// from their own folder, and returns its output.
+func makeIn(t *testing.T, dir string, env []string, wantOK bool, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("make", append([]string{"-s", "--no-print-directory", "-f", filepath.Join(root, "Makefile")}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if (err == nil) != wantOK {
+		t.Fatalf("make %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func TestMakeHelpListsEveryTargetAndVariable(t *testing.T) {
+	help := makeIn(t, t.TempDir(), cleanEnv(), true) // the default goal
+	mk, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`(?m)^([a-z][a-z-]*):`).FindAllStringSubmatch(string(mk), -1) {
+		if !regexp.MustCompile(`(?m)^  ` + m[1] + ` `).MatchString(help) {
+			t.Errorf("make help does not list target %s", m[1])
+		}
+	}
+	for _, v := range labVars {
+		if v == "LAB_TEST_BROKERS" {
+			continue
+		}
+		if !regexp.MustCompile(`(?m)^  ` + v + ` `).MatchString(help) {
+			t.Errorf("make help does not list variable %s", v)
+		}
+	}
+}
+
+// The defaults `make help` states are the binaries' own.
+func TestHelpDefaultsMatchTheBinaries(t *testing.T) {
+	help := makeIn(t, t.TempDir(), cleanEnv(), true, "help")
+	stated := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^  ([A-Z_]+) +(\S+)`).FindAllStringSubmatch(help, -1) {
+		stated[m[1]] = m[2]
+	}
+	usage := ""
+	for _, b := range [][]string{{"auto-commit", "-h"}, {"manual-async", "-h"}, {"seed", "-h"}, {"broker", "-h"}, {"admin", "count", "-h"}} {
+		out, err := exec.Command(filepath.Join(binDir, b[0]), b[1:]...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", b, err, out)
+		}
+		usage += string(out)
+	}
+	defaults := map[string][]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\s+-\S+\s+([A-Z_]+)\s.*\(default "([^"]*)"\)$`).FindAllStringSubmatch(usage, -1) {
+		defaults[m[1]] = append(defaults[m[1]], m[2])
+	}
+	checks := map[string]string{ // variable -> the default the help must state (first word)
+		"BROKERS": "", "TOPIC": "", "INSTANCE": "", "CRASH": "", "WORK_DELAY": "", "MAX_POLL_RECORDS": "",
+		"GREEDY": "", "SEED_MESSAGES": "", "PARTITIONS": "", "BROKER_PORT": "", "BROKER_DATA": "",
+	}
+	for v := range checks {
+		ds := defaults[v]
+		if len(ds) == 0 {
+			t.Errorf("no binary shows a default for %s", v)
+			continue
+		}
+		for _, d := range ds {
+			if d != stated[v] {
+				t.Errorf("%s: make help says %q, a binary's -h says %q", v, stated[v], d)
+			}
+		}
+	}
+	// The two that differ by strategy are stated as such.
+	if !strings.Contains(help, "2s auto, 500ms async") || !strings.Contains(strings.Join(defaults["COMMIT_EVERY"], " "), "2s") || !strings.Contains(strings.Join(defaults["COMMIT_EVERY"], " "), "500ms") {
+		t.Errorf("COMMIT_EVERY defaults: help vs %v", defaults["COMMIT_EVERY"])
+	}
+}
+
+// The README's lesson walk-through, through make, from a learner's own folder.
+func TestLessonWalkthroughWithMake(t *testing.T) {
+	l := newLab(t)
+	env := cleanEnv("BROKERS="+l.brokers, "TOPIC="+l.topic, "IDLE_EXIT=1s")
+	dir := l.dir
+	makeIn(t, dir, env, true, "topic-create")
+	if out := makeIn(t, dir, env, true, "topic-load"); !strings.Contains(out, "seeded 30 orders into "+l.topic+" (acks=all): p0=10 (offsets 0-9) p1=10 (offsets 0-9) p2=10 (offsets 0-9)") {
+		t.Fatalf("topic-load:\n%s", out)
+	}
+	makeIn(t, dir, env, true, "group-delete-all")
+	os.WriteFile(filepath.Join(dir, "processed-auto.log"), []byte("old\n"), 0o644)
+	makeIn(t, dir, env, true, "clean-logs")
+	if _, err := os.Stat(filepath.Join(dir, "processed-auto.log")); !os.IsNotExist(err) {
+		t.Fatal("clean-logs left processed-auto.log")
+	}
+
+	crash := makeIn(t, dir, env, false, "run-auto", "CRASH=10")
+	if !strings.Contains(crash, "CRASH=10 reached") || !strings.Contains(crash, "summary strategy=auto-commit processed=10 commits=0") {
+		t.Fatalf("run-auto CRASH=10:\n%s", crash)
+	}
+	if out := makeIn(t, dir, env, true, "group-describe-auto"); !regexp.MustCompile(`(?m)^  p0 +- +0 +10 +10$`).MatchString(out) {
+		t.Fatalf("after the crash nothing is committed; group-describe-auto:\n%s", out)
+	}
+	makeIn(t, dir, env, true, "run-auto")
+	first := strings.SplitN(makeIn(t, dir, env, true, "count-auto"), "\n", 2)[0]
+	if first != "processed-auto.log: total=40 unique-offsets=30 duplicates=10 lost=0" {
+		t.Fatalf("count-auto: %q", first)
+	}
+	if out := makeIn(t, dir, env, true, "group-describe-auto"); !strings.Contains(out, "state Empty, 0 member(s)") || !strings.Contains(out, "total lag 0") {
+		t.Fatalf("after the recovery: group-describe-auto:\n%s", out)
+	}
+
+	makeIn(t, dir, env, false, "run-sync", "CRASH=10")
+	makeIn(t, dir, env, true, "run-sync")
+	if first := strings.SplitN(makeIn(t, dir, env, true, "count-sync"), "\n", 2)[0]; first != "processed-sync.log: total=35 unique-offsets=30 duplicates=5 lost=0" {
+		t.Fatalf("count-sync: %q", first)
+	}
+	makeIn(t, dir, env, false, "run-async", "CRASH=10")
+	makeIn(t, dir, env, true, "run-async")
+	c := parseCount(t, makeIn(t, dir, env, true, "count-async"))
+	if c.lost != 0 || c.unique != 30 || c.duplicates > 5 {
+		t.Fatalf("count-async:\n%s", c.out)
+	}
+
+	makeIn(t, dir, env, true, "group-delete-auto")
+	if out := makeIn(t, dir, env, true, "group-describe-auto"); !strings.Contains(out, "state Dead") || !regexp.MustCompile(`(?m)^  p0 +- +0 +10 +10$`).MatchString(out) {
+		t.Fatalf("after group-delete-auto the whole topic is lag again:\n%s", out)
+	}
+	makeIn(t, dir, env, true, "group-delete-all")
+}
+
+var demoRow = regexp.MustCompile(`(?m)^(auto-commit|manual-sync|manual-async|auto-greedy) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+)$`)
+
+// `make demo` on a machine with no broker: it starts the embedded one, plays
+// the four scenarios and prints the table the README shows.
+func TestMakeDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	port := freePort()
+	out := makeIn(t, t.TempDir(), cleanEnv("BROKERS=127.0.0.1:"+strconv.Itoa(port)), true, "demo")
+	if !strings.Contains(out, "started the embedded broker on 127.0.0.1:"+strconv.Itoa(port)) {
+		t.Fatalf("demo did not start its broker:\n%s", out)
+	}
+	rows := map[string][5]int{}
+	for _, m := range demoRow.FindAllStringSubmatch(out, -1) {
+		var r [5]int
+		for i := range r {
+			r[i], _ = strconv.Atoi(m[i+2])
+		}
+		rows[m[1]] = r
+	}
+	if len(rows) != 4 {
+		t.Fatalf("want 4 rows:\n%s", out)
+	}
+	const processed, unique, dups, lost, commits = 0, 1, 2, 3, 4
+	if r := rows["auto-commit"]; r != [5]int{40, 30, 10, 0, r[commits]} || r[commits] < 1 {
+		t.Errorf("auto-commit row %v", r)
+	}
+	for _, s := range []string{"manual-sync", "manual-async"} {
+		r := rows[s]
+		if r[unique] != 30 || r[lost] != 0 || r[dups] > 5 || r[processed] != 30+r[dups] || r[commits] < 6 {
+			t.Errorf("%s row %v", s, r)
+		}
+	}
+	if r := rows["auto-greedy"]; r[processed] != 20 || r[unique] != 20 || r[dups] != 0 || r[lost] != 10 {
+		t.Errorf("auto-greedy row %v", r)
+	}
+	for _, s := range []string{"auto-commit:", "manual-sync:", "manual-async:", "auto-greedy:"} {
+		if !strings.Contains(out, "\n"+s) {
+			t.Errorf("no line under the table for %s", s)
+		}
+	}
+	if t.Failed() {
+		t.Logf("demo output:\n%s", out)
+	}
+	// The demo stops the broker it started.
+	if _, err := exec.Command(filepath.Join(binDir, "admin"), "ping", "-brokers", "127.0.0.1:"+strconv.Itoa(port)).CombinedOutput(); err == nil {
+		t.Error("the demo's broker still answers after the demo")
+	}
+}

@@ -1,0 +1,72 @@
+package worker
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func commitReq(topic string, offsets map[int32]int64) (*kmsg.OffsetCommitRequest, *kmsg.OffsetCommitResponse) {
+	req := kmsg.NewPtrOffsetCommitRequest()
+	resp := kmsg.NewPtrOffsetCommitResponse()
+	rt := kmsg.NewOffsetCommitRequestTopic()
+	rt.Topic = topic
+	st := kmsg.NewOffsetCommitResponseTopic()
+	st.Topic = topic
+	for p, o := range offsets {
+		rp := kmsg.NewOffsetCommitRequestTopicPartition()
+		rp.Partition, rp.Offset = p, o
+		rt.Partitions = append(rt.Partitions, rp)
+		sp := kmsg.NewOffsetCommitResponseTopicPartition()
+		sp.Partition = p
+		st.Partitions = append(st.Partitions, sp)
+	}
+	req.Topics = append(req.Topics, rt)
+	resp.Topics = append(resp.Topics, st)
+	return req, resp
+}
+
+func TestCommitLines(t *testing.T) {
+	var out bytes.Buffer
+	c := newCommits(&printer{w: &out, prefix: "x"}, "orders", map[int32]int64{0: 5})
+
+	// kgo's timer re-sending an offset the group already had moves nothing.
+	req, resp := commitReq("orders", map[int32]int64{0: 5})
+	c.autoCommitted(nil, req, resp, nil)
+	if out.Len() != 0 || c.count() != 0 {
+		t.Fatalf("unchanged commit printed %q", out.String())
+	}
+
+	req, resp = commitReq("orders", map[int32]int64{0: 10, 1: 3})
+	c.autoCommitted(nil, req, resp, nil)
+	if !strings.Contains(out.String(), "committed p0→10 p1→3  (timer: kgo's background auto-commit)") {
+		t.Fatalf("got %q", out.String())
+	}
+
+	// A partition the broker refused is reported as failed, not as committed.
+	out.Reset()
+	req, resp = commitReq("orders", map[int32]int64{2: 7})
+	resp.Topics[0].Partitions[0].ErrorCode = kerr.UnknownMemberID.Code
+	c.autoCommitted(nil, req, resp, nil)
+	if !strings.Contains(out.String(), "commit FAILED (timer) for p2: UNKNOWN_MEMBER_ID") || strings.Contains(out.String(), "p2→7") {
+		t.Fatalf("got %q", out.String())
+	}
+
+	// Once Close began, kgo's own commit is the shutdown commit.
+	out.Reset()
+	c.closing.Store(true)
+	req, resp = commitReq("orders", map[int32]int64{1: 9})
+	c.autoCommitted(nil, req, resp, nil)
+	if !strings.Contains(out.String(), "committed p1→9  (shutdown:") {
+		t.Fatalf("got %q", out.String())
+	}
+	if c.count() != 2 {
+		t.Fatalf("count %d, want 2 commits that moved an offset", c.count())
+	}
+	if got := c.summary([]int32{0, 1, 2}); got != "p0→10 p1→9 p2→-" {
+		t.Fatalf("summary %q", got)
+	}
+}
