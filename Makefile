@@ -73,7 +73,7 @@ test-unit: ## unit tests only (no broker)
 	cd $(ROOT) && go test -count=1 ./internal/...
 
 bench: ## benchmarks: what each commit costs (embedded broker)
-	cd $(ROOT) && go test -run '^$$' -bench . ./e2e/
+	cd $(ROOT) && go test -run '^$$' -bench . -benchtime 2000x -count 3 ./e2e/
 
 broker: $(BIN)/broker ## run the embedded broker in the foreground (Ctrl+C stops it)
 	$(BIN)/broker

@@ -238,7 +238,8 @@ func groupDelete(ctx context.Context, s settings) error {
 				}
 				who = " (" + strings.Join(ids, ", ") + ")"
 			}
-			errs = append(errs, fmt.Errorf("group %s still has live members%s: stop its consumers first (Kafka refuses to delete an active group)", group, who))
+			errs = append(errs, fmt.Errorf("group %s still has members%s: Kafka refuses to delete a group with members. "+
+				"Stop its consumers first; a copy that crashed stays a member until its session times out (45s)", group, who))
 		default:
 			errs = append(errs, fmt.Errorf("delete group %s: %w", group, err))
 		}

@@ -143,7 +143,7 @@ outer:
 
 // lab is one test's private corner of the broker: its own topic, group and folder.
 type lab struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	topic   string
 	group   string
@@ -154,7 +154,7 @@ var labSeq atomic.Int64
 
 var unsafeName = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
 
-func newLab(t *testing.T) *lab {
+func newLab(t testing.TB) *lab {
 	t.Helper()
 	name := unsafeName.ReplaceAllString(t.Name(), "-")
 	if len(name) > 80 {
@@ -180,7 +180,7 @@ func (l *lab) path(name string) string { return filepath.Join(l.dir, name) }
 
 // proc is a running lab binary whose output the test can wait on.
 type proc struct {
-	t     *testing.T
+	t     testing.TB
 	name  string
 	cmd   *exec.Cmd
 	start time.Time
@@ -359,7 +359,7 @@ func (l *lab) count(log string) counted {
 	return parseCount(l.t, p.output())
 }
 
-func parseCount(t *testing.T, out string) counted {
+func parseCount(t testing.TB, out string) counted {
 	t.Helper()
 	first, _, _ := strings.Cut(out, "\n")
 	m := headline.FindStringSubmatch(first)

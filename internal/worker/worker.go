@@ -122,7 +122,7 @@ func (w *worker) run() int {
 		return w.fail(ExitSettings, err)
 	}
 	w.commits = newCommits(w.out, cfg.Topic, committed)
-	w.out.printf("group %s has committed %s; a member resumes from there (nothing committed: from the earliest offset)",
+	w.out.printf("group %s has committed %s: the run resumes there (- = nothing committed: from the earliest offset)",
 		cfg.Group, w.commits.summary(w.partitions))
 
 	opts := []kgo.Opt{
