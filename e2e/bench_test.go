@@ -89,4 +89,3 @@ func BenchmarkCommitCost(b *testing.B) {
 		})
 	}
 }
-
