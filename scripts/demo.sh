@@ -81,7 +81,10 @@ scenario() {
   echo "done"
 
   local head commits
-  head=$($bin/admin count -log "$log" | head -1)
+  # The whole output first: cutting the pipe early (| head -1) can kill admin
+  # with SIGPIPE, which pipefail turns into a failed demo.
+  head=$($bin/admin count -log "$log")
+  head=${head%%$'\n'*}
   # summary lines: "... summary strategy=X processed=N commits=N ..."; add up both runs.
   commits=$(grep -ho 'summary .* commits=[0-9]*' "$out/$name"-*.out | sed 's/.*commits=//' | awk '{ n += $1 } END { print n + 0 }')
   local total unique dups lost
