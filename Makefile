@@ -26,7 +26,7 @@ $(BIN)/%: $(GO_FILES)
 	cd $(ROOT) && go build -o $@ ./$*
 
 .PHONY: help build demo test test-unit test-e2e bench fmt vet \
-	broker broker-up broker-down kafka-up kafka-down kafka-logs \
+	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down test-kafka \
 	topic-create topic-delete topic-load run-auto run-sync run-async \
 	count-auto count-sync count-async \
 	group-describe-auto group-describe-sync group-describe-async \
@@ -58,6 +58,7 @@ help: ## list targets and variables
 #: PARTITIONS|3|partitions topic-create makes
 #: BROKER_PORT|9092|port of the embedded broker
 #: BROKER_DATA|.lab/broker-data|state directory of the embedded broker
+#: KAFKA_PORT|9092|client port of jvm-kafka-up's Apache Kafka (controller: KAFKA_PORT+1)
 
 build: $(addprefix $(BIN)/,$(BINARIES)) ## build every binary into bin/
 
@@ -83,6 +84,15 @@ broker-up: build ## start the embedded broker in the background and wait until i
 
 broker-down: ## stop the background embedded broker
 	@$(ROOT)/scripts/broker.sh down
+
+jvm-kafka-up: build ## start real Apache Kafka without Docker (Java 17+, jars from Maven Central) on KAFKA_PORT
+	@$(ROOT)/scripts/jvm-kafka.sh up
+
+jvm-kafka-down: ## stop that Kafka (keeps its data and logs in .lab/jvm-kafka-PORT)
+	@$(ROOT)/scripts/jvm-kafka.sh down
+
+test-kafka: build ## the end-to-end suite against real Apache Kafka (started on free ports, or BROKERS if given)
+	@$(ROOT)/scripts/test-kafka.sh
 
 kafka-up: ## start real Apache Kafka with Docker (docker-compose.yml)
 	docker compose -f $(ROOT)/docker-compose.yml up -d --wait

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 
 	"offsetlab/internal/config"
 )
@@ -30,11 +32,20 @@ func main() {
 		config.Fail("broker", s, err)
 	}
 
+	// kfake answers DescribeTopicPartitions (KIP-966) with a null
+	// EligibleLeaderReplicas list, on which Kafka's own Java admin client
+	// (and so kafka-consumer-groups --describe) fails with a
+	// NullPointerException. Not advertising that API makes Kafka's tools
+	// fall back to the Metadata request, as with an older broker.
+	versions := kversion.Stable()
+	versions.SetMaxKeyVersion(kmsg.DescribeTopicPartitions.Int16(), -1)
+
 	c, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
 		kfake.Ports(*port),
 		kfake.DataDir(*data),
 		kfake.DefaultNumPartitions(*partitions),
+		kfake.MaxVersions(versions),
 	)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {

@@ -94,6 +94,8 @@ type brokerProc struct {
 	cmd  *exec.Cmd
 	addr string
 	out  *syncBuffer
+	data string
+	port int
 }
 
 func startBroker(data string, port int) (*brokerProc, error) {
@@ -104,7 +106,7 @@ func startBroker(data string, port int) (*brokerProc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	b := &brokerProc{cmd: cmd, addr: fmt.Sprintf("127.0.0.1:%d", port), out: out}
+	b := &brokerProc{cmd: cmd, addr: fmt.Sprintf("127.0.0.1:%d", port), out: out, data: data, port: port}
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if c, err := net.DialTimeout("tcp", b.addr, 200*time.Millisecond); err == nil {
@@ -120,6 +122,101 @@ func startBroker(data string, port int) (*brokerProc, error) {
 func (b *brokerProc) stop(sig syscall.Signal) {
 	_ = b.cmd.Process.Signal(sig)
 	_ = b.cmd.Wait()
+}
+
+// restartable is a broker of a test's own that it may stop and start again
+// with the same address and data: the embedded one, or (with
+// LAB_TEST_BROKER_KIND=jvm-kafka, as `make test-kafka` sets) real Apache
+// Kafka started by scripts/jvm-kafka.sh.
+type restartable interface {
+	address() string
+	stopWith(sig syscall.Signal) error
+	start() error
+	logs() string
+}
+
+func newRestartable(t testing.TB) restartable {
+	t.Helper()
+	var r restartable
+	if os.Getenv("LAB_TEST_BROKER_KIND") == "jvm-kafka" {
+		r = &jvmKafka{port: freePort(), cport: freePort(), dir: t.TempDir()}
+	} else {
+		r = &embedded{data: t.TempDir(), port: freePort()}
+	}
+	if err := r.start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.stopWith(syscall.SIGKILL) })
+	return r
+}
+
+type embedded struct {
+	data string
+	port int
+	b    *brokerProc
+}
+
+func (e *embedded) address() string { return fmt.Sprintf("127.0.0.1:%d", e.port) }
+func (e *embedded) logs() string {
+	if e.b == nil {
+		return ""
+	}
+	return e.b.out.String()
+}
+
+func (e *embedded) start() (err error) {
+	e.b, err = startBroker(e.data, e.port)
+	return err
+}
+
+func (e *embedded) stopWith(sig syscall.Signal) error {
+	if e.b != nil && e.b.cmd.ProcessState == nil {
+		e.b.stop(sig)
+	}
+	return nil
+}
+
+type jvmKafka struct {
+	port, cport int
+	dir         string
+}
+
+func (k *jvmKafka) address() string { return fmt.Sprintf("127.0.0.1:%d", k.port) }
+
+func (k *jvmKafka) logs() string {
+	b, _ := os.ReadFile(filepath.Join(k.dir, "server.log"))
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+func (k *jvmKafka) start() error {
+	cmd := exec.Command(filepath.Join(root, "scripts", "jvm-kafka.sh"), "up")
+	cmd.Env = cleanEnv(fmt.Sprintf("KAFKA_PORT=%d", k.port), fmt.Sprintf("KAFKA_CONTROLLER_PORT=%d", k.cport), "KAFKA_DIR="+k.dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("jvm-kafka.sh up: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// stopWith signals the JVM itself (its pid file), then waits until it is gone.
+func (k *jvmKafka) stopWith(sig syscall.Signal) error {
+	b, err := os.ReadFile(filepath.Join(k.dir, "kafka.pid"))
+	if err != nil {
+		return nil // not running
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return err
+	}
+	_ = syscall.Kill(pid, sig)
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if syscall.Kill(pid, 0) != nil {
+			return os.Remove(filepath.Join(k.dir, "kafka.pid"))
+		}
+	}
+	return fmt.Errorf("kafka pid %d still alive 60s after %s", pid, sig)
 }
 
 // labVars are the settings the binaries read from the environment; the tests

@@ -140,15 +140,20 @@ func TestLessonWalkthroughWithMake(t *testing.T) {
 var demoRow = regexp.MustCompile(`(?m)^(auto-commit|manual-sync|manual-async|auto-greedy) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+)$`)
 
 // `make demo` on a machine with no broker: it starts the embedded one, plays
-// the four scenarios and prints the table the README shows.
+// the four scenarios and prints the table the README shows. Against real
+// Kafka (LAB_TEST_BROKERS) it uses that broker instead.
 func TestMakeDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	port := freePort()
-	out := makeIn(t, t.TempDir(), cleanEnv("BROKERS=127.0.0.1:"+strconv.Itoa(port)), true, "demo")
-	if !strings.Contains(out, "started the embedded broker on 127.0.0.1:"+strconv.Itoa(port)) {
-		t.Fatalf("demo did not start its broker:\n%s", out)
+	target := "127.0.0.1:" + strconv.Itoa(freePort())
+	if !onEmbedded() {
+		target = brokers
+	}
+	out := makeIn(t, t.TempDir(), cleanEnv("BROKERS="+target), true, "demo")
+	if onEmbedded() && !strings.Contains(out, "started the embedded broker on "+target) ||
+		!onEmbedded() && !strings.Contains(out, "using the broker at "+target) {
+		t.Fatalf("demo did not say which broker it used:\n%s", out)
 	}
 	rows := map[string][5]int{}
 	for _, m := range demoRow.FindAllStringSubmatch(out, -1) {
@@ -186,7 +191,7 @@ func TestMakeDemo(t *testing.T) {
 		t.Logf("demo output:\n%s", out)
 	}
 	// The demo stops the broker it started.
-	if _, err := exec.Command(filepath.Join(binDir, "admin"), "ping", "-brokers", "127.0.0.1:"+strconv.Itoa(port)).CombinedOutput(); err == nil {
+	if _, err := exec.Command(filepath.Join(binDir, "admin"), "ping", "-brokers", target).CombinedOutput(); onEmbedded() && err == nil {
 		t.Error("the demo's broker still answers after the demo")
 	}
 }
@@ -221,5 +226,27 @@ func TestReadmeShowsWhatTheTestsCheck(t *testing.T) {
 	}
 	for name := range want {
 		t.Errorf("README has no demo row for %s", name)
+	}
+}
+
+// docker-compose.yml runs the Kafka version the tests run from Maven.
+func TestDockerComposeRunsTheTestedKafka(t *testing.T) {
+	compose, err := os.ReadFile(filepath.Join(root, "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pom, err := os.ReadFile(filepath.Join(root, "scripts", "jvm-kafka", "pom.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	image := regexp.MustCompile(`image: apache/kafka:(\S+)`).FindSubmatch(compose)
+	version := regexp.MustCompile(`<kafka.version>([^<]+)</kafka.version>`).FindSubmatch(pom)
+	if image == nil || version == nil || string(image[1]) != string(version[1]) {
+		t.Fatalf("docker-compose.yml image %q, scripts/jvm-kafka/pom.xml kafka.version %q", image, version)
+	}
+	for _, setting := range []string{"KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: 1", "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: 0", `KAFKA_AUTO_CREATE_TOPICS_ENABLE: "false"`, `"127.0.0.1:9092:9092"`} {
+		if !strings.Contains(string(compose), setting) {
+			t.Errorf("docker-compose.yml lacks %s", setting)
+		}
 	}
 }

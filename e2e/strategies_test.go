@@ -230,25 +230,23 @@ func TestRestartAfterCrashGetsRecordsQuickly(t *testing.T) {
 	l.run(1, "manual-sync", "LOG="+log, "CRASH=3", "WORK_DELAY=10ms")
 	p := l.start("manual-sync", "LOG="+log, "WORK_DELAY=10ms", "IDLE_EXIT=1s")
 	p.waitFor("processed p", 10*time.Second)
-	if took := time.Since(p.start); took > 2*time.Second {
+	took := time.Since(p.start)
+	if took > 2*time.Second {
 		t.Fatalf("first record %s after the restart, want within 2s:\n%s", took, p.output())
 	}
+	t.Logf("first record %s after the restart", took.Round(time.Millisecond))
 	p.wait(time.Minute)
 }
 
-// Committed offsets live in the broker's data directory: they survive a
-// restart of the embedded broker, whether it stopped cleanly or was killed.
+// Committed offsets live in the broker's data (kfake's data directory, real
+// Kafka's __consumer_offsets topic): they survive a restart of the broker,
+// whether it stopped cleanly or was killed.
 func TestCommittedOffsetsSurviveBrokerRestart(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
-			data, port := t.TempDir(), freePort()
-			b, err := startBroker(data, port)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { b.stop(syscall.SIGKILL) }()
+			b := newRestartable(t)
 			l := newLab(t)
-			l.brokers = b.addr
+			l.brokers = b.address()
 			l.seed(30)
 			log := l.path("p.log")
 			l.run(1, "manual-sync", "LOG="+log, "CRASH=12", "WORK_DELAY=10ms")
@@ -257,13 +255,15 @@ func TestCommittedOffsetsSurviveBrokerRestart(t *testing.T) {
 				t.Fatalf("nothing committed before the broker restart")
 			}
 
-			b.stop(sig)
-			if b, err = startBroker(data, port); err != nil {
+			if err := b.stopWith(sig); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.start(); err != nil {
 				t.Fatal(err)
 			}
 			after := l.committed()
 			if fmt.Sprint(after) != fmt.Sprint(before) {
-				t.Fatalf("committed before the %s restart %v, after %v\nbroker output:\n%s", sig, before, after, b.out.String())
+				t.Fatalf("committed before the %s restart %v, after %v\nbroker log:\n%s", sig, before, after, b.logs())
 			}
 			l.run(0, "manual-sync", "LOG="+log, "IDLE_EXIT=1s", "WORK_DELAY=10ms")
 			c := l.count(log)
@@ -283,6 +283,7 @@ func TestSecondCopyJoining(t *testing.T) {
 			l := newLab(t)
 			l.seed(30)
 			log := l.path("p.log") // both copies append to one log: one write per line
+			start := time.Now()
 			one := l.start(bin, "LOG="+log, "INSTANCE=1", "WORK_DELAY=100ms", "IDLE_EXIT=2s")
 			one.waitFor("[3 this run]", 20*time.Second)
 			two := l.start(bin, "LOG="+log, "INSTANCE=2", "WORK_DELAY=100ms", "IDLE_EXIT=2s")
@@ -296,7 +297,7 @@ func TestSecondCopyJoining(t *testing.T) {
 			if c.lost != 0 || c.unique != 30 || c.duplicates > 5 {
 				t.Fatalf("want lost=0 unique=30 duplicates<=5 (one batch), got\n%s\n--- one:\n%s\n--- two:\n%s", c.out, one.output(), two.output())
 			}
-			t.Logf("%s: duplicates %d; copy two processed %d", bin, c.duplicates, two.countLines("processed p"))
+			t.Logf("%s: duplicates %d; copy two processed %d; both done after %s", bin, c.duplicates, two.countLines("processed p"), time.Since(start).Round(100*time.Millisecond))
 		})
 	}
 }

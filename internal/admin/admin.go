@@ -72,6 +72,29 @@ func (c *Client) ctx(ctx context.Context) (context.Context, context.CancelFunc) 
 	return context.WithTimeout(ctx, ReachTimeout)
 }
 
+// CoordinatorWait bounds how long group questions wait for a group
+// coordinator. Real Kafka answers COORDINATOR_NOT_AVAILABLE until its
+// __consumer_offsets topic exists and is loaded, which on a fresh broker takes
+// a few seconds after the first group question.
+const CoordinatorWait = 30 * time.Second
+
+// retry runs fn until it returns no error or a non-retriable one (kerr's own
+// classification), or CoordinatorWait has passed.
+func retry(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(CoordinatorWait)
+	for {
+		err := fn()
+		if err == nil || !kerr.IsRetriable(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
 // Partitions returns the topic's partition ids, ascending, or ErrTopicMissing.
 func (c *Client) Partitions(ctx context.Context, topic string) ([]int32, error) {
 	ctx, cancel := c.ctx(ctx)
@@ -136,9 +159,14 @@ func (c *Client) Ranges(ctx context.Context, topic string) (map[int32]tally.Rang
 // A group that never committed (or was deleted) is a normal state: the map is
 // then empty, not an error.
 func (c *Client) Committed(ctx context.Context, group, topic string) (map[int32]int64, error) {
-	ctx, cancel := c.ctx(ctx)
-	defer cancel()
-	resp, err := c.FetchOffsets(ctx, group)
+	var resp kadm.OffsetResponses
+	err := retry(ctx, func() error {
+		fctx, cancel := c.ctx(ctx)
+		defer cancel()
+		var err error
+		resp, err = c.FetchOffsets(fctx, group)
+		return err
+	})
 	if errors.Is(err, kerr.GroupIDNotFound) {
 		return map[int32]int64{}, nil
 	}
@@ -203,13 +231,24 @@ func (p PartitionOffsets) Lag() int64 {
 // DescribeGroup gathers state, members and offsets of group on topic.
 func (c *Client) DescribeGroup(ctx context.Context, group, topic string) (Group, error) {
 	g := Group{Name: group}
-	dctx, cancel := c.ctx(ctx)
-	defer cancel()
-	dg, err := c.DescribeGroups(dctx, group)
+	var d kadm.DescribedGroup
+	var ok bool
+	err := retry(ctx, func() error {
+		dctx, cancel := c.ctx(ctx)
+		defer cancel()
+		dg, err := c.DescribeGroups(dctx, group)
+		if err != nil {
+			return err
+		}
+		d, ok = dg[group]
+		if ok && d.Err != nil && kerr.IsRetriable(d.Err) {
+			return d.Err
+		}
+		return nil
+	})
 	if err != nil {
 		return g, fmt.Errorf("describe group %s: %w", group, err)
 	}
-	d, ok := dg[group]
 	switch {
 	case !ok:
 		g.State = "Dead"
