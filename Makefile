@@ -31,17 +31,20 @@ $(BIN)/%: $(GO_FILES)
 	count-auto count-sync count-async \
 	group-describe-auto group-describe-sync group-describe-async \
 	group-delete-auto group-delete-sync group-delete-async group-delete-all \
+	group-reset-auto group-reset-sync group-reset-async group-watch-auto group-watch-sync group-watch-async \
+	group-remove-member-auto group-remove-member-sync group-remove-member-async group-remove-member \
+	groups topic-describe \
 	clean-logs clean
 
 help: ## list targets and variables
 	@echo "The offset-commits lab: what each Kafka offset-commit strategy does when a consumer crashes."
 	@echo
 	@echo "Targets:"
-	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  %-21s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  %-26s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@echo
 	@echo "Variables (make VAR=value, or in the environment; the binaries take the same as -flags):"
-	@printf "  %-17s %-24s %s\n" NAME DEFAULT MEANING
-	@awk -F'|' '/^#: / { sub(/^#: /, "", $$1); printf "  %-17s %-24s %s\n", $$1, $$2, $$3 }' $(MAKEFILE_LIST)
+	@printf "  %-22s %-24s %s\n" NAME DEFAULT MEANING
+	@awk -F'|' '/^#: / { sub(/^#: /, "", $$1); printf "  %-22s %-24s %s\n", $$1, $$2, $$3 }' $(MAKEFILE_LIST)
 
 #: BROKERS|127.0.0.1:9092|broker(s) to talk to, host:port[,host:port]
 #: TOPIC|brew.orders.v1|the orders topic
@@ -58,7 +61,14 @@ help: ## list targets and variables
 #: PARTITIONS|3|partitions topic-create makes
 #: BROKER_PORT|9092|port of the embedded broker
 #: BROKER_DATA|.lab/broker-data|state directory of the embedded broker
-#: KAFKA_PORT|9092|client port of jvm-kafka-up's Apache Kafka (controller: KAFKA_PORT+1)
+#: TO|(none)|group-reset: earliest, latest, datetime:2026-05-01T00:00:00Z, shift:-10, shift:+10, offset:42
+#: EXECUTE|0|1 = group-reset applies the reset (default: dry run)
+#: PARTITION|-1|limit group-reset to this partition (-1 = all)
+#: INTERVAL|1s|group-watch refresh interval
+#: ONCE|0|1 = group-watch prints one sample and exits
+#: KAFKA_PORT|9092|client port of jvm-kafka-up's Apache Kafka
+#: KAFKA_CONTROLLER_PORT|KAFKA_PORT+1|its KRaft controller port
+#: KAFKA_DIR|.lab/jvm-kafka-PORT|its data, server.properties, pid and logs
 
 build: $(addprefix $(BIN)/,$(BINARIES)) ## build every binary into bin/
 
@@ -150,6 +160,42 @@ group-delete-async: $(ADMIN) ## same for kitchen-async
 
 group-delete-all: $(ADMIN) ## delete all three groups
 	@$(ADMIN) group-delete -group kitchen-auto,kitchen-sync,kitchen-async
+
+group-reset-auto: $(ADMIN) ## move kitchen-auto's offsets to TO (dry run; EXECUTE=1 applies)
+	@$(ADMIN) group-reset -group $(or $(GROUP),kitchen-auto)
+
+group-reset-sync: $(ADMIN) ## same for kitchen-sync
+	@$(ADMIN) group-reset -group $(or $(GROUP),kitchen-sync)
+
+group-reset-async: $(ADMIN) ## same for kitchen-async
+	@$(ADMIN) group-reset -group $(or $(GROUP),kitchen-async)
+
+group-watch-auto: $(ADMIN) ## kitchen-auto's lag every INTERVAL with its trend (ONCE=1: one sample)
+	@$(ADMIN) group-watch -group $(or $(GROUP),kitchen-auto)
+
+group-watch-sync: $(ADMIN) ## same for kitchen-sync
+	@$(ADMIN) group-watch -group $(or $(GROUP),kitchen-sync)
+
+group-watch-async: $(ADMIN) ## same for kitchen-async
+	@$(ADMIN) group-watch -group $(or $(GROUP),kitchen-async)
+
+group-remove-member-auto: $(ADMIN) ## remove static member kitchen-auto-INSTANCE (a crashed copy) now
+	@$(ADMIN) group-remove-member -group $(or $(GROUP),kitchen-auto)
+
+group-remove-member-sync: $(ADMIN) ## same for kitchen-sync
+	@$(ADMIN) group-remove-member -group $(or $(GROUP),kitchen-sync)
+
+group-remove-member-async: $(ADMIN) ## same for kitchen-async
+	@$(ADMIN) group-remove-member -group $(or $(GROUP),kitchen-async)
+
+group-remove-member: $(ADMIN) ## remove static member GROUP-INSTANCE of any GROUP
+	@$(ADMIN) group-remove-member
+
+groups: $(ADMIN) ## every group on the broker: state, members, total lag
+	@$(ADMIN) groups
+
+topic-describe: $(ADMIN) ## TOPIC's partitions with leader, log start and log end
+	@$(ADMIN) topic-describe
 
 clean-logs: ## delete processed-*.log
 	rm -f processed-*.log

@@ -222,7 +222,8 @@ func (k *jvmKafka) stopWith(sig syscall.Signal) error {
 // labVars are the settings the binaries read from the environment; the tests
 // set them explicitly so a developer's own environment cannot leak in.
 var labVars = []string{"BROKERS", "TOPIC", "GROUP", "INSTANCE", "CRASH", "WORK_DELAY", "COMMIT_EVERY",
-	"MAX_POLL_RECORDS", "LOG", "IDLE_EXIT", "GREEDY", "SEED_MESSAGES", "PARTITIONS", "BROKER_PORT", "BROKER_DATA", "LAB_TEST_BROKERS"}
+	"MAX_POLL_RECORDS", "LOG", "IDLE_EXIT", "GREEDY", "SEED_MESSAGES", "PARTITIONS", "BROKER_PORT", "BROKER_DATA",
+	"TO", "EXECUTE", "PARTITION", "INTERVAL", "ONCE", "LAB_TEST_BROKERS"}
 
 func cleanEnv(kv ...string) []string {
 	var env []string

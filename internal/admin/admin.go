@@ -192,6 +192,7 @@ type Group struct {
 	Name         string
 	TopicMissing bool
 	State        string // Empty, Stable, PreparingRebalance, ..., or Dead when unknown to the broker
+	Protocol     string // the partition assignor the members agreed on, e.g. cooperative-sticky
 	Members      []Member
 	Partitions   []PartitionOffsets
 }
@@ -257,7 +258,7 @@ func (c *Client) DescribeGroup(ctx context.Context, group, topic string) (Group,
 	case d.Err != nil:
 		g.State = "Dead"
 	default:
-		g.State = d.State
+		g.State, g.Protocol = d.State, d.Protocol
 		for _, m := range d.Members {
 			mem := Member{MemberID: m.MemberID, ClientID: m.ClientID, Host: m.ClientHost}
 			if m.InstanceID != nil {

@@ -104,6 +104,17 @@ func (s *Set) String(env, def, help string) *string {
 	})
 }
 
+// Optional is a free-form string that may be left empty; check, if not nil,
+// validates a non-empty value.
+func (s *Set) Optional(env, help string, check func(string) error) *string {
+	return s.raw(env, "", help, func(v string) error {
+		if v == "" || check == nil {
+			return nil
+		}
+		return check(v)
+	})
+}
+
 // Int is a whole number in [min, max].
 func (s *Set) Int(env string, def, min, max int, help string) *int {
 	out := new(int)

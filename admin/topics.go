@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"offsetlab/internal/admin"
+)
+
+func topicCreate(ctx context.Context, s settings) error {
+	adm, err := admin.Dial(ctx, s.brokers)
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
+	if ps, err := adm.Partitions(ctx, s.topic); err == nil {
+		fmt.Printf("topic %s already exists with %d partitions\n", s.topic, len(ps))
+		return nil
+	} else if !errors.Is(err, admin.ErrTopicMissing) {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, admin.ReachTimeout)
+	defer cancel()
+	// Replication factor -1: the broker's default (1 on the lab's one-broker setups).
+	resp, err := adm.CreateTopic(cctx, int32(s.partitions), -1, nil, s.topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		return fmt.Errorf("create topic %s: %w", s.topic, err)
+	}
+	fmt.Printf("created topic %s with %d partitions\n", s.topic, s.partitions)
+	return nil
+}
+
+func topicDelete(ctx context.Context, s settings) error {
+	adm, err := admin.Dial(ctx, s.brokers)
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
+	if _, err := adm.Partitions(ctx, s.topic); errors.Is(err, admin.ErrTopicMissing) {
+		fmt.Printf("topic %s does not exist: nothing to delete\n", s.topic)
+		return nil
+	} else if err != nil {
+		return err
+	}
+	dctx, cancel := context.WithTimeout(ctx, admin.ReachTimeout)
+	defer cancel()
+	resp, err := adm.DeleteTopic(dctx, s.topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil && !errors.Is(err, kerr.UnknownTopicOrPartition) {
+		return fmt.Errorf("delete topic %s: %w", s.topic, err)
+	}
+	// A broker may delete a topic in the background (real Kafka does): wait
+	// until it is really gone, so that a topic-create right after works.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := adm.Partitions(ctx, s.topic); errors.Is(err, admin.ErrTopicMissing) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("topic %s still listed 30s after its deletion", s.topic)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	fmt.Printf("deleted topic %s\n", s.topic)
+	return nil
+}
+
+// topicDescribe shows each partition's leader and its log start and end.
+func topicDescribe(ctx context.Context, s settings) error {
+	adm, err := admin.Dial(ctx, s.brokers)
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
+	lctx, cancel := context.WithTimeout(ctx, admin.ReachTimeout)
+	defer cancel()
+	td, err := adm.ListTopics(lctx, s.topic)
+	if err != nil {
+		return fmt.Errorf("describe topic %s: %w", s.topic, err)
+	}
+	ranges, err := adm.Ranges(ctx, s.topic)
+	if err != nil {
+		return err
+	}
+	d := td[s.topic]
+	fmt.Printf("topic %s: %d partitions\n", s.topic, len(d.Partitions))
+	fmt.Printf("  %-9s %6s %9s %9s %8s\n", "partition", "leader", "log-start", "log-end", "records")
+	for _, p := range d.Partitions.Sorted() {
+		r := ranges[p.Partition]
+		fmt.Printf("  %-9s %6d %9d %9d %8d\n", fmt.Sprintf("p%d", p.Partition), p.Leader, r.Start, r.End, r.End-r.Start)
+	}
+	return nil
+}
