@@ -13,7 +13,7 @@ import (
 
 // count prints exactly one headline, then a line per partition. Without a
 // broker it still counts, and says lost=? since the topic could not be asked.
-func count(ctx context.Context, s settings) error {
+func count(ctx context.Context, s settings, _ *admin.Client) error {
 	entries, err := processedlog.ReadFile(s.log)
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("LOG=%s does not exist: no run has written it yet (or `make clean-logs` removed it)", s.log)

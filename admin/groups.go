@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"offsetlab/internal/admin"
+	"offsetlab/internal/instance"
 )
 
 func splitGroups(v string) []string {
@@ -33,12 +34,7 @@ func oneGroup(s settings) (string, error) {
 	return gs[0], nil
 }
 
-func groupDescribe(ctx context.Context, s settings) error {
-	adm, err := admin.Dial(ctx, s.brokers)
-	if err != nil {
-		return err
-	}
-	defer adm.Close()
+func groupDescribe(ctx context.Context, s settings, adm *admin.Client) error {
 	for _, group := range splitGroups(s.group) {
 		g, err := adm.DescribeGroup(ctx, group, s.topic)
 		if err != nil {
@@ -122,16 +118,11 @@ func parts(ps []int32) string {
 
 // groupWatch prints the group every INTERVAL with each partition's lag over
 // the last few samples, until Ctrl+C; ONCE=1 prints one sample.
-func groupWatch(ctx context.Context, s settings) error {
+func groupWatch(ctx context.Context, s settings, adm *admin.Client) error {
 	group, err := oneGroup(s)
 	if err != nil {
 		return err
 	}
-	adm, err := admin.Dial(ctx, s.brokers)
-	if err != nil {
-		return err
-	}
-	defer adm.Close()
 	const keep = 5
 	history := map[int32][]int64{}
 	fi, _ := os.Stdout.Stat()
@@ -177,12 +168,7 @@ func groupWatch(ctx context.Context, s settings) error {
 }
 
 // groups lists every group with its state, members and total lag.
-func groups(ctx context.Context, s settings) error {
-	adm, err := admin.Dial(ctx, s.brokers)
-	if err != nil {
-		return err
-	}
-	defer adm.Close()
+func groups(ctx context.Context, s settings, adm *admin.Client) error {
 	lctx, cancel := context.WithTimeout(ctx, admin.CoordinatorWait)
 	defer cancel()
 	listed, err := adm.ListGroups(lctx)
@@ -250,17 +236,12 @@ func removeHint(group string, m admin.Member) string {
 
 // groupRemoveMember removes the static member GROUP-INSTANCE, the way Kafka's
 // admin API allows (KIP-345: LeaveGroup by instance id).
-func groupRemoveMember(ctx context.Context, s settings) error {
+func groupRemoveMember(ctx context.Context, s settings, adm *admin.Client) error {
 	group, err := oneGroup(s)
 	if err != nil {
 		return err
 	}
-	adm, err := admin.Dial(ctx, s.brokers)
-	if err != nil {
-		return err
-	}
-	defer adm.Close()
-	id := fmt.Sprintf("%s-%d", group, s.instance)
+	id := instance.ID(group, s.instance)
 	g, err := adm.DescribeGroup(ctx, group, s.topic)
 	if err != nil {
 		return err
@@ -287,12 +268,7 @@ func groupRemoveMember(ctx context.Context, s settings) error {
 	return nil
 }
 
-func groupDelete(ctx context.Context, s settings) error {
-	adm, err := admin.Dial(ctx, s.brokers)
-	if err != nil {
-		return err
-	}
-	defer adm.Close()
+func groupDelete(ctx context.Context, s settings, adm *admin.Client) error {
 	var errs []error
 	for _, group := range splitGroups(s.group) {
 		dctx, cancel := context.WithTimeout(ctx, admin.ReachTimeout)
@@ -323,7 +299,7 @@ func groupDelete(ctx context.Context, s settings) error {
 // groupReset moves a group's committed offsets, as
 // kafka-consumer-groups --reset-offsets does: a dry run unless EXECUTE=1,
 // refused while the group has members, clamped to each partition's log.
-func groupReset(ctx context.Context, s settings) error {
+func groupReset(ctx context.Context, s settings, adm *admin.Client) error {
 	if !s.toGiven {
 		return fmt.Errorf("say where to: TO is one of %s (e.g. `make group-reset-auto TO=earliest`)", admin.ResetForms)
 	}
@@ -331,11 +307,6 @@ func groupReset(ctx context.Context, s settings) error {
 	if err != nil {
 		return err
 	}
-	adm, err := admin.Dial(ctx, s.brokers)
-	if err != nil {
-		return err
-	}
-	defer adm.Close()
 	g, rows, err := adm.PlanReset(ctx, group, s.topic, int32(s.partition), s.to)
 	if err != nil {
 		return err

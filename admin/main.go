@@ -45,7 +45,9 @@ type settings struct {
 	once       bool
 }
 
-var commands = map[string]func(context.Context, settings) error{
+// Each command gets an admin client on BROKERS, dialled (and checked) once in
+// main; nil for count, which must still count when no broker answers.
+var commands = map[string]func(context.Context, settings, *admin.Client) error{
 	"ping":                ping,
 	"topic-create":        topicCreate,
 	"topic-delete":        topicDelete,
@@ -108,19 +110,29 @@ func main() {
 	// Ctrl+C ends a watch cleanly (and cancels anything else in flight).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, st); err != nil {
-		fmt.Fprintf(os.Stderr, "admin %s: error: %v\n", cmd, err)
-		stop()
-		os.Exit(2)
+	var adm *admin.Client
+	if cmd != "count" {
+		var err error
+		if adm, err = admin.Dial(ctx, st.brokers); err != nil {
+			fail(cmd, err)
+		}
+		defer adm.Close()
+	}
+	if err := run(ctx, st, adm); err != nil {
+		if adm != nil {
+			adm.Close()
+		}
+		fail(cmd, err)
 	}
 }
 
-func ping(ctx context.Context, s settings) error {
-	adm, err := admin.Dial(ctx, s.brokers)
-	if err != nil {
-		return err
-	}
-	adm.Close()
+func fail(cmd string, err error) {
+	fmt.Fprintf(os.Stderr, "admin %s: error: %v\n", cmd, err)
+	os.Exit(2)
+}
+
+// ping: main has already dialled and pinged the broker.
+func ping(_ context.Context, s settings, _ *admin.Client) error {
 	fmt.Printf("a broker answers at %s\n", strings.Join(s.brokers, ","))
 	return nil
 }

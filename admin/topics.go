@@ -11,12 +11,7 @@ import (
 	"offsetlab/internal/admin"
 )
 
-func topicCreate(ctx context.Context, s settings) error {
-	adm, err := admin.Dial(ctx, s.brokers)
-	if err != nil {
-		return err
-	}
-	defer adm.Close()
+func topicCreate(ctx context.Context, s settings, adm *admin.Client) error {
 	if ps, err := adm.Partitions(ctx, s.topic); err == nil {
 		fmt.Printf("topic %s already exists with %d partitions\n", s.topic, len(ps))
 		return nil
@@ -37,12 +32,7 @@ func topicCreate(ctx context.Context, s settings) error {
 	return nil
 }
 
-func topicDelete(ctx context.Context, s settings) error {
-	adm, err := admin.Dial(ctx, s.brokers)
-	if err != nil {
-		return err
-	}
-	defer adm.Close()
+func topicDelete(ctx context.Context, s settings, adm *admin.Client) error {
 	if _, err := adm.Partitions(ctx, s.topic); errors.Is(err, admin.ErrTopicMissing) {
 		fmt.Printf("topic %s does not exist: nothing to delete\n", s.topic)
 		return nil
@@ -75,12 +65,7 @@ func topicDelete(ctx context.Context, s settings) error {
 }
 
 // topicDescribe shows each partition's leader and its log start and end.
-func topicDescribe(ctx context.Context, s settings) error {
-	adm, err := admin.Dial(ctx, s.brokers)
-	if err != nil {
-		return err
-	}
-	defer adm.Close()
+func topicDescribe(ctx context.Context, s settings, adm *admin.Client) error {
 	lctx, cancel := context.WithTimeout(ctx, admin.ReachTimeout)
 	defer cancel()
 	td, err := adm.ListTopics(lctx, s.topic)

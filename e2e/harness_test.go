@@ -348,31 +348,33 @@ func (p *proc) output() string {
 	return strings.Join(p.lines, "\n")
 }
 
+// find returns the first line containing s.
+func (p *proc) find(s string) (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, line := range p.lines {
+		if strings.Contains(line, s) {
+			return line, true
+		}
+	}
+	return "", false
+}
+
 // waitFor waits until a line contains s, and returns it.
 func (p *proc) waitFor(s string, timeout time.Duration) string {
 	p.t.Helper()
 	deadline := time.After(timeout)
 	for {
-		p.mu.Lock()
-		for _, line := range p.lines {
-			if strings.Contains(line, s) {
-				p.mu.Unlock()
-				return line
-			}
+		if line, ok := p.find(s); ok {
+			return line
 		}
-		p.mu.Unlock()
 		select {
 		case <-p.grew:
 		case <-p.done:
 			// one more look at what came before the exit
-			p.mu.Lock()
-			for _, line := range p.lines {
-				if strings.Contains(line, s) {
-					p.mu.Unlock()
-					return line
-				}
+			if line, ok := p.find(s); ok {
+				return line
 			}
-			p.mu.Unlock()
 			p.t.Fatalf("%s exited (code %d) before printing %q:\n%s", p.name, p.code, s, p.output())
 		case <-deadline:
 			p.t.Fatalf("%s did not print %q within %s:\n%s", p.name, s, timeout, p.output())

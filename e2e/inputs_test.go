@@ -205,7 +205,7 @@ func TestGroupDeleteRefusedWhileRunning(t *testing.T) {
 	p := l.start("manual-sync", "LOG="+l.path("p.log"), "WORK_DELAY=300ms")
 	p.waitFor("processed p", 20*time.Second)
 	del := l.startArgs("admin", []string{"group-delete"})
-	if code := del.wait(10 * time.Second); code != 2 || !strings.Contains(del.output(), "still has members ("+l.group+"-1)") {
+	if code := del.wait(10 * time.Second); code != 2 || !strings.Contains(del.output(), "has 1 member(s): "+l.group+"-1. Kafka refuses to delete a group with members") {
 		t.Fatalf("exit %d:\n%s", code, del.output())
 	}
 	p.signal(15)

@@ -115,7 +115,7 @@ func TestLessonWalkthroughWithMake(t *testing.T) {
 	if first != "processed-auto.log: total=40 unique-offsets=30 duplicates=10 lost=0" {
 		t.Fatalf("count-auto: %q", first)
 	}
-	if out := makeIn(t, dir, env, true, "group-describe-auto"); !strings.Contains(out, "state Empty, 0 member(s)") || !strings.Contains(out, "total lag 0") {
+	if out := makeIn(t, dir, env, true, "group-describe-auto"); !strings.Contains(out, "state Empty, protocol -, 0 member(s)") || !strings.Contains(out, "total lag 0") {
 		t.Fatalf("after the recovery: group-describe-auto:\n%s", out)
 	}
 
