@@ -219,15 +219,18 @@ type PartitionOffsets struct {
 	LogEnd    int64
 }
 
-// Lag is what the group still has to read in the partition: log end minus
-// committed, or minus log start when nothing is committed (the lab's
-// consumers reset to the earliest offset).
-func (p PartitionOffsets) Lag() int64 {
+// Resume is where the group starts reading the partition: its committed
+// offset, or the log start when nothing is committed (the lab's consumers
+// reset to the earliest offset).
+func (p PartitionOffsets) Resume() int64 {
 	if p.Committed < 0 {
-		return p.LogEnd - p.LogStart
+		return p.LogStart
 	}
-	return p.LogEnd - p.Committed
+	return p.Committed
 }
+
+// Lag is what the group still has to read in the partition.
+func (p PartitionOffsets) Lag() int64 { return p.LogEnd - p.Resume() }
 
 // DescribeGroup gathers state, members and offsets of group on topic.
 func (c *Client) DescribeGroup(ctx context.Context, group, topic string) (Group, error) {

@@ -11,8 +11,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
-
-	"offsetlab/internal/tally"
 )
 
 // ResetForms lists what TO accepts, for help and errors.
@@ -77,47 +75,41 @@ func ParseResetSpec(to string) (ResetSpec, error) {
 
 // ResetRow is one partition of a reset plan.
 type ResetRow struct {
-	Partition          int32
-	Committed          int64 // -1: nothing committed
-	Target             int64 // the offset asked for, before clamping
-	New                int64 // what will be committed
-	LogStart, LogEnd   int64
-	Clamped            string // why New differs from Target, if it does
-	CurrentForPlanning int64  // where the group would start now: Committed, or LogStart
+	PartitionOffsets        // where the group is now
+	Target           int64  // the offset asked for, before clamping
+	New              int64  // what will be committed
+	Clamped          string // why New differs from Target, if it does
 }
 
 // Change is how many records the reset replays (+) or skips (-).
-func (r ResetRow) Change() int64 { return r.CurrentForPlanning - r.New }
+func (r ResetRow) Change() int64 { return r.Resume() - r.New }
 
-// Plan computes a reset for the partitions in ranges. committed holds the
-// group's offsets; byTime the offsets found for a datetime spec.
-func Plan(spec ResetSpec, ranges map[int32]tally.Range, committed map[int32]int64, byTime map[int32]int64) []ResetRow {
+// Plan computes a reset of the given partitions; byTime holds the offsets
+// found for a datetime spec.
+func Plan(spec ResetSpec, partitions []PartitionOffsets, byTime map[int32]int64) []ResetRow {
 	var rows []ResetRow
-	for p, rg := range ranges {
-		row := ResetRow{Partition: p, Committed: -1, LogStart: rg.Start, LogEnd: rg.End, CurrentForPlanning: rg.Start}
-		if c, ok := committed[p]; ok {
-			row.Committed, row.CurrentForPlanning = c, c
-		}
+	for _, po := range partitions {
+		row := ResetRow{PartitionOffsets: po}
 		switch spec.Kind {
 		case "earliest":
-			row.Target = rg.Start
+			row.Target = po.LogStart
 		case "latest":
-			row.Target = rg.End
+			row.Target = po.LogEnd
 		case "datetime":
-			row.Target = byTime[p]
+			row.Target = byTime[po.Partition]
 		case "shift":
-			row.Target = row.CurrentForPlanning + spec.Shift
+			row.Target = po.Resume() + spec.Shift
 		case "offset":
 			row.Target = spec.Off
 		}
 		row.New = row.Target
 		switch {
-		case row.Target < rg.Start:
-			row.New = rg.Start
-			row.Clamped = fmt.Sprintf("%d is before the log start: clamped to %d", row.Target, rg.Start)
-		case row.Target > rg.End:
-			row.New = rg.End
-			row.Clamped = fmt.Sprintf("%d is past the log end: clamped to %d", row.Target, rg.End)
+		case row.Target < po.LogStart:
+			row.New = po.LogStart
+			row.Clamped = fmt.Sprintf("%d is before the log start: clamped to %d", row.Target, po.LogStart)
+		case row.Target > po.LogEnd:
+			row.New = po.LogEnd
+			row.Clamped = fmt.Sprintf("%d is past the log end: clamped to %d", row.Target, po.LogEnd)
 		}
 		rows = append(rows, row)
 	}
@@ -134,18 +126,13 @@ func (c *Client) PlanReset(ctx context.Context, group, topic string, partition i
 	if g.TopicMissing {
 		return g, nil, fmt.Errorf("%w: %s", ErrTopicMissing, topic)
 	}
-	ranges := map[int32]tally.Range{}
-	committed := map[int32]int64{}
+	var partitions []PartitionOffsets
 	for _, po := range g.Partitions {
-		if partition >= 0 && po.Partition != partition {
-			continue
-		}
-		ranges[po.Partition] = tally.Range{Start: po.LogStart, End: po.LogEnd}
-		if po.Committed >= 0 {
-			committed[po.Partition] = po.Committed
+		if partition < 0 || po.Partition == partition {
+			partitions = append(partitions, po)
 		}
 	}
-	if len(ranges) == 0 {
+	if len(partitions) == 0 {
 		return g, nil, fmt.Errorf("topic %s has no partition %d (it has %d)", topic, partition, len(g.Partitions))
 	}
 	var byTime map[int32]int64
@@ -169,7 +156,7 @@ func (c *Client) PlanReset(ctx context.Context, group, topic string, partition i
 			return g, nil, err
 		}
 	}
-	return g, Plan(spec, ranges, committed, byTime), nil
+	return g, Plan(spec, partitions, byTime), nil
 }
 
 // ApplyReset commits the plan's offsets for the group. Kafka refuses while

@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"offsetlab/internal/tally"
 )
 
 func TestParseResetSpec(t *testing.T) {
@@ -36,8 +34,11 @@ func TestParseResetSpec(t *testing.T) {
 }
 
 func TestPlan(t *testing.T) {
-	ranges := map[int32]tally.Range{0: {Start: 0, End: 10}, 1: {Start: 0, End: 10}, 2: {Start: 3, End: 10}}
-	committed := map[int32]int64{0: 10, 1: 4} // p2: nothing committed, starts at log start 3
+	partitions := []PartitionOffsets{
+		{Partition: 2, Committed: -1, LogStart: 3, LogEnd: 10}, // nothing committed: starts at log start 3
+		{Partition: 0, Committed: 10, LogStart: 0, LogEnd: 10},
+		{Partition: 1, Committed: 4, LogStart: 0, LogEnd: 10},
+	}
 	type want struct{ new, change int64 }
 	tests := []struct {
 		spec    string
@@ -58,8 +59,8 @@ func TestPlan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows := Plan(spec, ranges, committed, tt.byTime)
-		if len(rows) != 3 {
+		rows := Plan(spec, partitions, tt.byTime)
+		if len(rows) != 3 || rows[0].Partition != 0 || rows[2].Partition != 2 {
 			t.Fatalf("%s: %d rows", tt.spec, len(rows))
 		}
 		for _, r := range rows {

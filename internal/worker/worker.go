@@ -342,10 +342,7 @@ func (w *worker) caughtUp(ctx context.Context) (bool, string) {
 		if !contains(assigned, po.Partition) {
 			continue
 		}
-		pos := po.LogStart
-		if po.Committed >= 0 {
-			pos = po.Committed
-		}
+		pos := po.Resume()
 		if p, ok := w.position[po.Partition]; ok && p > pos {
 			pos = p
 		}
