@@ -80,7 +80,7 @@ func printGroup(w io.Writer, g admin.Group, topic string, trend map[int32][]int6
 	}
 	fmt.Fprintf(w, "  total lag %d (lag = log-end - committed; with nothing committed the group starts at log-start)\n", total)
 	for _, m := range g.Members {
-		fmt.Fprintf(w, "  member %s (client %s, host %s): %s\n", m.Name(), m.ClientID, m.Host, parts(m.Assigned))
+		fmt.Fprintf(w, "  member %s (client %s, host %s): %s\n", m.Name(), m.ClientID, m.Host, admin.PartitionNames(m.Assigned))
 	}
 }
 
@@ -103,17 +103,6 @@ func describeTrend(lags []int64) string {
 		word = "rising: the group falls behind"
 	}
 	return strings.Join(s, " → ") + "  " + word
-}
-
-func parts(ps []int32) string {
-	if len(ps) == 0 {
-		return "no partitions"
-	}
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = fmt.Sprintf("p%d", p)
-	}
-	return strings.Join(s, " ")
 }
 
 // groupWatch prints the group every INTERVAL with each partition's lag over

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -201,6 +202,20 @@ type Group struct {
 type Member struct {
 	MemberID, InstanceID, ClientID, Host string
 	Assigned                             []int32 // partitions of the topic asked about
+}
+
+// PartitionNames is "p0 p1 p2", in ascending order, or "no partitions".
+func PartitionNames(ps []int32) string {
+	if len(ps) == 0 {
+		return "no partitions"
+	}
+	ps = slices.Clone(ps)
+	slices.Sort(ps)
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = fmt.Sprintf("p%d", p)
+	}
+	return strings.Join(names, " ")
 }
 
 // Name is how the lab names a member: its static instance id if it has one.

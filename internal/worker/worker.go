@@ -14,7 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -307,12 +307,12 @@ func (w *worker) fetchErrors(fetches kgo.Fetches) (int, bool) {
 }
 
 func (w *worker) assigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {
-	w.out.printf("assigned %s after %.2fs", partList(m[w.cfg.Topic]), time.Since(w.start).Seconds())
+	w.out.printf("assigned %s after %.2fs", admin.PartitionNames(m[w.cfg.Topic]), time.Since(w.start).Seconds())
 }
 
 func (w *worker) lost(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 	if len(m[w.cfg.Topic]) > 0 {
-		w.out.printf("lost %s (the group moved on without this member)", partList(m[w.cfg.Topic]))
+		w.out.printf("lost %s (the group moved on without this member)", admin.PartitionNames(m[w.cfg.Topic]))
 	}
 }
 
@@ -339,7 +339,7 @@ func (w *worker) caughtUp(ctx context.Context) (bool, string) {
 		return false, "this member is not in the group yet"
 	}
 	for _, po := range g.Partitions {
-		if !contains(assigned, po.Partition) {
+		if !slices.Contains(assigned, po.Partition) {
 			continue
 		}
 		pos := po.Resume()
@@ -375,28 +375,6 @@ func (w *worker) shutdown(code int) {
 	} else {
 		w.summary("error")
 	}
-}
-
-func contains(ps []int32, p int32) bool {
-	for _, q := range ps {
-		if q == p {
-			return true
-		}
-	}
-	return false
-}
-
-func partList(ps []int32) string {
-	if len(ps) == 0 {
-		return "no partitions"
-	}
-	ps = append([]int32(nil), ps...)
-	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = fmt.Sprintf("p%d", p)
-	}
-	return strings.Join(s, " ")
 }
 
 func durOrNever(d time.Duration) string {
