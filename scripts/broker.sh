@@ -3,14 +3,14 @@
 #   scripts/broker.sh up     start it, wait until it answers, refuse a second one
 #   scripts/broker.sh down   stop it (SIGTERM: it saves its state first)
 # BROKER_PORT (default 9092) and BROKER_DATA (default .lab/broker-data) as for bin/broker;
-# its pid and output go to .lab/broker.pid and .lab/broker.log.
+# its pid and output go to BROKER_PIDFILE and BROKER_LOGFILE (default .lab/broker.pid, .lab/broker.log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 port=${BROKER_PORT:-9092}
-pidfile=.lab/broker.pid
-logfile=.lab/broker.log
-mkdir -p .lab
+pidfile=${BROKER_PIDFILE:-.lab/broker.pid}
+logfile=${BROKER_LOGFILE:-.lab/broker.log}
+mkdir -p .lab "$(dirname "$pidfile")" "$(dirname "$logfile")"
 
 running() { [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 

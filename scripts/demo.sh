@@ -19,11 +19,13 @@ bin=bin
 rm -rf "$out"
 mkdir -p "$out"
 
+# The embedded broker, if the demo starts one, has its own state, pid and log
+# files in $out, and stops when the demo ends, however it ends.
+broker_env=(BROKER_DATA="$out/broker-data" BROKER_PIDFILE="$out/broker.pid" BROKER_LOGFILE="$out/broker.log")
 started=""
 stop_broker() {
   if [[ -n $started ]]; then
-    kill -TERM "$started" 2>/dev/null || true
-    wait "$started" 2>/dev/null || true
+    env "${broker_env[@]}" BROKER_PORT="$started" scripts/broker.sh down >/dev/null
   fi
 }
 trap stop_broker EXIT
@@ -35,14 +37,8 @@ if ! $bin/admin ping >/dev/null 2>&1; then
   127.0.0.1 | localhost) ;;
   *) echo "demo: no broker answers at $BROKERS, and the embedded one can only be started on 127.0.0.1" >&2; exit 1 ;;
   esac
-  rm -rf "$out/broker-data"
-  BROKER_PORT=$port BROKER_DATA="$out/broker-data" $bin/broker >"$out/broker.log" 2>&1 &
-  started=$!
-  for _ in $(seq 50); do
-    $bin/admin ping >/dev/null 2>&1 && break
-    kill -0 "$started" 2>/dev/null || { echo "demo: the embedded broker did not start:" >&2; cat "$out/broker.log" >&2; exit 1; }
-    sleep 0.2
-  done
+  env "${broker_env[@]}" BROKER_PORT="$port" scripts/broker.sh up >/dev/null
+  started=$port
   echo "demo: started the embedded broker on 127.0.0.1:$port (stopped again at the end)"
 else
   echo "demo: using the broker at $BROKERS"
