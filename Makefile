@@ -23,7 +23,8 @@ ADMIN := $(BIN)/admin
 # Each binary is built once into bin/ and rebuilt only when a Go file changes.
 $(BIN)/%: $(GO_FILES)
 	@mkdir -p $(BIN)
-	cd $(ROOT) && go build -o $@ ./$*
+	@echo "building bin/$*"
+	@cd $(ROOT) && go build -o $@ ./$*
 
 .PHONY: help build demo test test-unit test-e2e bench fmt vet \
 	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down test-kafka \
