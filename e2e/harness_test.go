@@ -193,7 +193,7 @@ func (k *jvmKafka) logs() string {
 
 func (k *jvmKafka) start() error {
 	cmd := exec.Command(filepath.Join(root, "scripts", "jvm-kafka.sh"), "up")
-	cmd.Env = cleanEnv(fmt.Sprintf("KAFKA_PORT=%d", k.port), fmt.Sprintf("KAFKA_CONTROLLER_PORT=%d", k.cport), "KAFKA_DIR="+k.dir)
+	cmd.Env = cleanEnv("LAB_BIN="+binDir, fmt.Sprintf("KAFKA_PORT=%d", k.port), fmt.Sprintf("KAFKA_CONTROLLER_PORT=%d", k.cport), "KAFKA_DIR="+k.dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("jvm-kafka.sh up: %v\n%s", err, out)
 	}
@@ -223,7 +223,7 @@ func (k *jvmKafka) stopWith(sig syscall.Signal) error {
 // set them explicitly so a developer's own environment cannot leak in.
 var labVars = []string{"BROKERS", "TOPIC", "GROUP", "INSTANCE", "CRASH", "WORK_DELAY", "COMMIT_EVERY",
 	"MAX_POLL_RECORDS", "LOG", "IDLE_EXIT", "GREEDY", "SEED_MESSAGES", "PARTITIONS", "BROKER_PORT", "BROKER_DATA",
-	"TO", "EXECUTE", "PARTITION", "INTERVAL", "ONCE", "LAB_TEST_BROKERS"}
+	"TO", "EXECUTE", "PARTITION", "INTERVAL", "ONCE", "LAB_BIN", "LAB_TEST_BROKERS"}
 
 func cleanEnv(kv ...string) []string {
 	var env []string

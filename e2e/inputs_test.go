@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -70,6 +72,21 @@ func TestFlagsWorkLikeVariables(t *testing.T) {
 // message that says what to do, and the existing log keeps its bytes.
 func TestRefusedStartsAppendNothing(t *testing.T) {
 	dead := "127.0.0.1:" + strconv.Itoa(freePort()) // nothing listens there
+	// A port that accepts connections and never answers: no refusal to act on.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
 	notADir := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(notADir, []byte("x"), 0o644)
 	tests := []struct {
@@ -79,6 +96,7 @@ func TestRefusedStartsAppendNothing(t *testing.T) {
 		want   []string
 	}{
 		{"unreachable broker", true, []string{"BROKERS=" + dead}, []string{"no Kafka broker answered at " + dead, "make broker-up"}},
+		{"silent broker", true, []string{"BROKERS=" + silent.Addr().String()}, []string{"no Kafka broker answered at " + silent.Addr().String() + " within 5s"}},
 		{"missing topic", true, nil, []string{"topic does not exist", "make topic-create"}},
 		{"unwritable log", false, []string{"LOG=" + filepath.Join(notADir, "p.log")}, []string{"LOG=", "not a directory"}},
 	}
@@ -212,4 +230,42 @@ func TestGroupDeleteRefusedWhileRunning(t *testing.T) {
 	p.wait(20 * time.Second)
 	// After a clean stop the lab removed its static member: delete works at once.
 	l.admin("group-delete")
+}
+
+// The embedded broker: a clear error when its port is taken, and broker-up
+// refuses to start a second one.
+func TestEmbeddedBrokerRefusals(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := strconv.Itoa(taken.Addr().(*net.TCPAddr).Port)
+	l := newLab(t)
+	p := l.start("broker", "BROKER_PORT="+port, "BROKER_DATA="+l.path("data"))
+	if code := p.wait(10 * time.Second); code != 2 || !strings.Contains(p.output(), "port "+port+" on 127.0.0.1 is already taken") {
+		t.Fatalf("broker on a taken port: exit %d\n%s", code, p.output())
+	}
+
+	script := func(verb string, port string) (string, error) {
+		cmd := exec.Command(filepath.Join(root, "scripts", "broker.sh"), verb)
+		cmd.Env = cleanEnv("LAB_BIN="+binDir, "BROKER_PORT="+port, "BROKER_DATA="+l.path("data"),
+			"BROKER_PIDFILE="+l.path("broker.pid"), "BROKER_LOGFILE="+l.path("broker.log"))
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	free := strconv.Itoa(freePort())
+	if out, err := script("up", free); err != nil || !strings.Contains(out, "answering on 127.0.0.1:"+free) {
+		t.Fatalf("broker-up: %v\n%s", err, out)
+	}
+	defer script("down", free)
+	if out, err := script("up", free); err == nil || !strings.Contains(out, "already running") {
+		t.Fatalf("a second broker-up must be refused: %v\n%s", err, out)
+	}
+	if out, err := script("down", free); err != nil || !strings.Contains(out, "stopped") {
+		t.Fatalf("broker-down: %v\n%s", err, out)
+	}
+	if out, err := script("up", port); err == nil || !strings.Contains(out, "something already listens on 127.0.0.1:"+port) {
+		t.Fatalf("broker-up on a taken port must say so: %v\n%s", err, out)
+	}
 }

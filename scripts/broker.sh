@@ -4,10 +4,12 @@
 #   scripts/broker.sh down   stop it (SIGTERM: it saves its state first)
 # BROKER_PORT (default 9092) and BROKER_DATA (default .lab/broker-data) as for bin/broker;
 # its pid and output go to BROKER_PIDFILE and BROKER_LOGFILE (default .lab/broker.pid, .lab/broker.log).
+# LAB_BIN (default bin, where make builds them) is where bin/broker and bin/admin are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 port=${BROKER_PORT:-9092}
+bin=${LAB_BIN:-bin}
 pidfile=${BROKER_PIDFILE:-.lab/broker.pid}
 logfile=${BROKER_LOGFILE:-.lab/broker.log}
 mkdir -p .lab "$(dirname "$pidfile")" "$(dirname "$logfile")"
@@ -20,11 +22,11 @@ up)
     echo "broker-up: the embedded broker is already running (pid $(cat $pidfile)); \`make broker-down\` stops it" >&2
     exit 1
   fi
-  if BROKERS=127.0.0.1:$port bin/admin ping >/dev/null 2>&1; then
-    echo "broker-up: something already answers on 127.0.0.1:$port (another broker?); stop it or choose BROKER_PORT" >&2
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "broker-up: something already listens on 127.0.0.1:$port (another broker?); stop it or choose BROKER_PORT" >&2
     exit 1
   fi
-  BROKER_PORT=$port nohup bin/broker >"$logfile" 2>&1 &
+  BROKER_PORT=$port nohup "$bin/broker" >"$logfile" 2>&1 &
   echo $! >"$pidfile"
   for _ in $(seq 50); do
     if ! running; then
@@ -33,7 +35,7 @@ up)
       rm -f "$pidfile"
       exit 1
     fi
-    if BROKERS=127.0.0.1:$port bin/admin ping >/dev/null 2>&1; then
+    if BROKERS=127.0.0.1:$port "$bin/admin" ping >/dev/null 2>&1; then
       echo "broker-up: embedded broker answering on 127.0.0.1:$port (pid $(cat $pidfile), log $logfile)"
       exit 0
     fi

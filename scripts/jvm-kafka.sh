@@ -12,6 +12,7 @@
 # KAFKA_CONTROLLER_PORT (default KAFKA_PORT+1): the KRaft controller port.
 # KAFKA_DIR (default .lab/jvm-kafka-PORT): its data, server.properties, pid and logs (server.log, kafka.out).
 # The jars are cached in ${XDG_CACHE_HOME:-~/.cache}/offsets-lab/kafka-VERSION, shared by every run.
+# LAB_BIN (default the lab's bin/, built with make if missing) is where bin/admin is, to check it answers.
 set -euo pipefail
 lab=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -50,14 +51,17 @@ java_cmd() { "${jvm[@]}" "$@"; }
 
 running() { [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 
-answers() { BROKERS=127.0.0.1:$port "$lab/bin/admin" ping >/dev/null 2>&1; }
+bin=${LAB_BIN:-$lab/bin}
+answers() { BROKERS=127.0.0.1:$port "$bin/admin" ping >/dev/null 2>&1; }
 
 up() {
   need_java
   jars
-  [[ -x $lab/bin/admin ]] || (cd "$lab" && make -s build)
+  [[ -x $bin/admin ]] || (cd "$lab" && make -s build)
   if running; then die "already running on port $port (pid $(cat "$pidfile")); \`make jvm-kafka-down\` stops it"; fi
-  if answers; then die "something already answers on 127.0.0.1:$port; stop it or choose KAFKA_PORT"; fi
+  for p in "$port" "$cport"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then die "something already listens on 127.0.0.1:$p; stop it or choose KAFKA_PORT / KAFKA_CONTROLLER_PORT"; fi
+  done
   mkdir -p "$dir/data"
   cat >"$dir/server.properties" <<EOF
 # Written by scripts/jvm-kafka.sh: one node that is both broker and KRaft controller.

@@ -51,19 +51,26 @@ func Dial(ctx context.Context, brokers []string) (*Client, error) {
 		return nil, fmt.Errorf("admin client for %s: %w", strings.Join(brokers, ","), err)
 	}
 	c := &Client{Client: kadm.NewClient(cl), Brokers: brokers, kgo: cl}
+	// kgo's dial retries do not always stop at the context's deadline (a
+	// port that accepts connections but never answers kept Ping for 10s), so
+	// the deadline is enforced here.
+	start := time.Now()
 	pctx, cancel := context.WithTimeout(ctx, ReachTimeout)
 	defer cancel()
-	if err := cl.Ping(pctx); err != nil {
-		cl.Close()
-		return nil, Unreachable(brokers, err)
+	pinged := make(chan error, 1)
+	go func() { pinged <- cl.Ping(pctx) }()
+	var pingErr error
+	select {
+	case pingErr = <-pinged:
+	case <-pctx.Done():
+		pingErr = pctx.Err()
+	}
+	if pingErr != nil {
+		go cl.Close() // may wait for the abandoned dial; nobody needs to
+		return nil, fmt.Errorf("no Kafka broker answered at %s within %s (%v); start one with `make broker-up` (embedded) or `make kafka-up` (Docker), or set BROKERS",
+			strings.Join(brokers, ","), time.Since(start).Round(100*time.Millisecond), pingErr)
 	}
 	return c, nil
-}
-
-// Unreachable is the error every command gives when no broker answers.
-func Unreachable(brokers []string, err error) error {
-	return fmt.Errorf("no Kafka broker answered at %s within %s (%v); start one with `make broker-up` (embedded) or `make kafka-up` (Docker), or set BROKERS",
-		strings.Join(brokers, ","), ReachTimeout, err)
 }
 
 // Close closes the underlying client.
