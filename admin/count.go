@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"os"
 
-	"offsetlab/internal/admin"
+	"offsetlab/internal/cluster"
 	"offsetlab/internal/processedlog"
 	"offsetlab/internal/tally"
 )
 
 // count prints exactly one headline, then a line per partition. Without a
 // broker it still counts, and says lost=? since the topic could not be asked.
-func count(ctx context.Context, s settings, _ *admin.Client) error {
+func count(ctx context.Context, s settings, _ *cluster.Client) error {
 	entries, err := processedlog.ReadFile(s.log)
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("LOG=%s does not exist: no run has written it yet (or `make clean-logs` removed it)", s.log)
@@ -23,7 +23,7 @@ func count(ctx context.Context, s settings, _ *admin.Client) error {
 	}
 	var ranges map[int32]tally.Range
 	var note string
-	if adm, err := admin.Dial(ctx, s.brokers); err != nil {
+	if adm, err := cluster.Dial(ctx, s.brokers); err != nil {
 		note = fmt.Sprintf("lost=? because %v", err)
 	} else {
 		ranges, err = adm.Ranges(ctx, s.topic)

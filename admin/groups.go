@@ -12,7 +12,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
-	"offsetlab/internal/admin"
+	"offsetlab/internal/cluster"
 	"offsetlab/internal/instance"
 )
 
@@ -34,7 +34,7 @@ func oneGroup(s settings) (string, error) {
 	return gs[0], nil
 }
 
-func groupDescribe(ctx context.Context, s settings, adm *admin.Client) error {
+func groupDescribe(ctx context.Context, s settings, adm *cluster.Client) error {
 	for _, group := range splitGroups(s.group) {
 		g, err := adm.DescribeGroup(ctx, group, s.topic)
 		if err != nil {
@@ -47,7 +47,7 @@ func groupDescribe(ctx context.Context, s settings, adm *admin.Client) error {
 
 // printGroup is group-describe's output; group-watch adds each partition's
 // lag history (trend) as a last column.
-func printGroup(w io.Writer, g admin.Group, topic string, trend map[int32][]int64) {
+func printGroup(w io.Writer, g cluster.Group, topic string, trend map[int32][]int64) {
 	state := g.State
 	if state == "Dead" {
 		state = "Dead (unknown to the broker: never joined, or deleted)"
@@ -80,7 +80,7 @@ func printGroup(w io.Writer, g admin.Group, topic string, trend map[int32][]int6
 	}
 	fmt.Fprintf(w, "  total lag %d (lag = log-end - committed; with nothing committed the group starts at log-start)\n", total)
 	for _, m := range g.Members {
-		fmt.Fprintf(w, "  member %s (client %s, host %s): %s\n", m.Name(), m.ClientID, m.Host, admin.PartitionNames(m.Assigned))
+		fmt.Fprintf(w, "  member %s (client %s, host %s): %s\n", m.Name(), m.ClientID, m.Host, cluster.PartitionNames(m.Assigned))
 	}
 }
 
@@ -107,7 +107,7 @@ func describeTrend(lags []int64) string {
 
 // groupWatch prints the group every INTERVAL with each partition's lag over
 // the last few samples, until Ctrl+C; ONCE=1 prints one sample.
-func groupWatch(ctx context.Context, s settings, adm *admin.Client) error {
+func groupWatch(ctx context.Context, s settings, adm *cluster.Client) error {
 	group, err := oneGroup(s)
 	if err != nil {
 		return err
@@ -157,8 +157,8 @@ func groupWatch(ctx context.Context, s settings, adm *admin.Client) error {
 }
 
 // groups lists every group with its state, members and total lag.
-func groups(ctx context.Context, s settings, adm *admin.Client) error {
-	lctx, cancel := context.WithTimeout(ctx, admin.CoordinatorWait)
+func groups(ctx context.Context, s settings, adm *cluster.Client) error {
+	lctx, cancel := context.WithTimeout(ctx, cluster.CoordinatorWait)
 	defer cancel()
 	listed, err := adm.ListGroups(lctx)
 	if err != nil {
@@ -192,7 +192,7 @@ func groups(ctx context.Context, s settings, adm *admin.Client) error {
 }
 
 // activeRefusal is what every group change says while members remain.
-func activeRefusal(g admin.Group, what string) error {
+func activeRefusal(g cluster.Group, what string) error {
 	var names, hints []string
 	for _, m := range g.Members {
 		names = append(names, m.Name())
@@ -210,7 +210,7 @@ func activeRefusal(g admin.Group, what string) error {
 }
 
 // removeHint is the make command that removes a static member.
-func removeHint(group string, m admin.Member) string {
+func removeHint(group string, m cluster.Member) string {
 	n, ok := strings.CutPrefix(m.InstanceID, group+"-")
 	if !ok {
 		return ""
@@ -225,7 +225,7 @@ func removeHint(group string, m admin.Member) string {
 
 // groupRemoveMember removes the static member GROUP-INSTANCE, the way Kafka's
 // admin API allows (KIP-345: LeaveGroup by instance id).
-func groupRemoveMember(ctx context.Context, s settings, adm *admin.Client) error {
+func groupRemoveMember(ctx context.Context, s settings, adm *cluster.Client) error {
 	group, err := oneGroup(s)
 	if err != nil {
 		return err
@@ -257,10 +257,10 @@ func groupRemoveMember(ctx context.Context, s settings, adm *admin.Client) error
 	return nil
 }
 
-func groupDelete(ctx context.Context, s settings, adm *admin.Client) error {
+func groupDelete(ctx context.Context, s settings, adm *cluster.Client) error {
 	var errs []error
 	for _, group := range splitGroups(s.group) {
-		dctx, cancel := context.WithTimeout(ctx, admin.ReachTimeout)
+		dctx, cancel := context.WithTimeout(ctx, cluster.ReachTimeout)
 		resp, err := adm.DeleteGroup(dctx, group)
 		cancel()
 		if err == nil {
@@ -288,9 +288,9 @@ func groupDelete(ctx context.Context, s settings, adm *admin.Client) error {
 // groupReset moves a group's committed offsets, as
 // kafka-consumer-groups --reset-offsets does: a dry run unless EXECUTE=1,
 // refused while the group has members, clamped to each partition's log.
-func groupReset(ctx context.Context, s settings, adm *admin.Client) error {
+func groupReset(ctx context.Context, s settings, adm *cluster.Client) error {
 	if !s.toGiven {
-		return fmt.Errorf("say where to: TO is one of %s (e.g. `make group-reset-auto TO=earliest`)", admin.ResetForms)
+		return fmt.Errorf("say where to: TO is one of %s (e.g. `make group-reset-auto TO=earliest`)", cluster.ResetForms)
 	}
 	group, err := oneGroup(s)
 	if err != nil {

@@ -26,7 +26,7 @@ import (
 	"syscall"
 	"time"
 
-	"offsetlab/internal/admin"
+	"offsetlab/internal/cluster"
 	"offsetlab/internal/config"
 )
 
@@ -36,7 +36,7 @@ type settings struct {
 	group      string
 	partitions int
 	log        string
-	to         admin.ResetSpec
+	to         cluster.ResetSpec
 	toGiven    bool
 	execute    bool
 	partition  int
@@ -47,7 +47,7 @@ type settings struct {
 
 // Each command gets an admin client on BROKERS, dialled (and checked) once in
 // main; nil for count, which must still count when no broker answers.
-var commands = map[string]func(context.Context, settings, *admin.Client) error{
+var commands = map[string]func(context.Context, settings, *cluster.Client) error{
 	"ping":                ping,
 	"topic-create":        topicCreate,
 	"topic-delete":        topicDelete,
@@ -88,8 +88,8 @@ func main() {
 	group := s.String("GROUP", "kitchen-auto", "consumer group(s), comma-separated where several make sense")
 	partitions := s.Int("PARTITIONS", 3, 1, 1000, "partitions for topic-create")
 	log := s.String("LOG", "processed-auto.log", "processed log to count")
-	to := s.Optional("TO", "where group-reset moves the offsets: "+admin.ResetForms, func(v string) error {
-		_, err := admin.ParseResetSpec(v)
+	to := s.Optional("TO", "where group-reset moves the offsets: "+cluster.ResetForms, func(v string) error {
+		_, err := cluster.ParseResetSpec(v)
 		return err
 	})
 	execute := s.Bool("EXECUTE", false, "1: group-reset applies the reset (default: a dry run)")
@@ -103,17 +103,17 @@ func main() {
 	st := settings{brokers: *brokers, topic: *topic, group: *group, partitions: *partitions, log: *log,
 		execute: *execute, partition: *partition, instance: *instance, interval: *interval, once: *once}
 	if *to != "" {
-		st.to, _ = admin.ParseResetSpec(*to) // validated by Parse
+		st.to, _ = cluster.ParseResetSpec(*to) // validated by Parse
 		st.toGiven = true
 	}
 
 	// Ctrl+C ends a watch cleanly (and cancels anything else in flight).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var adm *admin.Client
+	var adm *cluster.Client
 	if cmd != "count" {
 		var err error
-		if adm, err = admin.Dial(ctx, st.brokers); err != nil {
+		if adm, err = cluster.Dial(ctx, st.brokers); err != nil {
 			fail(cmd, err)
 		}
 		defer adm.Close()
@@ -132,7 +132,7 @@ func fail(cmd string, err error) {
 }
 
 // ping: main has already dialled and pinged the broker.
-func ping(_ context.Context, s settings, _ *admin.Client) error {
+func ping(_ context.Context, s settings, _ *cluster.Client) error {
 	fmt.Printf("a broker answers at %s\n", strings.Join(s.brokers, ","))
 	return nil
 }

@@ -8,17 +8,17 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
-	"offsetlab/internal/admin"
+	"offsetlab/internal/cluster"
 )
 
-func topicCreate(ctx context.Context, s settings, adm *admin.Client) error {
+func topicCreate(ctx context.Context, s settings, adm *cluster.Client) error {
 	if ps, err := adm.Partitions(ctx, s.topic); err == nil {
 		fmt.Printf("topic %s already exists with %d partitions\n", s.topic, len(ps))
 		return nil
-	} else if !errors.Is(err, admin.ErrTopicMissing) {
+	} else if !errors.Is(err, cluster.ErrTopicMissing) {
 		return err
 	}
-	cctx, cancel := context.WithTimeout(ctx, admin.ReachTimeout)
+	cctx, cancel := context.WithTimeout(ctx, cluster.ReachTimeout)
 	defer cancel()
 	// Replication factor -1: the broker's default (1 on the lab's one-broker setups).
 	resp, err := adm.CreateTopic(cctx, int32(s.partitions), -1, nil, s.topic)
@@ -32,14 +32,14 @@ func topicCreate(ctx context.Context, s settings, adm *admin.Client) error {
 	return nil
 }
 
-func topicDelete(ctx context.Context, s settings, adm *admin.Client) error {
-	if _, err := adm.Partitions(ctx, s.topic); errors.Is(err, admin.ErrTopicMissing) {
+func topicDelete(ctx context.Context, s settings, adm *cluster.Client) error {
+	if _, err := adm.Partitions(ctx, s.topic); errors.Is(err, cluster.ErrTopicMissing) {
 		fmt.Printf("topic %s does not exist: nothing to delete\n", s.topic)
 		return nil
 	} else if err != nil {
 		return err
 	}
-	dctx, cancel := context.WithTimeout(ctx, admin.ReachTimeout)
+	dctx, cancel := context.WithTimeout(ctx, cluster.ReachTimeout)
 	defer cancel()
 	resp, err := adm.DeleteTopic(dctx, s.topic)
 	if err == nil {
@@ -52,7 +52,7 @@ func topicDelete(ctx context.Context, s settings, adm *admin.Client) error {
 	// until it is really gone, so that a topic-create right after works.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if _, err := adm.Partitions(ctx, s.topic); errors.Is(err, admin.ErrTopicMissing) {
+		if _, err := adm.Partitions(ctx, s.topic); errors.Is(err, cluster.ErrTopicMissing) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -65,8 +65,8 @@ func topicDelete(ctx context.Context, s settings, adm *admin.Client) error {
 }
 
 // topicDescribe shows each partition's leader and its log start and end.
-func topicDescribe(ctx context.Context, s settings, adm *admin.Client) error {
-	lctx, cancel := context.WithTimeout(ctx, admin.ReachTimeout)
+func topicDescribe(ctx context.Context, s settings, adm *cluster.Client) error {
+	lctx, cancel := context.WithTimeout(ctx, cluster.ReachTimeout)
 	defer cancel()
 	td, err := adm.ListTopics(lctx, s.topic)
 	if err != nil {

@@ -27,7 +27,7 @@ import (
 	"testing"
 	"time"
 
-	"offsetlab/internal/admin"
+	"offsetlab/internal/cluster"
 	"offsetlab/internal/processedlog"
 	"offsetlab/internal/tally"
 )
@@ -477,9 +477,9 @@ func parseCount(t testing.TB, out string) counted {
 }
 
 // adm is an admin client the test uses to look at the broker directly.
-func (l *lab) adm() *admin.Client {
+func (l *lab) adm() *cluster.Client {
 	l.t.Helper()
-	a, err := admin.Dial(context.Background(), strings.Split(l.brokers, ","))
+	a, err := cluster.Dial(context.Background(), strings.Split(l.brokers, ","))
 	if err != nil {
 		l.t.Fatal(err)
 	}

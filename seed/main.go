@@ -14,7 +14,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"offsetlab/internal/admin"
+	"offsetlab/internal/cluster"
 	"offsetlab/internal/config"
 )
 
@@ -41,7 +41,7 @@ func main() {
 
 func run(brokers []string, topic string, n int) error {
 	ctx := context.Background()
-	adm, err := admin.Dial(ctx, brokers)
+	adm, err := cluster.Dial(ctx, brokers)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func run(brokers []string, topic string, n int) error {
 			Partition: partitions[i%len(partitions)],
 		}
 	}
-	pctx, cancel := context.WithTimeout(ctx, admin.ReachTimeout+30*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, cluster.ReachTimeout+30*time.Second)
 	defer cancel()
 	results := cl.ProduceSync(pctx, records...)
 	if err := results.FirstErr(); err != nil {

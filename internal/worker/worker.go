@@ -23,7 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"offsetlab/internal/admin"
+	"offsetlab/internal/cluster"
 	"offsetlab/internal/config"
 	"offsetlab/internal/instance"
 	"offsetlab/internal/processedlog"
@@ -70,7 +70,7 @@ type worker struct {
 	start time.Time
 
 	log        *processedlog.Writer
-	adm        *admin.Client
+	adm        *cluster.Client
 	cl         *kgo.Client
 	commits    *commits
 	partitions []int32
@@ -110,7 +110,7 @@ func (w *worker) run() int {
 	defer w.log.Close()
 
 	ctx := context.Background()
-	if w.adm, err = admin.Dial(ctx, cfg.Brokers); err != nil {
+	if w.adm, err = cluster.Dial(ctx, cfg.Brokers); err != nil {
 		return w.fail(ExitSettings, err)
 	}
 	defer w.adm.Close()
@@ -307,12 +307,12 @@ func (w *worker) fetchErrors(fetches kgo.Fetches) (int, bool) {
 }
 
 func (w *worker) assigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {
-	w.out.printf("assigned %s after %.2fs", admin.PartitionNames(m[w.cfg.Topic]), time.Since(w.start).Seconds())
+	w.out.printf("assigned %s after %.2fs", cluster.PartitionNames(m[w.cfg.Topic]), time.Since(w.start).Seconds())
 }
 
 func (w *worker) lost(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 	if len(m[w.cfg.Topic]) > 0 {
-		w.out.printf("lost %s (the group moved on without this member)", admin.PartitionNames(m[w.cfg.Topic]))
+		w.out.printf("lost %s (the group moved on without this member)", cluster.PartitionNames(m[w.cfg.Topic]))
 	}
 }
 
@@ -363,7 +363,7 @@ func (w *worker) shutdown(code int) {
 		w.summary("fenced")
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), admin.ReachTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), cluster.ReachTimeout)
 	defer cancel()
 	if err := w.adm.RemoveStaticMember(ctx, w.cfg.Group, w.id); err != nil {
 		w.out.printf("warning: %v (the broker drops it when its session times out)", err)

@@ -1,9 +1,9 @@
-// Package admin is the lab's thin layer over franz-go's kadm: the handful of
+// Package cluster is the lab's thin layer over franz-go's kadm: the handful of
 // admin questions the consumers, seed and the admin command ask (is a broker
 // there, does the topic exist, what are its offsets, what has a group
 // committed), each answered within a deadline and with an error a learner can
 // act on.
-package admin
+package cluster
 
 import (
 	"context"
