@@ -12,7 +12,9 @@
 //     the marks, so a finished batch is always committed before the next poll.
 //
 // A crash loses no record (only processed records are ever marked) and
-// repeats only what was marked since the last of those two commits.
+// repeats only what was marked since the last of those two commits. A commit
+// that fails is not tried again: the marks stay, and the next commit (timer or
+// flush) sends them. The loop does not wait for it: that is what async means.
 package main
 
 import (
@@ -46,9 +48,9 @@ func main() {
 		Processed: func(cl *kgo.Client, r *kgo.Record) {
 			cl.MarkCommitRecords(r)
 		},
-		BatchDone: func(ctx context.Context, cl *kgo.Client, _ []*kgo.Record) error {
+		Commit: func(ctx context.Context, cl *kgo.Client, _ []*kgo.Record) error {
 			return cl.CommitMarkedOffsets(ctx)
 		},
-		BatchWhy: "flush",
+		CommitWhy: "flush",
 	}))
 }

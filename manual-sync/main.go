@@ -1,14 +1,19 @@
 // manual-sync commits by hand, once per batch, and waits for the broker.
 //
 // Auto-commit is off. The loop polls a batch (at most MAX_POLL_RECORDS),
-// processes every record, then commits the whole batch with one CommitRecords
-// call, which blocks until the broker has written the offsets. A crash in the
-// middle of a batch leaves the committed offsets at the start of that batch:
-// a restart processes at most that one batch again (duplicates), and nothing
-// is ever committed before it was processed (no loss).
+// processes every record, then commits with one CommitRecords call, which
+// blocks until the broker has written the offsets. A crash in the middle of a
+// batch leaves the committed offsets at the start of that batch: a restart
+// processes at most that one batch again (duplicates), and nothing is ever
+// committed before it was processed (no loss).
 //
-// CommitRecords commits, per partition, one past the highest offset among the
-// records given, so it is called once with the whole batch, after the work.
+// A commit can fail (the broker restarts, the group rebalances). Wait: true
+// makes the loop try it again, with backoff, before it polls anything more,
+// so "at most the batch in hand" stays true through failures. Each try
+// commits everything processed since the last good commit, not only the last
+// batch: CommitRecords commits, per partition, one past the highest offset
+// among the records given, and the worker hands it the last processed record
+// of every partition still uncommitted.
 package main
 
 import (
@@ -36,9 +41,10 @@ func main() {
 			kgo.DisableAutoCommit(),
 		},
 		// After the batch, or at a clean stop with the part processed so far.
-		BatchDone: func(ctx context.Context, cl *kgo.Client, processed []*kgo.Record) error {
-			return cl.CommitRecords(ctx, processed...)
+		Commit: func(ctx context.Context, cl *kgo.Client, latest []*kgo.Record) error {
+			return cl.CommitRecords(ctx, latest...)
 		},
-		BatchWhy: "batch",
+		CommitWhy: "batch",
+		Wait:      true,
 	}))
 }

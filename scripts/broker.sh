@@ -14,7 +14,11 @@ pidfile=${BROKER_PIDFILE:-.lab/broker.pid}
 logfile=${BROKER_LOGFILE:-.lab/broker.log}
 mkdir -p .lab "$(dirname "$pidfile")" "$(dirname "$logfile")"
 
-running() { [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+# alive: the process exists and is not a zombie. A process killed with
+# SIGKILL stays a zombie until its parent reaps it, and kill -0 succeeds on a
+# zombie, so kill -0 alone would call a dead broker "running".
+alive() { kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
+running() { [[ -f $pidfile ]] && alive "$(cat "$pidfile")"; }
 
 case "${1:-}" in
 up)
@@ -54,7 +58,7 @@ down)
   pid=$(cat "$pidfile")
   kill -TERM "$pid"
   for _ in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; echo "broker-down: stopped (pid $pid), state kept in ${BROKER_DATA:-.lab/broker-data}"; exit 0; }
+    alive "$pid" || { rm -f "$pidfile"; echo "broker-down: stopped (pid $pid), state kept in ${BROKER_DATA:-.lab/broker-data}"; exit 0; }
     sleep 0.2
   done
   echo "broker-down: pid $pid did not stop within 20s" >&2

@@ -49,7 +49,11 @@ jars() {
 jvm=(java -Xms256m -Xmx768m "-Dkafka.logs.dir=$dir" "-Dlog4j2.configurationFile=$lab/scripts/jvm-kafka/log4j2.xml" -cp "$lib/*")
 java_cmd() { "${jvm[@]}" "$@"; }
 
-running() { [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+# alive: the process exists and is not a zombie. A process killed with
+# SIGKILL stays a zombie until its parent reaps it, and kill -0 succeeds on a
+# zombie, so kill -0 alone would call a dead broker "running".
+alive() { kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
+running() { [[ -f $pidfile ]] && alive "$(cat "$pidfile")"; }
 
 bin=${LAB_BIN:-$lab/bin}
 answers() { BROKERS=127.0.0.1:$port "$bin/admin" ping >/dev/null 2>&1; }
@@ -115,7 +119,7 @@ down() {
   pid=$(cat "$pidfile")
   kill -TERM "$pid"
   for _ in $(seq 60); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; say "stopped (pid $pid); data and logs kept in $dir"; return; }
+    alive "$pid" || { rm -f "$pidfile"; say "stopped (pid $pid); data and logs kept in $dir"; return; }
     sleep 0.5
   done
   kill -KILL "$pid" 2>/dev/null || true

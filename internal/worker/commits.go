@@ -2,6 +2,7 @@ package worker
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -42,6 +43,8 @@ var whyText = map[string]string{
 	"shutdown": "final commit on a clean stop",
 	"batch":    "CommitRecords after the batch, blocking",
 	"flush":    "CommitMarkedOffsets after the batch, blocking",
+	"rejoin":   "what this run processed, committed when the partition came back after the group was lost",
+	"revoke":   "what this run processed, committed as the partition is taken away",
 }
 
 // autoCommitted is kgo's AutoCommitCallback: it runs after every commit kgo
@@ -55,13 +58,20 @@ func (c *commits) autoCommitted(_ *kgo.Client, req *kmsg.OffsetCommitRequest, re
 	if c.closing.Load() {
 		why = "shutdown"
 	}
+	c.answered(why, req, resp, err)
+}
+
+// answered reports a commit from the request sent and the broker's answer.
+func (c *commits) answered(why string, req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
 	if err != nil {
 		c.out.printf("commit FAILED (%s): %v", why, err)
 		return
 	}
 	sent := map[int32]int64{}
+	var id [16]byte // OffsetCommit v10+ answers name topics by id only
 	for _, t := range req.Topics {
 		if t.Topic == c.topic {
+			id = t.TopicID
 			for _, p := range t.Partitions {
 				sent[p.Partition] = p.Offset
 			}
@@ -69,7 +79,7 @@ func (c *commits) autoCommitted(_ *kgo.Client, req *kmsg.OffsetCommitRequest, re
 	}
 	ok := map[int32]int64{}
 	for _, t := range resp.Topics {
-		if t.Topic != c.topic {
+		if t.Topic != c.topic && (t.Topic != "" || t.TopicID != id || id == [16]byte{}) {
 			continue
 		}
 		for _, p := range t.Partitions {
@@ -86,12 +96,8 @@ func (c *commits) autoCommitted(_ *kgo.Client, req *kmsg.OffsetCommitRequest, re
 }
 
 // explicit reports a commit the code made itself (CommitRecords,
-// CommitMarkedOffsets) once it returned.
-func (c *commits) explicit(why string, cl *kgo.Client, err error) {
-	if err != nil {
-		c.out.printf("commit FAILED (%s): %v", why, err)
-		return
-	}
+// CommitMarkedOffsets) once it returned without error.
+func (c *commits) explicit(why string, cl *kgo.Client) {
 	now := map[int32]int64{}
 	for p, eo := range cl.CommittedOffsets()[c.topic] {
 		now[p] = eo.Offset
@@ -114,11 +120,23 @@ func (c *commits) report(why string, offsets map[int32]int64) {
 	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
 	parts := make([]string, len(ps))
 	for i, p := range ps {
-		c.last[p] = offsets[p]
 		parts[i] = fmt.Sprintf("p%d→%d", p, offsets[p])
+		if last, ok := c.last[p]; ok && offsets[p] < last {
+			// kgo never reorders its own commits, so only a commit of a
+			// lower offset on purpose can do this: say so loudly.
+			parts[i] += fmt.Sprintf(" (BACKWARDS from %d)", last)
+		}
+		c.last[p] = offsets[p]
 	}
 	c.moved++
 	c.out.printf("committed %s  (%s: %s)", strings.Join(parts, " "), why, whyText[why])
+}
+
+// known is the committed offset per partition as last reported.
+func (c *commits) known() map[int32]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.last)
 }
 
 func (c *commits) count() int {

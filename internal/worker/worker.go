@@ -2,9 +2,9 @@
 // share. A consumer's main supplies only its Strategy: the kgo options that
 // decide how offsets are committed, and what to do after each record and each
 // batch. Everything else (settings, the processed log, crashing on purpose,
-// clean stops, fast restarts) is here, the same for all three, so that the
-// difference between the mains is exactly the difference between the
-// strategies.
+// clean stops, fast restarts, riding out a broker outage) is here, the same
+// for all three, so that the difference between the mains is exactly the
+// difference between the strategies.
 package worker
 
 import (
@@ -22,6 +22,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"offsetlab/internal/cluster"
 	"offsetlab/internal/config"
@@ -38,19 +39,33 @@ type Strategy struct {
 	// Processed runs after a record's line is in the processed log, e.g. to
 	// mark it for committing. Optional.
 	Processed func(cl *kgo.Client, r *kgo.Record)
-	// BatchDone runs after every record of a polled batch was processed, and
-	// on a clean stop with the records processed so far. It commits; its
-	// commits are reported with BatchWhy ("batch", "flush") or "shutdown".
-	// Optional.
-	BatchDone func(ctx context.Context, cl *kgo.Client, processed []*kgo.Record) error
-	BatchWhy  string
+	// Commit runs after every polled batch was processed, and once more on a
+	// clean stop. latest is, for each partition this member owns where this
+	// run processed past the offset it last saw committed, the last record
+	// it processed there: everything this run has not yet committed, not
+	// only the batch just done. Its commits are reported with CommitWhy
+	// ("batch", "flush") or "shutdown". Optional: without it the code never
+	// commits (kgo's auto-commit does).
+	//
+	// A strategy with Commit commits only what it processed, so the worker
+	// also does what such a strategy needs after its member lost the group
+	// (a broker restart): when partitions come back, it commits what this
+	// run processed there before kgo reads where to resume. See rejoined.
+	Commit    func(ctx context.Context, cl *kgo.Client, latest []*kgo.Record) error
+	CommitWhy string
+	// Wait makes the loop wait for Commit: a commit that fails is tried
+	// again, with backoff, until it succeeds or the partitions are no
+	// longer this member's, and nothing more is polled meanwhile. That is
+	// what a synchronous commit promises: at most the batch in hand is
+	// uncommitted.
+	Wait bool
 }
 
 // Exit codes.
 const (
 	ExitOK       = 0
 	ExitCrash    = 1 // CRASH reached, or the processed log could not be written
-	ExitSettings = 2 // bad settings, broker unreachable, topic missing, log unwritable, copy already running
+	ExitSettings = 2 // bad settings, broker unreachable at start, topic missing, log unwritable, copy already running, or an error waiting cannot cure
 	ExitFenced   = 3 // another process took this static member id
 	ExitSignal   = 130
 )
@@ -59,7 +74,8 @@ const (
 // returns the process exit code. A crash does not return: it is os.Exit(1).
 func Run(cfg config.Consumer, s Strategy) int {
 	out := &printer{w: os.Stdout, prefix: s.Name}
-	w := &worker{cfg: cfg, s: s, out: out, start: time.Now(), position: map[int32]int64{}}
+	w := &worker{cfg: cfg, s: s, out: out, start: time.Now(), position: map[int32]*kgo.Record{}, fetched: map[int32]int64{}, owned: map[int32]bool{}}
+	w.broker = &outage{out: out}
 	return w.run()
 }
 
@@ -73,12 +89,20 @@ type worker struct {
 	adm        *cluster.Client
 	cl         *kgo.Client
 	commits    *commits
+	broker     *outage
 	partitions []int32
 	id         string
 
-	processed int             // records processed in this run
-	position  map[int32]int64 // next offset to process per partition, from this run's records
-	first     bool            // first record seen
+	processed int  // records processed in this run
+	first     bool // first record seen
+
+	// Written by the loop and by kgo's rebalance callbacks.
+	mu       sync.Mutex
+	position map[int32]*kgo.Record // last record processed per partition in this run
+	fetched  map[int32]int64       // next offset kgo delivers per partition, since it was (last) assigned
+	owned    map[int32]bool        // partitions this member holds, as of the last rebalance
+
+	sessionAdded, sessionRevoked []int32 // what kgo said the group session that is beginning changes
 }
 
 func (w *worker) fail(code int, err error) int {
@@ -141,8 +165,24 @@ func (w *worker) run() int {
 		kgo.BlockRebalanceOnPoll(),
 		kgo.OnPartitionsAssigned(w.assigned),
 		kgo.OnPartitionsLost(w.lost),
-		kgo.AutoCommitCallback(w.commits.autoCommitted),
+		kgo.AutoCommitCallback(func(cl *kgo.Client, req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+			if err != nil && unreachable(err) {
+				w.broker.failedTry(err)
+				return
+			}
+			w.commits.autoCommitted(cl, req, resp, err)
+		}),
 		kgo.DialTimeout(2 * time.Second),
+		// A broker that goes away is waited for: kgo's dials say when it
+		// went and when it came back.
+		kgo.WithHooks(w.broker),
+		kgo.WithLogger(kgoLog{w}),
+	}
+	if w.s.Wait {
+		// kgo makes no commit of its own when auto-commit is off (its default
+		// revoke commits only auto-committed offsets), so this costs the
+		// strategy nothing: a partition taken away gets a last commit here.
+		opts = append(opts, kgo.OnPartitionsRevoked(w.revoked))
 	}
 	opts = append(opts, w.s.Opts...)
 	if w.cl, err = kgo.NewClient(opts...); err != nil {
@@ -187,9 +227,9 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 	go func() { <-stop; cancel() }()
 	lastRecord := time.Now()
 	for !stopped() {
-		pollCtx, pollCancel := ctx, context.CancelFunc(func() {})
+		pollCtx, pollCancel := context.WithTimeout(ctx, 500*time.Millisecond)
 		if cfg.IdleExit > 0 {
-			// Wake up now and then to check whether the run is idle.
+			// Wake up often enough to check whether the run is idle.
 			pollCtx, pollCancel = context.WithTimeout(ctx, min(cfg.IdleExit, 500*time.Millisecond))
 		}
 		fetches := w.cl.PollRecords(pollCtx, cfg.MaxPollRecords)
@@ -197,7 +237,7 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 		if fetches.IsClientClosed() {
 			return ExitOK
 		}
-		if code, fatal := w.fetchErrors(fetches); fatal {
+		if code, fatal := w.fetchErrors(ctx, fetches); fatal {
 			w.cl.AllowRebalance()
 			return code
 		}
@@ -215,18 +255,26 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 		}
 		if len(done) > 0 {
 			lastRecord = time.Now()
-			if w.s.BatchDone != nil {
-				why := w.s.BatchWhy
+			if w.s.Commit != nil {
+				why := w.s.CommitWhy
 				if stopped() {
 					why = "shutdown"
 				}
-				// The commit must not be cut short by the stop signal.
-				err := w.s.BatchDone(context.Background(), w.cl, done)
-				w.commits.explicit(why, w.cl, err)
+				if code, fatal := w.commit(why); fatal {
+					w.cl.AllowRebalance()
+					return code
+				}
 			}
 		}
 		w.cl.AllowRebalance()
 
+		// IDLE_EXIT counts only time in which the broker answered: a run
+		// waiting out an outage is not idle, it is waiting.
+		if w.broker.isDown() {
+			w.broker.remind()
+			lastRecord = time.Now()
+			continue
+		}
 		if cfg.IdleExit > 0 && len(done) == 0 && time.Since(lastRecord) >= cfg.IdleExit {
 			caught, why := w.caughtUp(ctx)
 			if caught {
@@ -235,6 +283,13 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 			}
 			w.out.printf("idle for %s but %s: waiting", cfg.IdleExit, why)
 			lastRecord = time.Now()
+		}
+	}
+	// A stop that came while no batch was in hand: commit what is left
+	// (nothing, unless a commit failed earlier).
+	if w.s.Commit != nil && len(w.uncommitted()) > 0 {
+		if code, fatal := w.commit("shutdown"); fatal {
+			return code
 		}
 	}
 	return ExitOK
@@ -259,7 +314,12 @@ func (w *worker) process(r *kgo.Record) {
 		w.s.Processed(w.cl, r)
 	}
 	w.processed++
-	w.position[r.Partition] = r.Offset + 1
+	w.mu.Lock()
+	if last, ok := w.position[r.Partition]; !ok || r.Offset > last.Offset {
+		w.position[r.Partition] = r
+	}
+	w.fetched[r.Partition] = r.Offset + 1
+	w.mu.Unlock()
 	crash := ""
 	if w.cfg.Crash > 0 {
 		crash = fmt.Sprintf(" (crash at %d)", w.cfg.Crash)
@@ -282,10 +342,16 @@ func (w *worker) summary(how string) {
 		w.s.Name, w.processed, w.commits.count(), strings.ReplaceAll(w.commits.summary(w.partitions), " ", ","), how)
 }
 
-// fetchErrors reports partition errors; fatal ones end the run.
-func (w *worker) fetchErrors(fetches kgo.Fetches) (int, bool) {
+// fetchErrors reports what a poll brought besides records. Only errors that
+// waiting cannot cure end the run: a broker that went away is waited for
+// (kgo keeps trying to reach it and rejoins the group by itself).
+func (w *worker) fetchErrors(ctx context.Context, fetches kgo.Fetches) (int, bool) {
 	code, fatal := 0, false
 	fetches.EachError(func(topic string, p int32, err error) {
+		if fatal {
+			return
+		}
+		var gs *kgo.ErrGroupSession
 		switch {
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		case errors.Is(err, kerr.FencedInstanceID):
@@ -293,27 +359,51 @@ func (w *worker) fetchErrors(fetches kgo.Fetches) (int, bool) {
 				"Each running copy needs its own INSTANCE (this one has INSTANCE=%d): stop the other copy, or start this one with another INSTANCE",
 				w.cfg.Group, w.id, w.cfg.Instance)
 			code, fatal = ExitFenced, true
-		default:
-			var gs *kgo.ErrGroupSession
-			if errors.As(err, &gs) {
-				w.out.printf("error: group session ended: %v", err)
+		case unreachable(err):
+			w.broker.down(err)
+		case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.UnknownTopicID):
+			if _, perr := w.adm.Partitions(ctx, w.cfg.Topic); errors.Is(perr, cluster.ErrTopicMissing) {
+				w.out.printf("error: topic %s was deleted while this run read it: waiting cannot bring it back, stopping", w.cfg.Topic)
 				code, fatal = ExitSettings, true
-				return
 			}
+		case errors.As(err, &gs) && !curable(err):
+			w.out.printf("error: group session ended for good: %v (waiting cannot cure this: stopping)", err)
+			code, fatal = ExitSettings, true
+		case errors.As(err, &gs):
+			w.out.printf("group session ended: %v; kgo rejoins the group by itself", err)
+		default:
 			w.out.printf("fetch error on %s p%d: %v (kgo retries)", topic, p, err)
 		}
 	})
 	return code, fatal
 }
 
-func (w *worker) assigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {
-	w.out.printf("assigned %s after %.2fs", cluster.PartitionNames(m[w.cfg.Topic]), time.Since(w.start).Seconds())
+// unreachable says whether err means the broker could not be reached (a
+// refused or broken connection), as opposed to an answer from a broker.
+func unreachable(err error) bool {
+	return kgo.IsRetryableBrokerErr(err) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
 }
 
-func (w *worker) lost(_ context.Context, _ *kgo.Client, m map[string][]int32) {
-	if len(m[w.cfg.Topic]) > 0 {
-		w.out.printf("lost %s (the group moved on without this member)", cluster.PartitionNames(m[w.cfg.Topic]))
+// curable says whether waiting (kgo retrying, the group rebalancing, a broker
+// coming back) can make err go away.
+func curable(err error) bool {
+	if unreachable(err) || kerr.IsRetriable(err) || groupMoved(err) {
+		return true
 	}
+	var ke *kerr.Error
+	if !errors.As(err, &ke) {
+		// Not an answer from the broker (a timeout, a closed connection):
+		// worth waiting for.
+		return true
+	}
+	return false
+}
+
+// groupMoved says whether a commit was refused because the group has a newer
+// generation than this member: it can only succeed after the member rejoined.
+func groupMoved(err error) bool {
+	return errors.Is(err, kerr.IllegalGeneration) || errors.Is(err, kerr.RebalanceInProgress) ||
+		errors.Is(err, kerr.UnknownMemberID) || errors.Is(err, kerr.StaleMemberEpoch)
 }
 
 // caughtUp says whether every partition assigned to this member has been read
@@ -338,13 +428,19 @@ func (w *worker) caughtUp(ctx context.Context) (bool, string) {
 	if !found {
 		return false, "this member is not in the group yet"
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	for _, po := range g.Partitions {
 		if !slices.Contains(assigned, po.Partition) {
 			continue
 		}
+		// Where this member reads next: past what it was handed since the
+		// partition was assigned, or else where the group resumes. Not what
+		// the run processed before: a member that lost the group re-reads
+		// from the last commit.
 		pos := po.Resume()
-		if p, ok := w.position[po.Partition]; ok && p > pos {
-			pos = p
+		if next, ok := w.fetched[po.Partition]; ok && next > pos {
+			pos = next
 		}
 		if pos < po.LogEnd {
 			return false, fmt.Sprintf("p%d is at %d of log end %d", po.Partition, pos, po.LogEnd)

@@ -1,0 +1,110 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Backoff between tries of a commit the strategy waits for.
+const (
+	firstBackoff = 250 * time.Millisecond
+	maxBackoff   = 4 * time.Second
+)
+
+// commit runs the strategy's Commit. A strategy that waits (manual-sync) gets
+// its commit tried again until it succeeds: a synchronous commit that failed
+// and was forgotten would leave everything since the last good one
+// uncommitted, and the loop would go on processing as if it were safe. It
+// returns an exit code and true only for an error waiting cannot cure.
+func (w *worker) commit(why string) (int, bool) {
+	backoff := firstBackoff
+	for try := 1; ; try++ {
+		latest := w.uncommitted()
+		if w.s.Wait && len(latest) == 0 {
+			if try > 1 {
+				w.out.printf("nothing left to commit on the partitions this member holds: going on")
+			}
+			return 0, false
+		}
+		err := w.s.Commit(context.Background(), w.cl, latest)
+		if err == nil {
+			w.commits.explicit(why, w.cl)
+			return 0, false
+		}
+		switch {
+		case unreachable(err) && !w.s.Wait:
+			w.broker.failedTry(err) // the next commit covers these offsets
+			return 0, false
+		case errors.Is(err, kerr.FencedInstanceID):
+			w.out.printf("commit FAILED (%s): %v: another process joined as static member %s; stopping", why, err, w.id)
+			return ExitFenced, true
+		case !w.s.Wait:
+			// Nothing was lost: the offsets stay marked, and the next commit
+			// (the timer's, the next batch's) sends them again.
+			w.out.printf("commit FAILED (%s): %v; the next commit covers these offsets", why, err)
+			return 0, false
+		case !curable(err):
+			w.out.printf("commit FAILED (%s): %v. The broker refuses this commit for good: waiting cannot cure it. "+
+				"Stopping without it: a restart processes %s again", why, err, describeRecords(latest))
+			return ExitSettings, true
+		}
+		if unreachable(err) {
+			w.broker.down(err)
+		}
+		advice := ""
+		if groupMoved(err) {
+			// With BlockRebalanceOnPoll the member cannot rejoin while the
+			// loop holds the batch; letting it rejoin is the only way this
+			// commit can succeed.
+			advice = "; the group moved on: letting this member rejoin first"
+		}
+		w.out.printf("commit FAILED (%s, try %d): %v%s; trying again in %s. Nothing more is processed until it succeeds (that is what sync means; a second Ctrl+C quits without it)",
+			why, try, err, advice, backoff)
+		w.cl.AllowRebalance()
+		time.Sleep(backoff)
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// uncommitted is, for each partition this member holds where this run
+// processed past the offset last seen committed, the last record processed
+// there, in partition order.
+func (w *worker) uncommitted() []*kgo.Record {
+	committed := w.commits.known()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []*kgo.Record
+	for p, r := range w.position {
+		if !w.owned[p] {
+			continue
+		}
+		if c, ok := committed[p]; ok && c > r.Offset {
+			continue
+		}
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Partition < out[j].Partition })
+	return out
+}
+
+// describeRecords is "p1 up to offset 44, p2 up to offset 9" for the last
+// records given, or "nothing".
+func describeRecords(rs []*kgo.Record) string {
+	if len(rs) == 0 {
+		return "nothing"
+	}
+	s := ""
+	for i, r := range rs {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("p%d up to offset %d", r.Partition, r.Offset)
+	}
+	return "what it processed since the last commit (" + s + ")"
+}

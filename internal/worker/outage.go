@@ -1,0 +1,92 @@
+package worker
+
+import (
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// remindEvery is how often a run waiting for its broker says it still waits.
+const remindEvery = 5 * time.Second
+
+// outage tracks whether the broker can be reached, so that losing it and
+// getting it back are one line each, with a reminder every few seconds in
+// between instead of a line per failed try.
+type outage struct {
+	out *printer
+
+	mu     sync.Mutex
+	since  time.Time // zero while the broker answers
+	said   time.Time
+	last   error
+	failed int // commit tries that failed for want of a broker, not printed one by one
+}
+
+// down notes that the broker could not be reached.
+func (o *outage) down(err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.last = err
+	if !o.since.IsZero() {
+		return
+	}
+	o.since, o.said = time.Now(), time.Now()
+	o.out.printf("lost the broker: %v. Waiting for it: kgo keeps trying to reach it and rejoins the group when it is back (Ctrl+C stops)", err)
+}
+
+// remind says, every few seconds, that the run still waits.
+func (o *outage) remind() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.since.IsZero() || time.Since(o.said) < remindEvery {
+		return
+	}
+	o.said = time.Now()
+	o.out.printf("still waiting for the broker, %s so far%s (last error: %v)", time.Since(o.since).Round(time.Second), o.failedNote(), o.last)
+}
+
+// failedTry notes a commit try that failed for want of a broker. It is not
+// printed on its own: the outage's lines count them.
+func (o *outage) failedTry(err error) {
+	o.down(err)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.failed++
+}
+
+func (o *outage) failedNote() string {
+	if o.failed == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d commit tries failed meanwhile", o.failed)
+}
+
+// back notes that the broker answers again.
+func (o *outage) back(how string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.since.IsZero() {
+		return
+	}
+	o.out.printf("the broker is back after %.1fs%s: %s", time.Since(o.since).Seconds(), o.failedNote(), how)
+	o.since, o.failed = time.Time{}, 0
+}
+
+func (o *outage) isDown() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return !o.since.IsZero()
+}
+
+// OnBrokerConnect is kgo's hook after every dial: a refused dial is the
+// first sign of an outage, a successful one the first sign of its end.
+func (o *outage) OnBrokerConnect(_ kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
+	if err != nil {
+		o.down(err)
+		return
+	}
+	o.back("it accepts connections again")
+}

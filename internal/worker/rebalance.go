@@ -1,0 +1,156 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"offsetlab/internal/cluster"
+)
+
+// sessionBegun is what kgo says when a group session begins (its log line
+// "new group session begun"): the partitions it added and, in a cooperative
+// rebalance, the ones it gave up. kgo calls OnPartitionsAssigned right after,
+// with the added ones only; a strategy that keeps kgo's default revoke has no
+// other way to learn what was taken.
+func (w *worker) sessionBegun(added, revoked []int32) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.sessionAdded, w.sessionRevoked = added, revoked
+}
+
+// assigned runs when a group session begins, whether or not anything new was
+// assigned. It prints what the rebalance kept, added and took away, and, for
+// a strategy that commits what it processed, commits what this run processed
+// on partitions that come back after the member lost the group.
+func (w *worker) assigned(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+	added := m[w.cfg.Topic]
+	w.mu.Lock()
+	revoked := w.sessionRevoked
+	var kept []int32
+	for p := range w.owned {
+		if !slices.Contains(revoked, p) && !slices.Contains(added, p) {
+			kept = append(kept, p)
+		}
+	}
+	for _, p := range revoked {
+		delete(w.owned, p)
+	}
+	for _, p := range added {
+		w.owned[p] = true
+		delete(w.fetched, p) // kgo reads it anew from the group's committed offset
+	}
+	now := slices.Collect(maps.Keys(w.owned))
+	w.sessionAdded, w.sessionRevoked = nil, nil
+	w.mu.Unlock()
+
+	w.broker.back("this member is in the group again")
+	w.out.printf("assigned %s after %.2fs (kept %s, added %s, revoked %s)", cluster.PartitionNames(now),
+		time.Since(w.start).Seconds(), names(kept), names(added), names(revoked))
+	if w.s.Commit != nil && len(added) > 0 {
+		w.rejoined(ctx, cl, added)
+	}
+}
+
+// rejoined commits, before kgo reads where to resume, what this run processed
+// on partitions that come back to it. They were lost (the group forgot this
+// member, as a broker restart does) with processed records not yet committed:
+// kgo has dropped its record of them, and would resume at the last commit,
+// repeating them. Committing them now is safe: the member owns the
+// partitions in the new generation, and it commits only past what the group
+// has committed (a member that held them meanwhile may have gone further).
+func (w *worker) rejoined(ctx context.Context, cl *kgo.Client, added []int32) {
+	w.mu.Lock()
+	var mine []*kgo.Record
+	for _, p := range added {
+		if r, ok := w.position[p]; ok {
+			mine = append(mine, r)
+		}
+	}
+	w.mu.Unlock()
+	if len(mine) == 0 {
+		return // nothing processed there in this run: the first assignment
+	}
+	qctx, cancel := context.WithTimeout(ctx, cluster.ReachTimeout)
+	defer cancel()
+	committed, err := w.adm.Committed(qctx, w.cfg.Group, w.cfg.Topic)
+	if err != nil {
+		w.out.printf("could not read the group's committed offsets (%v): the records this run processed past them may be processed again", err)
+		return
+	}
+	offsets := map[int32]kgo.EpochOffset{}
+	for _, r := range mine {
+		if c, ok := committed[r.Partition]; ok && c > r.Offset {
+			continue
+		}
+		offsets[r.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset + 1}
+	}
+	if len(offsets) == 0 {
+		return
+	}
+	cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{w.cfg.Topic: offsets},
+		func(_ *kgo.Client, req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+			w.commits.answered("rejoin", req, resp, err)
+		})
+}
+
+// revoked runs (for a strategy that waits for its commits) when partitions
+// are taken away in a rebalance or as the member leaves: the last moment this
+// member may commit them.
+func (w *worker) revoked(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+	gone := m[w.cfg.Topic]
+	var last []*kgo.Record
+	for _, r := range w.uncommitted() {
+		if slices.Contains(gone, r.Partition) {
+			last = append(last, r)
+		}
+	}
+	w.mu.Lock()
+	for _, p := range gone {
+		delete(w.owned, p)
+	}
+	w.mu.Unlock()
+	if len(last) == 0 {
+		return
+	}
+	if err := w.s.Commit(ctx, cl, last); err != nil {
+		w.out.printf("commit FAILED (revoke): %v; %s go to whoever holds the partitions next, and are processed again", err, describeRecords(last))
+		return
+	}
+	w.commits.explicit("revoke", cl)
+}
+
+// lost runs when the group moved on without this member (its session ended:
+// the broker restarted, or forgot it). It can commit nothing for these
+// partitions any more; what it processed past the last commit is committed
+// again if they come back to it (rejoined), else read again by their next
+// holder.
+func (w *worker) lost(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	gone := m[w.cfg.Topic]
+	pending := w.uncommitted()
+	w.mu.Lock()
+	for _, p := range gone {
+		delete(w.owned, p)
+	}
+	w.mu.Unlock()
+	if len(gone) == 0 {
+		return
+	}
+	note := ""
+	if w.s.Commit != nil && len(pending) > 0 {
+		note = fmt.Sprintf("; not yet committed: %s, committed once they come back to this member, else processed again by whoever gets them", describeRecords(pending))
+	}
+	w.out.printf("lost %s (the group moved on without this member)%s", cluster.PartitionNames(gone), note)
+}
+
+func names(ps []int32) string {
+	if len(ps) == 0 {
+		return "-"
+	}
+	return cluster.PartitionNames(ps)
+}
