@@ -34,7 +34,7 @@ $(BIN)/%: $(GO_FILES)
 	group-delete-auto group-delete-sync group-delete-async group-delete-all \
 	group-reset-auto group-reset-sync group-reset-async group-watch-auto group-watch-sync group-watch-async \
 	group-remove-member-auto group-remove-member-sync group-remove-member-async group-remove-member \
-	groups topic-describe \
+	groups topic-describe fault-commit fault-clear faults \
 	clean-logs clean
 
 help: ## list targets and variables
@@ -67,6 +67,9 @@ help: ## list targets and variables
 #: PARTITION|-1|limit group-reset to this partition (-1 = all)
 #: INTERVAL|1s|group-watch refresh interval
 #: ONCE|0|1 = group-watch prints one sample and exits
+#: ERR|(none)|fault-commit: Kafka error the commits fail with (COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, REBALANCE_IN_PROGRESS, REQUEST_TIMED_OUT, UNKNOWN_MEMBER_ID, ...)
+#: COUNT|1|fault-commit: how many OffsetCommit requests, or all (until fault-clear)
+#: DELAY|0|fault-commit: answer those commits this much later (up to 30s)
 #: KAFKA_PORT|9092|client port of jvm-kafka-up's Apache Kafka
 #: KAFKA_CONTROLLER_PORT|KAFKA_PORT+1|its KRaft controller port
 #: KAFKA_DIR|.lab/jvm-kafka-PORT|its data, server.properties, pid and logs
@@ -197,6 +200,17 @@ groups: $(ADMIN) ## every group on the broker: state, members, total lag
 
 topic-describe: $(ADMIN) ## TOPIC's partitions with leader, log start and log end
 	@$(ADMIN) topic-describe
+
+# The fault commands talk to the embedded broker with BROKER_DATA (relative
+# to the lab's folder, as for broker-up) through its loopback control endpoint.
+fault-commit: $(BIN)/broker ## embedded broker: the next COUNT commits (of GROUP) fail with ERR and/or wait DELAY
+	@cd $(ROOT) && $(BIN)/broker fault-commit
+
+fault-clear: $(BIN)/broker ## embedded broker: remove every active fault
+	@cd $(ROOT) && $(BIN)/broker fault-clear
+
+faults: $(BIN)/broker ## embedded broker: the faults added since it started and what each did
+	@cd $(ROOT) && $(BIN)/broker faults
 
 clean-logs: ## delete processed-*.log
 	rm -f processed-*.log

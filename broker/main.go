@@ -6,13 +6,24 @@
 // It speaks the Kafka protocol, so the consumers, kcat and Kafka's own tools
 // talk to it as to a real broker. Differences that matter to the lab are in
 // the README.
+//
+// It can also fail or delay offset commits on purpose (package faults):
+//
+//	broker fault-commit   the next COUNT OffsetCommit requests (of GROUP) fail with ERR and/or wait DELAY
+//	broker fault-clear    remove every active fault
+//	broker faults         list the faults added since the broker started, with what each did
+//
+// These talk to the running broker with BROKER_DATA through the control
+// endpoint it serves on loopback.
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,9 +32,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kversion"
 
 	"offsetlab/internal/config"
+	"offsetlab/internal/faults"
 )
 
 func main() {
+	if len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-") {
+		control(os.Args[1], os.Args[2:])
+		return
+	}
+	serve()
+}
+
+func serve() {
 	s := config.New("broker", os.Getenv)
 	port := s.Int("BROKER_PORT", 9092, 1, 65535, "port to listen on, on 127.0.0.1")
 	data := s.String("BROKER_DATA", ".lab/broker-data", "directory the broker keeps its state in")
@@ -57,11 +77,20 @@ func main() {
 	}
 	fmt.Printf("broker: embedded Kafka-compatible broker (kfake) listening on %s, state in %s; Ctrl+C to stop\n", c.ListenAddrs()[0], *data)
 
+	// Faults on demand: `make fault-commit` reaches this broker through a
+	// loopback-only endpoint whose address is in BROKER_DATA/control.
+	ctx, stopControl := context.WithCancel(context.Background())
+	defer stopControl()
+	if err := faults.Serve(ctx, faults.NewInjector(c, os.Stdout), c.ListenAddrs()[0], *data); err != nil {
+		fmt.Fprintf(os.Stderr, "broker: warning: %v (make fault-commit will not reach this broker)\n", err)
+	}
+
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	sig := <-sigs
 	fmt.Printf("broker: %s: saving state and stopping (again to quit at once)\n", sig)
 	done := make(chan struct{})
+	stopControl()
 	go func() { c.Close(); close(done) }()
 	select {
 	case <-done:
@@ -72,5 +101,72 @@ func main() {
 	case <-time.After(20 * time.Second):
 		fmt.Println("broker: state not saved within 20s, quitting")
 		os.Exit(1)
+	}
+}
+
+// control runs one of the fault commands against the running broker.
+func control(cmd string, args []string) {
+	name := "broker " + cmd
+	s := config.New(name, os.Getenv)
+	brokers := s.Brokers(config.DefaultBrokers)
+	data := s.String("BROKER_DATA", ".lab/broker-data", "data directory of the running embedded broker")
+	var errName, count, group *string
+	var delay *time.Duration
+	switch cmd {
+	case "fault-commit":
+		errName = s.Optional("ERR", "Kafka error the commits fail with, e.g. "+strings.Join(faults.Suggested, ", "), func(v string) error {
+			_, err := faults.ParseErr(v)
+			return err
+		})
+		count = s.String("COUNT", "1", `how many OffsetCommit requests, or "all" (until fault-clear)`)
+		delay = s.Duration("DELAY", 0, 0, faults.MaxDelay, "answer each of those commits this much later")
+		group = s.Optional("GROUP", "only this group's commits (default: every group)", nil)
+	case "fault-clear", "faults":
+	default:
+		fmt.Fprintf(os.Stderr, "broker: unknown command %q: run `broker` alone to serve, or one of fault-commit, fault-clear, faults\n", cmd)
+		os.Exit(2)
+	}
+	if err := s.Parse(args); err != nil {
+		config.Fail(name, s, err)
+	}
+	var spec faults.Spec
+	if cmd == "fault-commit" {
+		n, err := faults.ParseCount(*count)
+		if err != nil {
+			config.Fail(name, s, fmt.Errorf("COUNT (-count) = %q: %w", *count, err))
+		}
+		spec = faults.Spec{Err: strings.ToUpper(strings.TrimSpace(*errName)), Count: n, Delay: *delay, Group: *group}
+		if err := spec.Check(); err != nil {
+			config.Fail(name, s, err)
+		}
+	}
+
+	c, err := faults.Find(*data, *brokers)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: error: %v\n", name, err)
+		os.Exit(2)
+	}
+	switch cmd {
+	case "fault-commit":
+		st, err := c.Add(spec)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: error: %v\n", name, err)
+			os.Exit(2)
+		}
+		fmt.Printf("fault %d added: %s\n(`make faults` shows what it did, `make fault-clear` removes it)\n", st.ID, st.Spec)
+	case "fault-clear":
+		n, err := c.Clear()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: error: %v\n", name, err)
+			os.Exit(2)
+		}
+		fmt.Printf("cleared %d active fault(s): commits are answered normally again\n", n)
+	case "faults":
+		ss, err := c.List()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: error: %v\n", name, err)
+			os.Exit(2)
+		}
+		fmt.Println(faults.Summary(ss))
 	}
 }

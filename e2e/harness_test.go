@@ -223,7 +223,7 @@ func (k *jvmKafka) stopWith(sig syscall.Signal) error {
 // set them explicitly so a developer's own environment cannot leak in.
 var labVars = []string{"BROKERS", "TOPIC", "GROUP", "INSTANCE", "CRASH", "WORK_DELAY", "COMMIT_EVERY",
 	"MAX_POLL_RECORDS", "LOG", "IDLE_EXIT", "GREEDY", "SEED_MESSAGES", "PARTITIONS", "BROKER_PORT", "BROKER_DATA",
-	"TO", "EXECUTE", "PARTITION", "INTERVAL", "ONCE", "LAB_BIN", "LAB_TEST_BROKERS"}
+	"TO", "EXECUTE", "PARTITION", "INTERVAL", "ONCE", "ERR", "COUNT", "DELAY", "LAB_BIN", "LAB_TEST_BROKERS"}
 
 func cleanEnv(kv ...string) []string {
 	var env []string

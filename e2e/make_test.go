@@ -53,7 +53,7 @@ func TestHelpDefaultsMatchTheBinaries(t *testing.T) {
 		stated[m[1]] = m[2]
 	}
 	usage := ""
-	for _, b := range [][]string{{"auto-commit", "-h"}, {"manual-async", "-h"}, {"seed", "-h"}, {"broker", "-h"}, {"admin", "count", "-h"}} {
+	for _, b := range [][]string{{"auto-commit", "-h"}, {"manual-async", "-h"}, {"seed", "-h"}, {"broker", "-h"}, {"broker", "fault-commit", "-h"}, {"admin", "count", "-h"}} {
 		out, err := exec.Command(filepath.Join(binDir, b[0]), b[1:]...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("%v: %v\n%s", b, err, out)
@@ -67,7 +67,7 @@ func TestHelpDefaultsMatchTheBinaries(t *testing.T) {
 	checks := map[string]string{ // variable -> the default the help must state (first word)
 		"BROKERS": "", "TOPIC": "", "INSTANCE": "", "CRASH": "", "WORK_DELAY": "", "MAX_POLL_RECORDS": "",
 		"GREEDY": "", "SEED_MESSAGES": "", "PARTITIONS": "", "BROKER_PORT": "", "BROKER_DATA": "",
-		"EXECUTE": "", "PARTITION": "", "INTERVAL": "", "ONCE": "",
+		"EXECUTE": "", "PARTITION": "", "INTERVAL": "", "ONCE": "", "COUNT": "", "DELAY": "",
 	}
 	for v := range checks {
 		ds := defaults[v]

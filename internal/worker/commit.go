@@ -42,8 +42,8 @@ func (w *worker) commit(why string) (int, bool) {
 			w.broker.failedTry(err) // the next commit covers these offsets
 			return 0, false
 		case errors.Is(err, kerr.FencedInstanceID):
-			w.out.printf("commit FAILED (%s): %v: another process joined as static member %s; stopping", why, err, w.id)
-			return ExitFenced, true
+			w.out.printf("commit FAILED (%s): %v", why, err)
+			return w.fenced(), true
 		case !w.s.Wait:
 			// Nothing was lost: the offsets stay marked, and the next commit
 			// (the timer's, the next batch's) sends them again.

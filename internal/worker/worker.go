@@ -355,10 +355,7 @@ func (w *worker) fetchErrors(ctx context.Context, fetches kgo.Fetches) (int, boo
 		switch {
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		case errors.Is(err, kerr.FencedInstanceID):
-			w.out.printf("error: fenced: another process joined group %s as static member %s, so the broker dropped this one. "+
-				"Each running copy needs its own INSTANCE (this one has INSTANCE=%d): stop the other copy, or start this one with another INSTANCE",
-				w.cfg.Group, w.id, w.cfg.Instance)
-			code, fatal = ExitFenced, true
+			code, fatal = w.fenced(), true
 		case unreachable(err):
 			w.broker.down(err)
 		case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.UnknownTopicID):
@@ -376,6 +373,14 @@ func (w *worker) fetchErrors(ctx context.Context, fetches kgo.Fetches) (int, boo
 		}
 	})
 	return code, fatal
+}
+
+// fenced explains FENCED_INSTANCE_ID and returns its exit code.
+func (w *worker) fenced() int {
+	w.out.printf("error: fenced: another process joined group %s as static member %s, so the broker dropped this one. "+
+		"Each running copy needs its own INSTANCE (this one has INSTANCE=%d): stop the other copy, or start this one with another INSTANCE",
+		w.cfg.Group, w.id, w.cfg.Instance)
+	return ExitFenced
 }
 
 // unreachable says whether err means the broker could not be reached (a
