@@ -170,7 +170,7 @@ func groups(ctx context.Context, s settings, adm *cluster.Client) error {
 		fmt.Println("no groups")
 		return nil
 	}
-	lags, err := adm.Lag(lctx, names...)
+	lags, err := adm.Lags(lctx, names...)
 	if err != nil {
 		return fmt.Errorf("lag of the groups: %w", err)
 	}
@@ -260,12 +260,7 @@ func groupRemoveMember(ctx context.Context, s settings, adm *cluster.Client) err
 func groupDelete(ctx context.Context, s settings, adm *cluster.Client) error {
 	var errs []error
 	for _, group := range splitGroups(s.group) {
-		dctx, cancel := context.WithTimeout(ctx, cluster.ReachTimeout)
-		resp, err := adm.DeleteGroup(dctx, group)
-		cancel()
-		if err == nil {
-			err = resp.Err
-		}
+		err := adm.ForgetGroup(ctx, group)
 		switch {
 		case err == nil:
 			fmt.Printf("deleted group %s: its committed offsets are gone, the next run starts from the earliest offset\n", group)

@@ -329,14 +329,55 @@ func (c *Client) DescribeGroup(ctx context.Context, group, topic string) (Group,
 // group looking active, and refusing resets and deletes, for a whole session
 // timeout after a clean stop.
 func (c *Client) RemoveStaticMember(ctx context.Context, group, instanceID string) error {
-	ctx, cancel := c.ctx(ctx)
-	defer cancel()
-	resp, err := c.LeaveGroup(ctx, kadm.LeaveGroup(group).InstanceIDs(instanceID).Reason("offsets lab: clean stop"))
-	if err != nil {
-		return fmt.Errorf("remove member %s from group %s: %w", instanceID, group, err)
-	}
-	if err := resp.Error(); err != nil && !errors.Is(err, kerr.UnknownMemberID) {
+	err := retry(ctx, func() error {
+		lctx, cancel := c.ctx(ctx)
+		defer cancel()
+		resp, err := c.LeaveGroup(lctx, kadm.LeaveGroup(group).InstanceIDs(instanceID).Reason("offsets lab: clean stop"))
+		if err != nil {
+			return err
+		}
+		return resp.Error()
+	})
+	if err != nil && !errors.Is(err, kerr.UnknownMemberID) {
 		return fmt.Errorf("remove member %s from group %s: %w", instanceID, group, err)
 	}
 	return nil
+}
+
+// ForgetGroup deletes a group (its committed offsets), waiting for the
+// group's coordinator as every group question does.
+func (c *Client) ForgetGroup(ctx context.Context, group string) error {
+	return retry(ctx, func() error {
+		dctx, cancel := c.ctx(ctx)
+		defer cancel()
+		resp, err := c.DeleteGroup(dctx, group)
+		if err != nil {
+			return err
+		}
+		return resp.Err
+	})
+}
+
+// Lags is kadm's Lag for the groups, waiting for their coordinators: a group
+// whose coordinator is still loading is asked again.
+func (c *Client) Lags(ctx context.Context, groups ...string) (kadm.DescribedGroupLags, error) {
+	var lags kadm.DescribedGroupLags
+	err := retry(ctx, func() error {
+		lctx, cancel := c.ctx(ctx)
+		defer cancel()
+		var err error
+		if lags, err = c.Lag(lctx, groups...); err != nil {
+			return err
+		}
+		for _, l := range lags {
+			if err := l.Error(); err != nil && kerr.IsRetriable(err) {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil && lags == nil {
+		return nil, err
+	}
+	return lags, nil
 }

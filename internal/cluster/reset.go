@@ -169,10 +169,17 @@ func (c *Client) ApplyReset(ctx context.Context, group, topic string, rows []Res
 	for _, r := range rows {
 		os.AddOffset(topic, r.Partition, r.New, -1)
 	}
-	cctx, cancel := c.ctx(ctx)
-	defer cancel()
-	resp, err := c.CommitOffsets(cctx, group, os)
-	if err != nil {
+	var resp kadm.OffsetResponses
+	err := retry(ctx, func() error {
+		cctx, cancel := c.ctx(ctx)
+		defer cancel()
+		var err error
+		if resp, err = c.CommitOffsets(cctx, group, os); err != nil {
+			return err
+		}
+		return resp.Error()
+	})
+	if err != nil && resp == nil {
 		return fmt.Errorf("commit the reset offsets of %s: %w", group, err)
 	}
 	var errs []error
