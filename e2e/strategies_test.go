@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -292,6 +293,14 @@ func TestSecondCopyJoining(t *testing.T) {
 			}
 			if two.countLines("processed p") == 0 {
 				t.Fatalf("the second copy never got a partition:\n%s", two.output())
+			}
+			// The rebalance lines say what moved: the first copy keeps some
+			// partitions and gives the others up, the second one gets them.
+			if !regexp.MustCompile(`assigned p\d.* \(kept p\d[ p\d]*, added -, revoked p\d`).MatchString(one.output()) {
+				t.Fatalf("the first copy's rebalance line must say what it kept and what was revoked:\n%s", one.output())
+			}
+			if !regexp.MustCompile(`assigned p\d.* \(kept -, added p\d[ p\d]*, revoked -\)`).MatchString(two.output()) {
+				t.Fatalf("the second copy's line must say what it was given:\n%s", two.output())
 			}
 			c := l.count(log)
 			if c.lost != 0 || c.unique != 30 || c.duplicates > 5 {

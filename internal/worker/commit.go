@@ -9,6 +9,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"offsetlab/internal/cluster"
 )
 
 // Backoff between tries of a commit the strategy waits for.
@@ -32,11 +35,11 @@ func (w *worker) commit(why string) (int, bool) {
 			}
 			return 0, false
 		}
-		err := w.s.Commit(context.Background(), w.cl, latest)
+		err := w.commitOnce(context.Background(), why, latest)
 		if err == nil {
-			w.commits.explicit(why, w.cl)
 			return 0, false
 		}
+		w.timedOut(err)
 		switch {
 		case unreachable(err) && !w.s.Wait:
 			w.broker.failedTry(err) // the next commit covers these offsets
@@ -70,6 +73,21 @@ func (w *worker) commit(why string) (int, bool) {
 		time.Sleep(backoff)
 		backoff = min(2*backoff, maxBackoff)
 	}
+}
+
+// commitOnce runs the strategy's Commit once and, if it succeeded, reports
+// what the request kgo sent for it asked the broker to store.
+func (w *worker) commitOnce(ctx context.Context, why string, latest []*kgo.Record) error {
+	var sent map[int32]int64
+	ctx = kgo.PreCommitFnContext(ctx, func(req *kmsg.OffsetCommitRequest) error {
+		sent, _ = w.commits.sent(req)
+		return nil
+	})
+	if err := w.s.Commit(ctx, w.cl, latest); err != nil {
+		return err
+	}
+	w.commits.report(why, sent)
+	return nil
 }
 
 // uncommitted is, for each partition this member holds where this run
@@ -107,4 +125,23 @@ func describeRecords(rs []*kgo.Record) string {
 		s += fmt.Sprintf("p%d up to offset %d", r.Partition, r.Offset)
 	}
 	return "what it processed since the last commit (" + s + ")"
+}
+
+// timedOut looks, after a commit answered REQUEST_TIMED_OUT, at what the
+// broker has committed: Kafka answers so when it could not confirm the write
+// in time, and the write may have happened all the same. The lab's own
+// broker does exactly that for a REQUEST_TIMED_OUT fault.
+func (w *worker) timedOut(err error) {
+	if !errors.Is(err, kerr.RequestTimedOut) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cluster.ReachTimeout)
+	defer cancel()
+	now, qerr := w.adm.Committed(ctx, w.cfg.Group, w.cfg.Topic)
+	if qerr != nil {
+		return
+	}
+	if !w.commits.report("timed-out", now) {
+		w.out.printf("after REQUEST_TIMED_OUT the group's committed offsets are unchanged: that commit was not written")
+	}
 }

@@ -14,11 +14,11 @@ import (
 )
 
 // commits prints one line per offset commit that moved a committed offset,
-// with the partition→offset pairs franz-go reports as committed and why the
-// commit happened. Nothing here is guessed from timing: kgo's own commits come
-// from its AutoCommitCallback (the request it sent and the broker's answer),
-// and the code's explicit commits from Client.CommittedOffsets after the call
-// returned, which kgo updates only from a successful commit response.
+// with the partition→offset pairs the broker accepted and why the commit
+// happened. Nothing here is guessed from timing: kgo's own commits come from
+// its AutoCommitCallback (the request it sent and the broker's answer), and
+// the code's explicit commits from the request kgo sent (PreCommitFnContext)
+// once the call returned without error.
 type commits struct {
 	out     *printer
 	topic   string
@@ -39,12 +39,13 @@ func newCommits(out *printer, topic string, start map[int32]int64) *commits {
 
 // why names a commit's reason for the learner.
 var whyText = map[string]string{
-	"timer":    "kgo's background auto-commit",
-	"shutdown": "final commit on a clean stop",
-	"batch":    "CommitRecords after the batch, blocking",
-	"flush":    "CommitMarkedOffsets after the batch, blocking",
-	"rejoin":   "what this run processed, committed when the partition came back after the group was lost",
-	"revoke":   "what this run processed, committed as the partition is taken away",
+	"timer":     "kgo's background auto-commit",
+	"shutdown":  "final commit on a clean stop",
+	"batch":     "CommitRecords after the batch, blocking",
+	"flush":     "CommitMarkedOffsets after the batch, blocking",
+	"rejoin":    "what this run processed, committed when the partition came back after the group was lost",
+	"revoke":    "what this run processed, committed as the partition is taken away",
+	"timed-out": "answered REQUEST_TIMED_OUT, yet the broker has it: a commit that timed out may still have been written",
 }
 
 // autoCommitted is kgo's AutoCommitCallback: it runs after every commit kgo
@@ -67,16 +68,7 @@ func (c *commits) answered(why string, req *kmsg.OffsetCommitRequest, resp *kmsg
 		c.out.printf("commit FAILED (%s): %v", why, err)
 		return
 	}
-	sent := map[int32]int64{}
-	var id [16]byte // OffsetCommit v10+ answers name topics by id only
-	for _, t := range req.Topics {
-		if t.Topic == c.topic {
-			id = t.TopicID
-			for _, p := range t.Partitions {
-				sent[p.Partition] = p.Offset
-			}
-		}
-	}
+	sent, id := c.sent(req)
 	ok := map[int32]int64{}
 	for _, t := range resp.Topics {
 		if t.Topic != c.topic && (t.Topic != "" || t.TopicID != id || id == [16]byte{}) {
@@ -95,17 +87,25 @@ func (c *commits) answered(why string, req *kmsg.OffsetCommitRequest, resp *kmsg
 	c.report(why, ok)
 }
 
-// explicit reports a commit the code made itself (CommitRecords,
-// CommitMarkedOffsets) once it returned without error.
-func (c *commits) explicit(why string, cl *kgo.Client) {
-	now := map[int32]int64{}
-	for p, eo := range cl.CommittedOffsets()[c.topic] {
-		now[p] = eo.Offset
+// sent is what a commit request asks the broker to store for the topic, and
+// the topic's id (OffsetCommit v10+ answers name topics by id only).
+func (c *commits) sent(req *kmsg.OffsetCommitRequest) (map[int32]int64, [16]byte) {
+	sent := map[int32]int64{}
+	var id [16]byte
+	for _, t := range req.Topics {
+		if t.Topic == c.topic {
+			id = t.TopicID
+			for _, p := range t.Partitions {
+				sent[p.Partition] = p.Offset
+			}
+		}
 	}
-	c.report(why, now)
+	return sent, id
 }
 
-func (c *commits) report(why string, offsets map[int32]int64) {
+// report prints one line for a commit if it moved a committed offset, and
+// says whether it did.
+func (c *commits) report(why string, offsets map[int32]int64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ps := make([]int32, 0, len(offsets))
@@ -115,7 +115,7 @@ func (c *commits) report(why string, offsets map[int32]int64) {
 		}
 	}
 	if len(ps) == 0 {
-		return
+		return false
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
 	parts := make([]string, len(ps))
@@ -130,6 +130,7 @@ func (c *commits) report(why string, offsets map[int32]int64) {
 	}
 	c.moved++
 	c.out.printf("committed %s  (%s: %s)", strings.Join(parts, " "), why, whyText[why])
+	return true
 }
 
 // known is the committed offset per partition as last reported.

@@ -102,7 +102,7 @@ func (w *worker) rejoined(ctx context.Context, cl *kgo.Client, added []int32) {
 // revoked runs (for a strategy that waits for its commits) when partitions
 // are taken away in a rebalance or as the member leaves: the last moment this
 // member may commit them.
-func (w *worker) revoked(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+func (w *worker) revoked(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
 	gone := m[w.cfg.Topic]
 	var last []*kgo.Record
 	for _, r := range w.uncommitted() {
@@ -118,11 +118,9 @@ func (w *worker) revoked(ctx context.Context, cl *kgo.Client, m map[string][]int
 	if len(last) == 0 {
 		return
 	}
-	if err := w.s.Commit(ctx, cl, last); err != nil {
+	if err := w.commitOnce(ctx, "revoke", last); err != nil {
 		w.out.printf("commit FAILED (revoke): %v; %s go to whoever holds the partitions next, and are processed again", err, describeRecords(last))
-		return
 	}
-	w.commits.explicit("revoke", cl)
 }
 
 // lost runs when the group moved on without this member (its session ended:

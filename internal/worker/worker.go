@@ -171,6 +171,11 @@ func (w *worker) run() int {
 				return
 			}
 			w.commits.autoCommitted(cl, req, resp, err)
+			if err == nil {
+				w.timedOut(kgoCommitErr(resp))
+			} else {
+				w.timedOut(err)
+			}
 		}),
 		kgo.DialTimeout(2 * time.Second),
 		// A broker that goes away is waited for: kgo's dials say when it
@@ -373,6 +378,18 @@ func (w *worker) fetchErrors(ctx context.Context, fetches kgo.Fetches) (int, boo
 		}
 	})
 	return code, fatal
+}
+
+// kgoCommitErr is the first per-partition error of a commit response.
+func kgoCommitErr(resp *kmsg.OffsetCommitResponse) error {
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // fenced explains FENCED_INSTANCE_ID and returns its exit code.
