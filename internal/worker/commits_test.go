@@ -70,3 +70,28 @@ func TestCommitLines(t *testing.T) {
 		t.Fatalf("summary %q", got)
 	}
 }
+
+// OffsetCommit v10+ answers name a topic by id only: the commit is still
+// reported, and a commit to a lower offset is flagged.
+func TestCommitAnsweredByTopicID(t *testing.T) {
+	var out bytes.Buffer
+	c := newCommits(&printer{w: &out, prefix: "x"}, "orders", map[int32]int64{0: 8})
+	req, resp := commitReq("orders", map[int32]int64{0: 5})
+	id := [16]byte{1, 2, 3}
+	req.Topics[0].TopicID = id
+	resp.Topics[0].Topic, resp.Topics[0].TopicID = "", id
+	c.answered("rejoin", req, resp, nil)
+	if !strings.Contains(out.String(), "committed p0→5 (BACKWARDS from 8)  (rejoin:") {
+		t.Fatalf("got %q", out.String())
+	}
+
+	// Another topic's id is not ours.
+	out.Reset()
+	req, resp = commitReq("orders", map[int32]int64{1: 3})
+	req.Topics[0].TopicID = id
+	resp.Topics[0].Topic, resp.Topics[0].TopicID = "", [16]byte{9}
+	c.answered("timer", req, resp, nil)
+	if out.Len() != 0 {
+		t.Fatalf("a foreign topic's answer was reported: %q", out.String())
+	}
+}

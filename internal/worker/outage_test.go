@@ -1,0 +1,61 @@
+package worker
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"offsetlab/internal/config"
+)
+
+// One line when the broker goes, failed tries counted rather than printed,
+// one line when it is back.
+func TestOutageLines(t *testing.T) {
+	var out bytes.Buffer
+	o := &outage{out: &printer{w: &out, prefix: "x"}}
+	refused := errors.New("connection refused")
+	o.back("nothing happened") // not down: says nothing
+	o.failedTry(refused)
+	o.failedTry(refused)
+	o.down(refused)
+	o.remind() // too soon for a reminder
+	if !o.isDown() || strings.Count(out.String(), "\n") != 1 || !strings.Contains(out.String(), "lost the broker: connection refused") {
+		t.Fatalf("got %q", out.String())
+	}
+	o.back("it accepts connections again")
+	if o.isDown() || !strings.Contains(out.String(), "the broker is back after") || !strings.Contains(out.String(), "2 commit tries failed meanwhile: it accepts connections again") {
+		t.Fatalf("got %q", out.String())
+	}
+	out.Reset()
+	o.back("again")
+	if out.Len() != 0 {
+		t.Fatalf("a second back printed %q", out.String())
+	}
+}
+
+func TestKgoLogReadsSessions(t *testing.T) {
+	type mtps map[string][]int32 // the shape kgo logs
+	w := &worker{cfg: testConsumer("orders"), out: &printer{w: &bytes.Buffer{}}}
+	l := kgoLog{w}
+	l.Log(kgo.LogLevelInfo, "new group session begun", "group", "g", "added", mtps{"orders": {2, 0}, "other": {1}}, "lost", mtps{"orders": {1}})
+	if len(w.sessionAdded) != 2 || w.sessionAdded[0] != 0 || w.sessionAdded[1] != 2 || len(w.sessionRevoked) != 1 || w.sessionRevoked[0] != 1 {
+		t.Fatalf("added %v revoked %v", w.sessionAdded, w.sessionRevoked)
+	}
+
+	var out bytes.Buffer
+	w.out = &printer{w: &out, prefix: "x"}
+	w.broker = &outage{out: w.out}
+	l.Log(kgo.LogLevelDebug, "retrying request", "request", "Fetch", "tries", 1)
+	if out.Len() != 0 {
+		t.Fatalf("a retried fetch was printed: %q", out.String())
+	}
+	l.Log(kgo.LogLevelDebug, "retrying request", "request", "OffsetCommit", "tries", 2, "backoff", nil, "request_error", nil, "response_error", errors.New("COORDINATOR_NOT_AVAILABLE"))
+	if !strings.Contains(out.String(), "commit try 2 failed inside kgo: COORDINATOR_NOT_AVAILABLE") {
+		t.Fatalf("got %q", out.String())
+	}
+}
+
+func testConsumer(topic string) config.Consumer { return config.Consumer{Topic: topic} }
