@@ -426,3 +426,28 @@ func TestBrokerUpRightAfterKill(t *testing.T) {
 		t.Fatalf("%s up after kill -9: %s", script, out)
 	}
 }
+
+// A deleted group stays deleted when the broker restarts: its committed
+// offsets do not come back (the embedded broker did not keep a group's
+// deletion in its data; group-delete deletes the offsets first, which it
+// keeps).
+func TestDeletedGroupStaysDeletedAfterBrokerRestart(t *testing.T) {
+	b := newRestartable(t)
+	l := newLab(t)
+	l.brokers = b.address()
+	l.seed(30)
+	l.run(0, "manual-sync", "LOG="+l.path("p.log"), "WORK_DELAY=0", "IDLE_EXIT=1s")
+	if c := l.committed(); sum(c) != 30 {
+		t.Fatalf("want 30 committed first, got %v", c)
+	}
+	l.admin("group-delete")
+	if err := b.stopWith(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.start(); err != nil {
+		t.Fatal(err)
+	}
+	if c := l.committed(); len(c) != 0 {
+		t.Fatalf("after the restart the deleted group has committed offsets again: %v", c)
+	}
+}

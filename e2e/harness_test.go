@@ -212,11 +212,26 @@ func (k *jvmKafka) stopWith(sig syscall.Signal) error {
 	}
 	_ = syscall.Kill(pid, sig)
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if syscall.Kill(pid, 0) != nil {
+		if !alive(pid) {
 			return os.Remove(filepath.Join(k.dir, "kafka.pid"))
 		}
 	}
 	return fmt.Errorf("kafka pid %d still alive 60s after %s", pid, sig)
+}
+
+// alive says whether pid runs: it exists and is not a zombie (a killed
+// process nobody has reaped yet, which kill(pid, 0) still finds).
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// "pid (comm) state ...": the state follows the last ')'.
+	rest := stat[strings.LastIndexByte(string(stat), ')')+1:]
+	return !strings.HasPrefix(strings.TrimSpace(string(rest)), "Z")
 }
 
 // labVars are the settings the binaries read from the environment; the tests

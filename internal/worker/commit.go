@@ -86,6 +86,7 @@ func (w *worker) commitOnce(ctx context.Context, why string, latest []*kgo.Recor
 	if err := w.s.Commit(ctx, w.cl, latest); err != nil {
 		return err
 	}
+	w.broker.back("a commit went through")
 	w.commits.report(why, sent)
 	return nil
 }

@@ -170,6 +170,9 @@ func (w *worker) run() int {
 				w.broker.failedTry(err)
 				return
 			}
+			if err == nil {
+				w.broker.back("a commit went through")
+			}
 			w.commits.autoCommitted(cl, req, resp, err)
 			if err == nil {
 				w.timedOut(kgoCommitErr(resp))
@@ -362,7 +365,10 @@ func (w *worker) fetchErrors(ctx context.Context, fetches kgo.Fetches) (int, boo
 		case errors.Is(err, kerr.FencedInstanceID):
 			code, fatal = w.fenced(), true
 		case unreachable(err):
-			w.broker.down(err)
+			// Old news by the time a poll hands it over (kgo queues it when
+			// the group session ends, and the loop may have been busy):
+			// kgo's dial hook has already said the broker went, and says
+			// when it is back.
 		case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.UnknownTopicID):
 			if _, perr := w.adm.Partitions(ctx, w.cfg.Topic); errors.Is(perr, cluster.ErrTopicMissing) {
 				w.out.printf("error: topic %s was deleted while this run read it: waiting cannot bring it back, stopping", w.cfg.Topic)
