@@ -451,3 +451,91 @@ func TestDeletedGroupStaysDeletedAfterBrokerRestart(t *testing.T) {
 		t.Fatalf("after the restart the deleted group has committed offsets again: %v", c)
 	}
 }
+
+// normalized drops what differs from run to run in a fault command's output:
+// fault numbers and clock times.
+func normalized(s string) string {
+	s = regexp.MustCompile(`fault \d+`).ReplaceAllString(s, "fault N")
+	return regexp.MustCompile(`\d\d:\d\d:\d\d`).ReplaceAllString(s, "HH:MM:SS")
+}
+
+// The fault targets through make, as README and docs/failures.md show them:
+// what each prints is on the page, and what run-sync prints is what the page
+// says it prints.
+func TestFaultsWithMake(t *testing.T) {
+	b := newEmbedded(t)
+	l := newLab(t)
+	env := cleanEnv("BROKERS="+b.address(), "TOPIC="+l.topic, "BROKER_DATA="+b.data, "IDLE_EXIT=1s")
+	var pages string
+	for _, f := range []string{"README.md", filepath.Join("docs", "failures.md")} {
+		page, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages += normalized(string(page))
+	}
+	onPage := func(out string) {
+		t.Helper()
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if strings.HasPrefix(line, "building bin/") { // make rebuilt a binary first
+				continue
+			}
+			if !strings.Contains(pages, normalized(line)) {
+				t.Errorf("the pages do not show %q", line)
+			}
+		}
+	}
+	makeIn(t, l.dir, env, true, "topic-create")
+	makeIn(t, l.dir, env, true, "topic-load")
+
+	onPage(makeIn(t, l.dir, env, true, "fault-commit", "ERR=REBALANCE_IN_PROGRESS", "COUNT=2", "GROUP=kitchen-sync"))
+	run := makeIn(t, l.dir, env, true, "run-sync")
+	for _, want := range []string{"commit FAILED (batch, try 1): REBALANCE_IN_PROGRESS: The group is rebalancing, so a rejoin is needed.; the group moved on: letting this member rejoin first; trying again in 250ms. Nothing more is processed until it succeeds",
+		"commit FAILED (batch, try 2): REBALANCE_IN_PROGRESS", "committed p0→5  (batch: CommitRecords after the batch, blocking)"} {
+		if !strings.Contains(run, want) {
+			t.Errorf("run-sync does not print %q:\n%s", want, run)
+		}
+	}
+	onPage(makeIn(t, l.dir, env, true, "fault-commit", "ERR=COORDINATOR_NOT_AVAILABLE", "COUNT=3"))
+	if out := makeIn(t, l.dir, env, true, "group-delete-sync"); !strings.Contains(out, "deleted group kitchen-sync") {
+		t.Fatalf("group-delete-sync: %s", out)
+	}
+	run = makeIn(t, l.dir, env, true, "run-sync")
+	if n := strings.Count(run, "failed inside kgo: COORDINATOR_NOT_AVAILABLE: The coordinator is not available.; kgo tries again by itself in"); n != 3 {
+		t.Errorf("want 3 tries retried inside kgo, got %d:\n%s", n, run)
+	}
+	list := makeIn(t, l.dir, env, true, "faults")
+	if !strings.Contains(list, "the next 2 OffsetCommit requests of group kitchen-sync: fail with REBALANCE_IN_PROGRESS; affected 2 of 2 so far") {
+		t.Errorf("faults:\n%s", list)
+	}
+	onPage(strings.SplitN(list, "\n", 3)[1]) // the COORDINATOR_NOT_AVAILABLE line the page shows
+	makeIn(t, l.dir, env, true, "fault-commit", "DELAY=2s", "COUNT=all")
+	onPage(makeIn(t, l.dir, env, true, "fault-clear"))
+	bad := makeIn(t, l.dir, env, false, "fault-commit", "ERR=BOGUS")
+	if !strings.Contains(pages, `ERR (-err) = "BOGUS": not a Kafka error name: want one such as
+COORDINATOR_NOT_AVAILABLE, ...`) || !strings.Contains(bad, `ERR (-err) = "BOGUS": not a Kafka error name: want one such as COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR`) {
+		t.Errorf("fault-commit ERR=BOGUS:\n%s", bad)
+	}
+}
+
+// docs/failures.md shows the counts the scenario tests pin.
+func TestFailuresPageShowsWhatTheTestsCheck(t *testing.T) {
+	page, err := os.ReadFile(filepath.Join(root, "docs", "failures.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{
+		// TestLessonCommitFailureScenario: committed 30, 30-49 repeat; sync 45, 45-49.
+		"processed-auto.log: total=70 unique-offsets=50 duplicates=20 lost=0",
+		"processed-async.log: total=70 unique-offsets=50 duplicates=20 lost=0",
+		"p0: 70 lines, 50 unique of offsets 0-49 in the topic; duplicated: 30-49; lost: none",
+		"processed-sync.log: total=55 unique-offsets=50 duplicates=5 lost=0",
+		"p0: 55 lines, 50 unique of offsets 0-49 in the topic; duplicated: 45-49; lost: none",
+		// TestBrokerRestartMidRun: sync and async bounded by one batch per partition.
+		"processed-sync.log: total=150 unique-offsets=150 duplicates=0 lost=0",
+	} {
+		if !strings.Contains(string(page), line) {
+			t.Errorf("docs/failures.md lacks %q", line)
+		}
+	}
+}
