@@ -539,3 +539,19 @@ func TestFailuresPageShowsWhatTheTestsCheck(t *testing.T) {
 		}
 	}
 }
+
+// A deleted topic is an error waiting cannot cure: the consumer says so and
+// stops (exit 2) instead of waiting for it.
+func TestTopicDeletedMidRunStops(t *testing.T) {
+	l := newLab(t)
+	l.seed(30)
+	p := l.start("manual-sync", "LOG="+l.path("p.log"), "WORK_DELAY=10ms")
+	p.waitFor("[30 this run]", 30*time.Second)
+	l.admin("topic-delete")
+	if code := p.wait(90 * time.Second); code != 2 {
+		t.Fatalf("exit %d, want 2:\n%s", code, p.output())
+	}
+	if !strings.Contains(p.output(), "was deleted while this run read it") {
+		t.Fatalf("no explanation:\n%s", p.output())
+	}
+}

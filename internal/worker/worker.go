@@ -175,10 +175,9 @@ func (w *worker) run() int {
 			}
 			w.commits.autoCommitted(cl, req, resp, err)
 			if err == nil {
-				w.timedOut(kgoCommitErr(resp))
-			} else {
-				w.timedOut(err)
+				err = kgoCommitErr(resp)
 			}
+			w.timedOut(err)
 		}),
 		kgo.DialTimeout(2 * time.Second),
 		// A broker that goes away is waited for: kgo's dials say when it
