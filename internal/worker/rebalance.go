@@ -103,18 +103,7 @@ func (w *worker) rejoined(ctx context.Context, cl *kgo.Client, added []int32) {
 // are taken away in a rebalance or as the member leaves: the last moment this
 // member may commit them.
 func (w *worker) revoked(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
-	gone := m[w.cfg.Topic]
-	var last []*kgo.Record
-	for _, r := range w.uncommitted() {
-		if slices.Contains(gone, r.Partition) {
-			last = append(last, r)
-		}
-	}
-	w.mu.Lock()
-	for _, p := range gone {
-		delete(w.owned, p)
-	}
-	w.mu.Unlock()
+	last := w.letGo(m[w.cfg.Topic])
 	if len(last) == 0 {
 		return
 	}
@@ -130,12 +119,7 @@ func (w *worker) revoked(ctx context.Context, _ *kgo.Client, m map[string][]int3
 // holder.
 func (w *worker) lost(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 	gone := m[w.cfg.Topic]
-	pending := w.uncommitted()
-	w.mu.Lock()
-	for _, p := range gone {
-		delete(w.owned, p)
-	}
-	w.mu.Unlock()
+	pending := w.letGo(gone)
 	if len(gone) == 0 {
 		return
 	}
@@ -144,6 +128,24 @@ func (w *worker) lost(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 		note = fmt.Sprintf("; not yet committed: %s, committed once they come back to this member, else processed again by whoever gets them", describeRecords(pending))
 	}
 	w.out.printf("lost %s (the group moved on without this member)%s", cluster.PartitionNames(gone), note)
+}
+
+// letGo forgets partitions this member no longer holds and returns, for
+// those of them where this run processed past the last commit, the last
+// record it processed there.
+func (w *worker) letGo(gone []int32) []*kgo.Record {
+	var left []*kgo.Record
+	for _, r := range w.uncommitted() {
+		if slices.Contains(gone, r.Partition) {
+			left = append(left, r)
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, p := range gone {
+		delete(w.owned, p)
+	}
+	return left
 }
 
 func names(ps []int32) string {
