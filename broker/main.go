@@ -141,31 +141,31 @@ func control(cmd string, args []string) {
 		}
 	}
 
-	c, err := faults.Find(*data, *brokers)
-	if err != nil {
+	fail := func(err error) {
 		fmt.Fprintf(os.Stderr, "%s: error: %v\n", name, err)
 		os.Exit(2)
+	}
+	c, err := faults.Find(*data, *brokers)
+	if err != nil {
+		fail(err)
 	}
 	switch cmd {
 	case "fault-commit":
 		st, err := c.Add(spec)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s: error: %v\n", name, err)
-			os.Exit(2)
+			fail(err)
 		}
 		fmt.Printf("fault %d added: %s\n(`make faults` shows what it did, `make fault-clear` removes it)\n", st.ID, st.Spec)
 	case "fault-clear":
 		n, err := c.Clear()
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s: error: %v\n", name, err)
-			os.Exit(2)
+			fail(err)
 		}
 		fmt.Printf("cleared %d active fault(s): commits are answered normally again\n", n)
 	case "faults":
 		ss, err := c.List()
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s: error: %v\n", name, err)
-			os.Exit(2)
+			fail(err)
 		}
 		fmt.Println(faults.Summary(ss))
 	}

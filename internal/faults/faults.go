@@ -15,7 +15,6 @@ package faults
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -135,8 +134,4 @@ func (st Status) String() string {
 		of = fmt.Sprintf(" of %d", st.Spec.Count)
 	}
 	return fmt.Sprintf("fault %d (%s, added %s): %s; affected %d%s so far", st.ID, state, st.Added.Format("15:04:05"), st.Spec, st.Hits, of)
-}
-
-func sortStatus(ss []Status) {
-	sort.Slice(ss, func(i, j int) bool { return ss[i].ID < ss[j].ID })
 }

@@ -73,10 +73,9 @@ func TestSpecCheckAndString(t *testing.T) {
 func TestStatusLines(t *testing.T) {
 	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	ss := []Status{
-		{ID: 2, Spec: Spec{Delay: time.Second, Count: All}, Hits: 7, Active: true, Added: at},
 		{ID: 1, Spec: Spec{Err: "NOT_COORDINATOR", Count: 2}, Hits: 2, Added: at},
+		{ID: 2, Spec: Spec{Delay: time.Second, Count: All}, Hits: 7, Active: true, Added: at},
 	}
-	sortStatus(ss)
 	got := Summary(ss)
 	want := "fault 1 (spent, added 10:00:00): the next 2 OffsetCommit requests (any group): fail with NOT_COORDINATOR; affected 2 of 2 so far\n" +
 		"fault 2 (active, added 10:00:00): every OffsetCommit request until cleared (any group): answered 1s late; affected 7 so far\n" +

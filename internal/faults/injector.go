@@ -124,10 +124,9 @@ func (in *Injector) List() []Status {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	out := make([]Status, 0, len(in.faults))
-	for _, f := range in.faults {
+	for _, f := range in.faults { // added in id order
 		out = append(out, in.status(f))
 	}
-	sortStatus(out)
 	return out
 }
 

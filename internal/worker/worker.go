@@ -234,11 +234,13 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 	go func() { <-stop; cancel() }()
 	lastRecord := time.Now()
 	for !stopped() {
-		pollCtx, pollCancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		// Wake up now and then to remind of an outage, and often enough to
+		// check whether the run is idle.
+		wake := 500 * time.Millisecond
 		if cfg.IdleExit > 0 {
-			// Wake up often enough to check whether the run is idle.
-			pollCtx, pollCancel = context.WithTimeout(ctx, min(cfg.IdleExit, 500*time.Millisecond))
+			wake = min(cfg.IdleExit, wake)
 		}
+		pollCtx, pollCancel := context.WithTimeout(ctx, wake)
 		fetches := w.cl.PollRecords(pollCtx, cfg.MaxPollRecords)
 		pollCancel()
 		if fetches.IsClientClosed() {
