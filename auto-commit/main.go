@@ -29,6 +29,7 @@ func main() {
 	cfg, set, err := config.ParseConsumer("auto-commit", os.Args[1:], os.Getenv, config.ConsumerDefaults{
 		Group:       "kitchen-auto",
 		Log:         "processed-auto.log",
+		Events:      "events-auto.jsonl",
 		CommitEvery: 2 * time.Second,
 		Greedy:      true,
 	})
@@ -46,6 +47,6 @@ func main() {
 	os.Exit(worker.Run(cfg, worker.Strategy{
 		Name: "auto-commit",
 		Opts: opts,
-		// No Processed, no BatchDone: the code never commits.
+		// No Processed, no Commit: the code never commits.
 	}))
 }

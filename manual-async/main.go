@@ -32,6 +32,7 @@ func main() {
 	cfg, set, err := config.ParseConsumer("manual-async", os.Args[1:], os.Getenv, config.ConsumerDefaults{
 		Group:       "kitchen-async",
 		Log:         "processed-async.log",
+		Events:      "events-async.jsonl",
 		CommitEvery: 500 * time.Millisecond,
 	})
 	if err != nil {

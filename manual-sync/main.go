@@ -28,8 +28,9 @@ import (
 
 func main() {
 	cfg, set, err := config.ParseConsumer("manual-sync", os.Args[1:], os.Getenv, config.ConsumerDefaults{
-		Group: "kitchen-sync",
-		Log:   "processed-sync.log",
+		Group:  "kitchen-sync",
+		Log:    "processed-sync.log",
+		Events: "events-sync.jsonl",
 	})
 	if err != nil {
 		config.Fail("manual-sync", set, err)

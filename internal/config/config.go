@@ -156,6 +156,18 @@ func durString(d time.Duration) string {
 	return d.String()
 }
 
+// Choice is one of the given words.
+func (s *Set) Choice(env, def string, words []string, help string) *string {
+	return s.raw(env, def, help+" ("+strings.Join(words, " or ")+")", func(v string) error {
+		for _, w := range words {
+			if v == w {
+				return nil
+			}
+		}
+		return fmt.Errorf("want %s", strings.Join(words, " or "))
+	})
+}
+
 // Bool accepts 1/0, true/false, yes/no, on/off.
 func (s *Set) Bool(env string, def bool, help string) *bool {
 	out := new(bool)

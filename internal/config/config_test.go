@@ -13,7 +13,7 @@ func env(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-var autoDefaults = ConsumerDefaults{Group: "kitchen-auto", Log: "processed-auto.log", CommitEvery: 2 * time.Second, Greedy: true}
+var autoDefaults = ConsumerDefaults{Group: "kitchen-auto", Log: "processed-auto.log", Events: "events-auto.jsonl", CommitEvery: 2 * time.Second, Greedy: true}
 
 func TestConsumerDefaults(t *testing.T) {
 	c, _, err := ParseConsumer("auto-commit", nil, env(nil), autoDefaults)
@@ -23,6 +23,7 @@ func TestConsumerDefaults(t *testing.T) {
 	want := Consumer{
 		Brokers: []string{"127.0.0.1:9092"}, Topic: "brew.orders.v1", Group: "kitchen-auto", Instance: 1,
 		WorkDelay: 50 * time.Millisecond, CommitEvery: 2 * time.Second, MaxPollRecords: 5, Log: "processed-auto.log",
+		Events: "events-auto.jsonl", RebalanceTimeout: time.Minute,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v\nwant %+v", c, want)
@@ -62,6 +63,9 @@ func TestBadValuesNameTheSetting(t *testing.T) {
 		{"LOG", " ", "must not be empty"},
 		{"IDLE_EXIT", "soon", "duration"},
 		{"GREEDY", "maybe", "want 1 or 0"},
+		{"EVENTS", " ", "must not be empty"},
+		{"RESET", "newest", "want earliest or latest"},
+		{"REBALANCE_TIMEOUT", "100ms", "from 500ms"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+"="+tt.value, func(t *testing.T) {
@@ -85,11 +89,11 @@ func TestAllProblemsAtOnce(t *testing.T) {
 }
 
 func TestSyncTakesNoCommitEvery(t *testing.T) {
-	_, _, err := ParseConsumer("manual-sync", []string{"-commit-every", "1s"}, env(nil), ConsumerDefaults{Group: "g", Log: "l"})
+	_, _, err := ParseConsumer("manual-sync", []string{"-commit-every", "1s"}, env(nil), ConsumerDefaults{Group: "g", Log: "l", Events: "e"})
 	if err == nil || !strings.Contains(err.Error(), "commit-every") {
 		t.Fatalf("manual-sync has no auto-commit; -commit-every should be refused, got %v", err)
 	}
-	_, _, err = ParseConsumer("manual-sync", []string{"-greedy", "1"}, env(nil), ConsumerDefaults{Group: "g", Log: "l"})
+	_, _, err = ParseConsumer("manual-sync", []string{"-greedy", "1"}, env(nil), ConsumerDefaults{Group: "g", Log: "l", Events: "e"})
 	if err == nil {
 		t.Fatal("-greedy accepted by a binary without auto-commit")
 	}
@@ -100,7 +104,7 @@ func TestHelpAndStrayArguments(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("want ErrHelp, got %v", err)
 	}
-	for _, name := range []string{"BROKERS", "CRASH", "WORK_DELAY", "COMMIT_EVERY", "MAX_POLL_RECORDS", "IDLE_EXIT", "GREEDY", "INSTANCE", "LOG"} {
+	for _, name := range []string{"BROKERS", "CRASH", "WORK_DELAY", "COMMIT_EVERY", "MAX_POLL_RECORDS", "IDLE_EXIT", "GREEDY", "INSTANCE", "LOG", "EVENTS", "RESET", "REBALANCE_TIMEOUT"} {
 		if !strings.Contains(s.Usage(), name) {
 			t.Errorf("usage lacks %s", name)
 		}

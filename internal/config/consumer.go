@@ -21,14 +21,20 @@ type Consumer struct {
 	CommitEvery    time.Duration
 	MaxPollRecords int
 	Log            string
+	Events         string
 	IdleExit       time.Duration
 	Greedy         bool
+	// ResetLatest: a group with nothing committed starts at the end of the
+	// partitions (Kafka's auto.offset.reset=latest), not the beginning.
+	ResetLatest      bool
+	RebalanceTimeout time.Duration
 }
 
 // ConsumerDefaults are what differ between the three binaries.
 type ConsumerDefaults struct {
 	Group       string
 	Log         string
+	Events      string
 	CommitEvery time.Duration // 0: the binary takes no COMMIT_EVERY (auto-commit is off)
 	Greedy      bool          // whether the binary takes GREEDY at all (auto-commit only)
 }
@@ -49,6 +55,10 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 	}
 	maxPoll := s.Int("MAX_POLL_RECORDS", 5, 0, 1_000_000, "records per poll at most (0 = whatever one poll returns)")
 	log := s.String("LOG", d.Log, "processed log, one line per processed record")
+	events := s.String("EVENTS", d.Events, "events log: one JSON line per event of the run (what make timeline-* draws)")
+	reset := s.Choice("RESET", "earliest", []string{"earliest", "latest"}, "where a group with nothing committed starts")
+	rebalance := s.Duration("REBALANCE_TIMEOUT", 60*time.Second, 500*time.Millisecond, time.Hour,
+		"how long the broker waits for this member to rejoin a rebalance before it drops it (kgo.RebalanceTimeout)")
 	idle := s.Duration("IDLE_EXIT", 0, 0, time.Hour, "stop cleanly once caught up and no record came for this long (0 = run until Ctrl+C)")
 	var greedy *bool
 	if d.Greedy {
@@ -66,7 +76,11 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 		WorkDelay:      *work,
 		MaxPollRecords: *maxPoll,
 		Log:            *log,
+		Events:         *events,
 		IdleExit:       *idle,
+		ResetLatest:    *reset == "latest",
+
+		RebalanceTimeout: *rebalance,
 	}
 	if every != nil {
 		c.CommitEvery = *every

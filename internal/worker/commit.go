@@ -27,7 +27,15 @@ const (
 // returns an exit code and true only for an error waiting cannot cure.
 func (w *worker) commit(why string) (int, bool) {
 	backoff := firstBackoff
+	moved := false
 	for try := 1; ; try++ {
+		if moved {
+			// The member was dropped and rejoined: another member may have
+			// held these partitions meanwhile and committed past what this
+			// one processed. Committing this member's records now would move
+			// the group's offsets back; what the broker has decides.
+			w.learnCommitted()
+		}
 		latest := w.uncommitted()
 		if w.s.Wait && len(latest) == 0 {
 			if try > 1 {
@@ -39,6 +47,7 @@ func (w *worker) commit(why string) (int, bool) {
 		if err == nil {
 			return 0, false
 		}
+		w.commitFailed(why, nil, err)
 		w.timedOut(err)
 		switch {
 		case unreachable(err) && !w.s.Wait:
@@ -61,7 +70,8 @@ func (w *worker) commit(why string) (int, bool) {
 			w.broker.down(err)
 		}
 		advice := ""
-		if groupMoved(err) {
+		moved = groupMoved(err)
+		if moved {
 			// With BlockRebalanceOnPoll the member cannot rejoin while the
 			// loop holds the batch; letting it rejoin is the only way this
 			// commit can succeed.
@@ -110,6 +120,21 @@ func (w *worker) uncommitted() []*kgo.Record {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Partition < out[j].Partition })
 	return out
+}
+
+// learnCommitted takes the group's committed offsets from the broker as the
+// ones this run knows.
+func (w *worker) learnCommitted() {
+	ctx, cancel := context.WithTimeout(context.Background(), cluster.ReachTimeout)
+	defer cancel()
+	now, err := w.adm.Committed(ctx, w.cfg.Group, w.cfg.Topic)
+	if err != nil {
+		w.out.printf("could not read the group's committed offsets (%v): retrying with what this run knows", err)
+		return
+	}
+	if ahead := w.commits.learn(now); ahead != "" {
+		w.out.printf("the group has committed %s meanwhile (another member held the partitions): this run commits only past that", ahead)
+	}
 }
 
 // describeRecords is "p1 up to offset 44, p2 up to offset 9" for the last

@@ -3,6 +3,7 @@ package worker
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -11,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"offsetlab/internal/events"
 )
 
 // commits prints one line per offset commit that moved a committed offset,
@@ -21,6 +24,7 @@ import (
 // once the call returned without error.
 type commits struct {
 	out     *printer
+	event   func(events.Event) // the events log: every commit and failed commit
 	topic   string
 	closing atomic.Bool // set before Close: kgo's commits from then on are its shutdown commit
 
@@ -29,12 +33,8 @@ type commits struct {
 	moved int             // commits that moved at least one offset
 }
 
-func newCommits(out *printer, topic string, start map[int32]int64) *commits {
-	last := make(map[int32]int64, len(start))
-	for p, o := range start {
-		last[p] = o
-	}
-	return &commits{out: out, topic: topic, last: last}
+func newCommits(out *printer, event func(events.Event), topic string, start map[int32]int64) *commits {
+	return &commits{out: out, event: event, topic: topic, last: maps.Clone(start)}
 }
 
 // why names a commit's reason for the learner.
@@ -66,6 +66,7 @@ func (c *commits) autoCommitted(_ *kgo.Client, req *kmsg.OffsetCommitRequest, re
 func (c *commits) answered(why string, req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
 	if err != nil {
 		c.out.printf("commit FAILED (%s): %v", why, err)
+		c.event(events.Event{Kind: events.CommitFailed, Cause: why, Detail: err.Error()})
 		return
 	}
 	sent, id := c.sent(req)
@@ -77,6 +78,7 @@ func (c *commits) answered(why string, req *kmsg.OffsetCommitRequest, resp *kmsg
 		for _, p := range t.Partitions {
 			if e := kerr.ErrorForCode(p.ErrorCode); e != nil {
 				c.out.printf("commit FAILED (%s) for p%d: %v", why, p.Partition, e)
+				c.event(events.Event{Kind: events.CommitFailed, Cause: why, Partition: events.P(p.Partition), Detail: e.Error()})
 				continue
 			}
 			if o, found := sent[p.Partition]; found {
@@ -119,7 +121,9 @@ func (c *commits) report(why string, offsets map[int32]int64) bool {
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
 	parts := make([]string, len(ps))
+	moved := make(map[int32]int64, len(ps))
 	for i, p := range ps {
+		moved[p] = offsets[p]
 		parts[i] = fmt.Sprintf("p%d→%d", p, offsets[p])
 		if last, ok := c.last[p]; ok && offsets[p] < last {
 			// kgo never reorders its own commits, so only a commit of a
@@ -130,7 +134,25 @@ func (c *commits) report(why string, offsets map[int32]int64) bool {
 	}
 	c.moved++
 	c.out.printf("committed %s  (%s: %s)", strings.Join(parts, " "), why, whyText[why])
+	c.event(events.Event{Kind: events.Commit, Cause: why, Offsets: events.OffsetsOf(moved)})
 	return true
+}
+
+// learn takes offsets (the broker's) as the committed ones, without a commit
+// line: another member committed them. It returns the partitions where the
+// group is ahead of what this run knew, as "p0→10 p2→7".
+func (c *commits) learn(offsets map[int32]int64) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var ahead []string
+	ps := slices.Sorted(maps.Keys(offsets))
+	for _, p := range ps {
+		if last, ok := c.last[p]; !ok || offsets[p] > last {
+			ahead = append(ahead, fmt.Sprintf("p%d→%d", p, offsets[p]))
+		}
+		c.last[p] = offsets[p]
+	}
+	return strings.Join(ahead, " ")
 }
 
 // known is the committed offset per partition as last reported.

@@ -2,11 +2,14 @@ package worker
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"offsetlab/internal/events"
 )
 
 func commitReq(topic string, offsets map[int32]int64) (*kmsg.OffsetCommitRequest, *kmsg.OffsetCommitResponse) {
@@ -31,7 +34,8 @@ func commitReq(topic string, offsets map[int32]int64) (*kmsg.OffsetCommitRequest
 
 func TestCommitLines(t *testing.T) {
 	var out bytes.Buffer
-	c := newCommits(&printer{w: &out, prefix: "x"}, "orders", map[int32]int64{0: 5})
+	var evs []events.Event
+	c := newCommits(&printer{w: &out, prefix: "x"}, func(e events.Event) { evs = append(evs, e) }, "orders", map[int32]int64{0: 5})
 
 	// kgo's timer re-sending an offset the group already had moves nothing.
 	req, resp := commitReq("orders", map[int32]int64{0: 5})
@@ -66,6 +70,20 @@ func TestCommitLines(t *testing.T) {
 	if c.count() != 2 {
 		t.Fatalf("count %d, want 2 commits that moved an offset", c.count())
 	}
+	// The events log gets each commit that moved an offset, with only the
+	// offsets that moved, and each refused partition.
+	var got []string
+	for _, e := range evs {
+		p := ""
+		if e.Partition != nil {
+			p = fmt.Sprintf(" p%d", *e.Partition)
+		}
+		got = append(got, fmt.Sprintf("%s %s%s %v", e.Kind, e.Cause, p, e.Committed()))
+	}
+	want := []string{"commit timer map[0:10 1:3]", "commit-failed timer p2 map[]", "commit shutdown map[1:9]"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("events %q, want %q", got, want)
+	}
 	if got := c.summary([]int32{0, 1, 2}); got != "p0→10 p1→9 p2→-" {
 		t.Fatalf("summary %q", got)
 	}
@@ -75,7 +93,7 @@ func TestCommitLines(t *testing.T) {
 // reported, and a commit to a lower offset is flagged.
 func TestCommitAnsweredByTopicID(t *testing.T) {
 	var out bytes.Buffer
-	c := newCommits(&printer{w: &out, prefix: "x"}, "orders", map[int32]int64{0: 8})
+	c := newCommits(&printer{w: &out, prefix: "x"}, func(events.Event) {}, "orders", map[int32]int64{0: 8})
 	req, resp := commitReq("orders", map[int32]int64{0: 5})
 	id := [16]byte{1, 2, 3}
 	req.Topics[0].TopicID = id

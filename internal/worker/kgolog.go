@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"time"
@@ -30,9 +31,11 @@ func (l kgoLog) Log(_ kgo.LogLevel, msg string, keyvals ...any) {
 			cause = value(keyvals, "request_error")
 			if err, ok := cause.(error); ok && unreachable(err) {
 				l.w.broker.failedTry(err)
+				l.w.commitFailed("kgo-retry", nil, err)
 				return
 			}
 		}
+		l.w.commitFailed("kgo-retry", nil, fmt.Errorf("%v", cause))
 		l.w.out.printf("commit try %v failed inside kgo: %v; kgo tries again by itself in %v (the commit call has not returned)",
 			value(keyvals, "tries"), cause, roundDur(value(keyvals, "backoff")))
 	case "new group session begun":

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"offsetlab/internal/cluster"
+	"offsetlab/internal/events"
 )
 
 // sessionBegun is what kgo says when a group session begins (its log line
@@ -50,6 +51,12 @@ func (w *worker) assigned(ctx context.Context, cl *kgo.Client, m map[string][]in
 	w.mu.Unlock()
 
 	w.broker.back("this member is in the group again")
+	if len(added) > 0 {
+		w.event(events.Event{Kind: events.Assigned, Partitions: sorted(added)})
+	}
+	if len(revoked) > 0 {
+		w.event(events.Event{Kind: events.Revoked, Partitions: sorted(revoked)})
+	}
 	w.out.printf("assigned %s after %.2fs (kept %s, added %s, revoked %s)", cluster.PartitionNames(now),
 		time.Since(w.start).Seconds(), names(kept), names(added), names(revoked))
 	if w.s.Commit != nil && len(added) > 0 {
@@ -108,6 +115,7 @@ func (w *worker) revoked(ctx context.Context, _ *kgo.Client, m map[string][]int3
 		return
 	}
 	if err := w.commitOnce(ctx, "revoke", last); err != nil {
+		w.commitFailed("revoke", nil, err)
 		w.out.printf("commit FAILED (revoke): %v; %s go to whoever holds the partitions next, and are processed again", err, describeRecords(last))
 	}
 }
@@ -128,6 +136,7 @@ func (w *worker) lost(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 		note = fmt.Sprintf("; not yet committed: %s, committed once they come back to this member, else processed again by whoever gets them", describeRecords(pending))
 	}
 	w.out.printf("lost %s (the group moved on without this member)%s", cluster.PartitionNames(gone), note)
+	w.event(events.Event{Kind: events.Lost, Partitions: sorted(gone)})
 }
 
 // letGo forgets partitions this member no longer holds and returns, for
@@ -146,6 +155,12 @@ func (w *worker) letGo(gone []int32) []*kgo.Record {
 		delete(w.owned, p)
 	}
 	return left
+}
+
+func sorted(ps []int32) []int32 {
+	out := slices.Clone(ps)
+	slices.Sort(out)
+	return out
 }
 
 func names(ps []int32) string {

@@ -26,6 +26,7 @@ import (
 
 	"offsetlab/internal/cluster"
 	"offsetlab/internal/config"
+	"offsetlab/internal/events"
 	"offsetlab/internal/instance"
 	"offsetlab/internal/processedlog"
 )
@@ -86,6 +87,7 @@ type worker struct {
 	start time.Time
 
 	log        *processedlog.Writer
+	events     *events.Writer
 	adm        *cluster.Client
 	cl         *kgo.Client
 	commits    *commits
@@ -114,12 +116,8 @@ func (w *worker) run() int {
 	cfg := w.cfg
 	w.id = instance.ID(cfg.Group, cfg.Instance)
 	w.out.printf("group %s as static member %s, topic %s on %s", cfg.Group, w.id, cfg.Topic, strings.Join(cfg.Brokers, ","))
-	every := ""
-	if cfg.CommitEvery > 0 {
-		every = " COMMIT_EVERY=" + cfg.CommitEvery.String()
-	}
-	w.out.printf("CRASH=%d WORK_DELAY=%s MAX_POLL_RECORDS=%d%s IDLE_EXIT=%s LOG=%s%s",
-		cfg.Crash, cfg.WorkDelay, cfg.MaxPollRecords, every, durOrNever(cfg.IdleExit), cfg.Log, greedyNote(cfg.Greedy))
+	settings := w.settings()
+	w.out.printf("%s", settings)
 
 	// Everything that can be refused is checked before joining the group, so
 	// a bad start appends nothing to the log and commits nothing.
@@ -132,6 +130,10 @@ func (w *worker) run() int {
 		return w.fail(ExitSettings, fmt.Errorf("LOG=%s: %w", cfg.Log, err))
 	}
 	defer w.log.Close()
+	if w.events, err = events.Open(cfg.Events, events.RunID(w.start)); err != nil {
+		return w.fail(ExitSettings, fmt.Errorf("EVENTS=%s: %w", cfg.Events, err))
+	}
+	defer w.events.Close()
 
 	ctx := context.Background()
 	if w.adm, err = cluster.Dial(ctx, cfg.Brokers); err != nil {
@@ -145,16 +147,27 @@ func (w *worker) run() int {
 	if err != nil {
 		return w.fail(ExitSettings, err)
 	}
-	w.commits = newCommits(w.out, cfg.Topic, committed)
-	w.out.printf("group %s has committed %s: the run resumes there (- = nothing committed: from the earliest offset)",
-		cfg.Group, w.commits.summary(w.partitions))
+	w.commits = newCommits(w.out, w.event, cfg.Topic, committed)
+	w.out.printf("group %s has committed %s: the run resumes there (- = nothing committed: from the %s offset)",
+		cfg.Group, w.commits.summary(w.partitions), map[bool]string{false: "earliest", true: "latest"}[cfg.ResetLatest])
+	// Everything before this line was checked without touching the logs: a
+	// refused start appends nothing to either.
+	w.event(events.Event{Kind: events.Start, Strategy: w.s.Name, Instance: cfg.Instance,
+		Offsets: events.OffsetsOf(committed), Partitions: w.partitions, Detail: settings})
 
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ConsumerGroup(cfg.Group),
 		kgo.ConsumeTopics(cfg.Topic),
-		// A group with nothing committed starts at the beginning of the topic.
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// Where a group with nothing committed starts: the beginning of each
+		// partition (the lab's default), or its end (RESET=latest: only what
+		// is produced from now on; the backlog is skipped, never processed).
+		kgo.ConsumeResetOffset(w.resetOffset()),
+		// How long the broker waits, when the group rebalances, for this
+		// member to rejoin before it drops it. With BlockRebalanceOnPoll the
+		// member rejoins only after its batch: a batch slower than this
+		// loses the member its partitions (kgo has no max.poll.interval.ms).
+		kgo.RebalanceTimeout(cfg.RebalanceTimeout),
 		// Static membership: a restarted process with the same instance id
 		// takes its old place in the group at once, instead of the broker
 		// waiting out the crashed member's session (45s by default).
@@ -168,6 +181,7 @@ func (w *worker) run() int {
 		kgo.AutoCommitCallback(func(cl *kgo.Client, req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
 			if err != nil && unreachable(err) {
 				w.broker.failedTry(err)
+				w.commitFailed("timer", nil, err)
 				return
 			}
 			if err == nil {
@@ -180,6 +194,12 @@ func (w *worker) run() int {
 			w.timedOut(err)
 		}),
 		kgo.DialTimeout(2 * time.Second),
+		// How long the broker may hold a fetch that has nothing to return.
+		// kgo's default is 5s (Java's fetch.max.wait.ms is 500ms), and a
+		// partition whose start offset kgo is still looking up waits for the
+		// fetch in flight: a restart whose other partitions were read to the
+		// end sat idle for 5s before its first record.
+		kgo.FetchMaxWait(500 * time.Millisecond),
 		// A broker that goes away is waited for: kgo's dials say when it
 		// went and when it came back.
 		kgo.WithHooks(w.broker),
@@ -215,6 +235,7 @@ func (w *worker) signals() (<-chan struct{}, func() bool) {
 		once.Do(func() { close(stop) })
 		<-sigs
 		w.out.printf("second signal: quitting at once, nothing more committed")
+		w.event(events.Event{Kind: events.Stop, Cause: "second signal"})
 		os.Exit(ExitSignal)
 	}()
 	return stop, func() bool {
@@ -313,6 +334,10 @@ func (w *worker) process(r *kgo.Record) {
 		w.out.printf("first record %.2fs after start", time.Since(w.start).Seconds())
 	}
 	time.Sleep(w.cfg.WorkDelay)
+	// The event before the log line: a process killed between the two
+	// leaves an event the processed log does not confirm, which a reader
+	// can drop (the log is the ground truth), never the other way round.
+	w.event(events.Event{Kind: events.Processed, Partition: events.P(r.Partition), Offset: events.O(r.Offset)})
 	e := processedlog.Entry{Partition: r.Partition, Offset: r.Offset, Key: string(r.Key), Value: string(r.Value)}
 	if err := w.log.Append(e); err != nil {
 		// Not written means not processed: exit without committing it.
@@ -343,6 +368,8 @@ func (w *worker) crash(r *kgo.Record) {
 	w.out.printf("CRASH=%d reached at p%d@%d: exit(1) now, without committing or leaving the group; committed so far: %s",
 		w.cfg.Crash, r.Partition, r.Offset, w.commits.summary(w.partitions))
 	w.summary("crash")
+	w.event(events.Event{Kind: events.Crash, Partition: events.P(r.Partition), Offset: events.O(r.Offset),
+		Detail: fmt.Sprintf("CRASH=%d", w.cfg.Crash)})
 	os.Exit(ExitCrash)
 }
 
@@ -468,8 +495,14 @@ func (w *worker) caughtUp(ctx context.Context) (bool, string) {
 		// the run processed before: a member that lost the group re-reads
 		// from the last commit.
 		pos := po.Resume()
-		if next, ok := w.fetched[po.Partition]; ok && next > pos {
+		next, ok := w.fetched[po.Partition]
+		if ok && next > pos {
 			pos = next
+		}
+		if !ok && po.Committed < 0 && w.cfg.ResetLatest {
+			// Nothing committed and nothing handed over yet: RESET=latest
+			// started this member at the end, whatever came before.
+			pos = po.LogEnd
 		}
 		if pos < po.LogEnd {
 			return false, fmt.Sprintf("p%d is at %d of log end %d", po.Partition, pos, po.LogEnd)
@@ -486,6 +519,7 @@ func (w *worker) shutdown(code int) {
 	if code == ExitFenced {
 		// The static member id now belongs to the other process: leave it be.
 		w.summary("fenced")
+		w.event(events.Event{Kind: events.Stop, Cause: "fenced"})
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cluster.ReachTimeout)
@@ -495,11 +529,52 @@ func (w *worker) shutdown(code int) {
 	} else {
 		w.out.printf("left group %s (removed static member %s)", w.cfg.Group, w.id)
 	}
-	if code == ExitOK {
-		w.summary("clean")
-	} else {
-		w.summary("error")
+	how := "clean"
+	if code != ExitOK {
+		how = "error"
 	}
+	w.summary(how)
+	w.event(events.Event{Kind: events.Stop, Cause: how, Offsets: events.OffsetsOf(w.commits.known())})
+}
+
+// settings is the line that says how this run is set up.
+func (w *worker) settings() string {
+	cfg := w.cfg
+	s := fmt.Sprintf("CRASH=%d WORK_DELAY=%s MAX_POLL_RECORDS=%d", cfg.Crash, cfg.WorkDelay, cfg.MaxPollRecords)
+	if cfg.CommitEvery > 0 {
+		s += " COMMIT_EVERY=" + cfg.CommitEvery.String()
+	}
+	s += fmt.Sprintf(" IDLE_EXIT=%s LOG=%s EVENTS=%s", durOrNever(cfg.IdleExit), cfg.Log, cfg.Events)
+	if cfg.Greedy {
+		s += " GREEDY=1"
+	}
+	if cfg.ResetLatest {
+		s += " RESET=latest"
+	}
+	if cfg.RebalanceTimeout != 60*time.Second {
+		s += " REBALANCE_TIMEOUT=" + cfg.RebalanceTimeout.String()
+	}
+	return s
+}
+
+func (w *worker) resetOffset() kgo.Offset {
+	if w.cfg.ResetLatest {
+		return kgo.NewOffset().AtEnd()
+	}
+	return kgo.NewOffset().AtStart()
+}
+
+// event appends e to the events log. The events are for pictures, not for
+// correctness: a failed write is said once, and the run goes on.
+func (w *worker) event(e events.Event) {
+	if err := w.events.Write(e); err != nil {
+		w.out.printf("warning: %v; this run's timeline will be incomplete (the processed log is not affected)", err)
+	}
+}
+
+// commitFailed records a failed commit try in the events log.
+func (w *worker) commitFailed(why string, p *int32, err error) {
+	w.event(events.Event{Kind: events.CommitFailed, Cause: why, Partition: p, Detail: err.Error()})
 }
 
 func durOrNever(d time.Duration) string {
@@ -507,13 +582,6 @@ func durOrNever(d time.Duration) string {
 		return "0 (never)"
 	}
 	return d.String()
-}
-
-func greedyNote(g bool) string {
-	if g {
-		return " GREEDY=1"
-	}
-	return ""
 }
 
 // printer writes whole lines, one at a time, from any goroutine.
