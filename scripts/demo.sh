@@ -45,7 +45,7 @@ else
 fi
 
 # Settings a learner may have in the environment must not change the demo.
-unset GROUP INSTANCE LOG CRASH WORK_DELAY COMMIT_EVERY MAX_POLL_RECORDS GREEDY IDLE_EXIT SEED_MESSAGES
+unset GROUP INSTANCE LOG EVENTS RESET REBALANCE_TIMEOUT CRASH WORK_DELAY COMMIT_EVERY MAX_POLL_RECORDS GREEDY IDLE_EXIT SEED_MESSAGES
 
 rows=()
 notes=()
@@ -54,7 +54,7 @@ notes=()
 scenario() {
   local name=$1 binary=$2 group=$3 crash=$4
   shift 4
-  local log="$out/processed-$name.log"
+  local log="$out/processed-$name.log" events="$out/events-$name.jsonl"
   $bin/admin topic-delete >/dev/null
   $bin/admin topic-create >/dev/null
   $bin/seed -seed-messages 30 >/dev/null
@@ -62,14 +62,14 @@ scenario() {
 
   printf 'demo: %-14s crash run (CRASH=%s %s) ... ' "$name" "$crash" "$*"
   local rc=0
-  env "$@" GROUP="$group" LOG="$log" CRASH="$crash" $bin/"$binary" >"$out/$name-1-crash.out" 2>&1 || rc=$?
+  env "$@" GROUP="$group" LOG="$log" EVENTS="$events" CRASH="$crash" $bin/"$binary" >"$out/$name-1-crash.out" 2>&1 || rc=$?
   if [[ $rc -ne 1 ]]; then
     echo "exit $rc, expected the crash's 1; see $out/$name-1-crash.out" >&2
     tail -5 "$out/$name-1-crash.out" >&2
     exit 1
   fi
   printf 'crashed; recovery run ... '
-  env "$@" GROUP="$group" LOG="$log" CRASH=0 IDLE_EXIT=1s $bin/"$binary" >"$out/$name-2-recover.out" 2>&1 || {
+  env "$@" GROUP="$group" LOG="$log" EVENTS="$events" CRASH=0 IDLE_EXIT=1s $bin/"$binary" >"$out/$name-2-recover.out" 2>&1 || {
     echo "failed; see $out/$name-2-recover.out" >&2
     tail -5 "$out/$name-2-recover.out" >&2
     exit 1
