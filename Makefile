@@ -16,7 +16,7 @@ export IDLE_EXIT
 # binaries live in the lab's bin/, the processed logs in the folder you run from.
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 BIN := $(ROOT)/bin
-BINARIES := auto-commit manual-sync manual-async seed broker admin
+BINARIES := auto-commit manual-sync manual-async seed broker admin timeline experiment
 GO_FILES := $(shell find $(ROOT) -name '*.go' -not -path '$(ROOT)/.lab/*') $(ROOT)/go.mod $(ROOT)/go.sum
 ADMIN := $(BIN)/admin
 
@@ -29,7 +29,7 @@ $(BIN)/%: $(GO_FILES)
 .PHONY: help build demo test test-unit test-e2e bench fmt vet \
 	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down test-kafka \
 	topic-create topic-delete topic-load run-auto run-sync run-async \
-	count-auto count-sync count-async \
+	count-auto count-sync count-async timeline-auto timeline-sync timeline-async experiment pictures \
 	group-describe-auto group-describe-sync group-describe-async \
 	group-delete-auto group-delete-sync group-delete-async group-delete-all \
 	group-reset-auto group-reset-sync group-reset-async group-watch-auto group-watch-sync group-watch-async \
@@ -57,6 +57,13 @@ help: ## list targets and variables
 #: MAX_POLL_RECORDS|5|records per poll at most (0 = whatever one poll returns)
 #: GREEDY|0|1 = kgo.GreedyAutoCommit for run-auto: commit what was polled
 #: LOG|processed-<strategy>.log|processed log a run appends to and count reads
+#: EVENTS|events-<strategy>.jsonl|events log a run appends to (one JSON line per event) and timeline draws
+#: OUT|timeline-<strategy>.svg|timeline-*: the picture to write (a page with the numbers goes beside it, .html); experiment: its results folder (.lab/experiment)
+#: RESET|earliest|where a group with nothing committed starts: earliest or latest
+#: REBALANCE_TIMEOUT|60s|how long the broker waits for a member to rejoin a rebalance before dropping it
+#: SCENARIOS|all|experiment: crash, sigkill, broker-restart, commit-fail, rebalance, ctrl-c, slow, new-group-latest, new-group-earliest, greedy
+#: STRATEGIES|all|experiment: auto, sync, async
+#: PICTURES|docs|pictures: the folder the demo's timelines are copied to
 #: IDLE_EXIT|5s (binaries alone: 0)|stop cleanly once caught up and idle this long (0 = never)
 #: SEED_MESSAGES|30|orders topic-load produces
 #: PARTITIONS|3|partitions topic-create makes
@@ -76,8 +83,16 @@ help: ## list targets and variables
 
 build: $(addprefix $(BIN)/,$(BINARIES)) ## build every binary into bin/
 
-demo: build ## the lesson in one go: every strategy crashed and recovered, one table
+demo: build ## the lesson in one go: every strategy crashed and recovered, one table (pictures in .lab/demo)
 	@$(ROOT)/scripts/demo.sh
+
+experiment: build ## every failure of the lesson texts, for every strategy, judged (own embedded broker; BROKERS= for another)
+	@$(BIN)/experiment -out $(or $(OUT),$(ROOT)/.lab/experiment)
+
+pictures: demo ## the demo's timelines, copied to PICTURES (docs/) for the README
+	@mkdir -p $(or $(PICTURES),$(ROOT)/docs)
+	@for n in auto-commit manual-sync manual-async auto-greedy; do cp $(ROOT)/.lab/demo/timeline-$$n.svg $(or $(PICTURES),$(ROOT)/docs)/timeline-$$n.svg; done
+	@echo "pictures: copied .lab/demo/timeline-*.svg to $(or $(PICTURES),docs)/"
 
 test: ## every test: format, vet, unit and end-to-end (builds and runs the real binaries)
 	@cd $(ROOT) && test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l $(ROOT); exit 1; }
@@ -143,6 +158,15 @@ count-sync: $(ADMIN) ## count duplicates and losses in processed-sync.log
 
 count-async: $(ADMIN) ## count duplicates and losses in processed-async.log
 	@$(ADMIN) count -log $(or $(LOG),processed-async.log)
+
+timeline-auto: $(BIN)/timeline ## draw processed vs committed over time from events-auto.jsonl (OUT=timeline-auto.svg)
+	@$(BIN)/timeline -log $(or $(LOG),processed-auto.log) -events $(or $(EVENTS),events-auto.jsonl) -out $(or $(OUT),timeline-auto.svg)
+
+timeline-sync: $(BIN)/timeline ## same from events-sync.jsonl
+	@$(BIN)/timeline -log $(or $(LOG),processed-sync.log) -events $(or $(EVENTS),events-sync.jsonl) -out $(or $(OUT),timeline-sync.svg)
+
+timeline-async: $(BIN)/timeline ## same from events-async.jsonl
+	@$(BIN)/timeline -log $(or $(LOG),processed-async.log) -events $(or $(EVENTS),events-async.jsonl) -out $(or $(OUT),timeline-async.svg)
 
 group-describe-auto: $(ADMIN) ## committed offset, log end and lag per partition; members
 	@$(ADMIN) group-describe -group $(or $(GROUP),kitchen-auto)
@@ -212,8 +236,8 @@ fault-clear: $(BIN)/broker ## embedded broker: remove every active fault
 faults: $(BIN)/broker ## embedded broker: the faults added since it started and what each did
 	@cd $(ROOT) && $(BIN)/broker faults
 
-clean-logs: ## delete processed-*.log
-	rm -f processed-*.log
+clean-logs: ## delete processed-*.log and events-*.jsonl
+	rm -f processed-*.log events-*.jsonl
 
 clean: clean-logs ## delete binaries, broker state and demo output
 	rm -rf $(BIN) $(ROOT)/.lab

@@ -38,7 +38,7 @@ var (
 	brokers string // the broker every test talks to
 )
 
-var binaries = []string{"auto-commit", "manual-sync", "manual-async", "seed", "broker", "admin"}
+var binaries = []string{"auto-commit", "manual-sync", "manual-async", "seed", "broker", "admin", "timeline", "experiment"}
 
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
 
@@ -238,7 +238,8 @@ func alive(pid int) bool {
 // set them explicitly so a developer's own environment cannot leak in.
 var labVars = []string{"BROKERS", "TOPIC", "GROUP", "INSTANCE", "CRASH", "WORK_DELAY", "COMMIT_EVERY",
 	"MAX_POLL_RECORDS", "LOG", "IDLE_EXIT", "GREEDY", "SEED_MESSAGES", "PARTITIONS", "BROKER_PORT", "BROKER_DATA",
-	"TO", "EXECUTE", "PARTITION", "INTERVAL", "ONCE", "ERR", "COUNT", "DELAY", "LAB_BIN", "LAB_TEST_BROKERS"}
+	"TO", "EXECUTE", "PARTITION", "INTERVAL", "ONCE", "ERR", "COUNT", "DELAY", "LAB_BIN", "LAB_TEST_BROKERS",
+	"EVENTS", "RESET", "REBALANCE_TIMEOUT", "OUT", "TITLE", "SCENARIOS", "STRATEGIES"}
 
 func cleanEnv(kv ...string) []string {
 	var env []string

@@ -72,6 +72,33 @@ func parseSVG(t *testing.T, path string) (marks, again, lost, committed []svgEle
 	return marks, again, lost, committed, height
 }
 
+// structure is what a timeline shows, without the times: which offsets were
+// processed, how many marks repeat, which were lost, where each committed
+// line ends, how many runs started and crashed.
+type structure struct {
+	lanes, again, starts, crashes int
+	processed, lost, committed    string
+}
+
+func svgStructure(t *testing.T, path string) structure {
+	t.Helper()
+	marks, again, lost, committed, _ := parseSVG(t, path)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	distinct := multiset(marks)
+	for k := range distinct {
+		distinct[k] = 1
+	}
+	return structure{
+		lanes: len(committed), again: len(again),
+		starts:    strings.Count(string(b), `class="marker start"`),
+		crashes:   strings.Count(string(b), `class="marker crash"`),
+		processed: fmt.Sprint(distinct), lost: fmt.Sprint(multiset(lost)), committed: fmt.Sprint(multiset(committed)),
+	}
+}
+
 func multiset(es []svgElem) map[string]int {
 	m := map[string]int{}
 	for _, e := range es {

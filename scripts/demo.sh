@@ -50,10 +50,10 @@ unset GROUP INSTANCE LOG EVENTS RESET REBALANCE_TIMEOUT CRASH WORK_DELAY COMMIT_
 rows=()
 notes=()
 
-# scenario NAME BINARY GROUP CRASH SETTINGS...
+# scenario NAME BINARY GROUP CRASH TITLE SETTINGS...
 scenario() {
-  local name=$1 binary=$2 group=$3 crash=$4
-  shift 4
+  local name=$1 binary=$2 group=$3 crash=$4 title=$5
+  shift 5
   local log="$out/processed-$name.log" events="$out/events-$name.jsonl"
   $bin/admin topic-delete >/dev/null
   $bin/admin topic-create >/dev/null
@@ -75,6 +75,8 @@ scenario() {
     exit 1
   }
   echo "done"
+  # The picture of both runs, drawn while the broker still knows the topic's offsets.
+  $bin/timeline -log "$log" -events "$events" -out "$out/timeline-$name.svg" -title "$title" >/dev/null
 
   local head commits
   # The whole output first: cutting the pipe early (| head -1) can kill admin
@@ -92,16 +94,16 @@ scenario() {
   LAST_DUPS=$dups LAST_LOST=$lost
 }
 
-scenario auto-commit auto-commit kitchen-auto 10 WORK_DELAY=50ms MAX_POLL_RECORDS=5 COMMIT_EVERY=2s
+scenario auto-commit auto-commit kitchen-auto 10 "auto-commit: crash after 10 records, then a run to the end" WORK_DELAY=50ms MAX_POLL_RECORDS=5 COMMIT_EVERY=2s
 notes+=("auto-commit:  kgo commits on a 2s timer, one poll behind; whatever it had not committed at the crash was processed again ($LAST_DUPS records); lost $LAST_LOST.")
 
-scenario manual-sync manual-sync kitchen-sync 10 WORK_DELAY=50ms MAX_POLL_RECORDS=5
+scenario manual-sync manual-sync kitchen-sync 10 "manual-sync: crash after 10 records, then a run to the end" WORK_DELAY=50ms MAX_POLL_RECORDS=5
 notes+=("manual-sync:  CommitRecords after every 5-record batch. Only the batch in hand at the crash was uncommitted: $LAST_DUPS repeated, lost $LAST_LOST.")
 
-scenario manual-async manual-async kitchen-async 10 WORK_DELAY=50ms MAX_POLL_RECORDS=5 COMMIT_EVERY=500ms
+scenario manual-async manual-async kitchen-async 10 "manual-async: crash after 10 records, then a run to the end" WORK_DELAY=50ms MAX_POLL_RECORDS=5 COMMIT_EVERY=500ms
 notes+=("manual-async: marks per record, committed by a 500ms timer and after each batch. Only marks not yet sent at the crash were repeated: $LAST_DUPS; lost $LAST_LOST.")
 
-scenario auto-greedy auto-commit kitchen-auto 20 GREEDY=1 WORK_DELAY=200ms MAX_POLL_RECORDS=0 COMMIT_EVERY=2s
+scenario auto-greedy auto-commit kitchen-auto 20 "auto-commit GREEDY=1: the loss recipe, crash after 20" GREEDY=1 WORK_DELAY=200ms MAX_POLL_RECORDS=0 COMMIT_EVERY=2s
 notes+=("auto-greedy:  one poll returned the whole backlog and GREEDY=1 let the 2s tick commit all of it while the work was under way; the crash after 20 left the rest committed but never processed: lost $LAST_LOST.")
 
 echo
@@ -112,3 +114,4 @@ printf '%s\n' "${notes[@]}"
 echo
 echo "processed = log lines over both runs, unique = distinct offsets, lost = offsets in the topic never processed,"
 echo "commits = offset commits that moved a committed offset. Full output of every run: $out/"
+echo "Pictures of each row (processed vs committed over time): $out/timeline-*.html"

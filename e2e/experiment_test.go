@@ -1,0 +1,131 @@
+package e2e
+
+import (
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"offsetlab/internal/experiment"
+	"offsetlab/internal/processedlog"
+)
+
+// `make experiment` plays every scenario for every strategy and judges each
+// promise itself: every verdict holds, results.csv and results.md say the
+// same, and each cell's timeline carries exactly its processed log. On
+// Apache Kafka it plays the scenarios that do not need to kill the broker or
+// inject faults, and says the others are skipped.
+func TestMakeExperiment(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	out := t.TempDir()
+	env := cleanEnv("OUT=" + out)
+	scenarios := experiment.Scenarios
+	if !onEmbedded() {
+		// A subset: the scenarios with copies and rebalances take long on
+		// Kafka, and broker-restart is there to be skipped, saying why.
+		subset := []string{"crash", "sigkill", "broker-restart", "ctrl-c", "new-group-latest", "greedy"}
+		env = append(env, "BROKERS="+brokers, "SCENARIOS="+strings.Join(subset, ","))
+		scenarios = nil
+		for _, s := range experiment.Scenarios {
+			if slices.Contains(subset, s.Name) {
+				scenarios = append(scenarios, s)
+			}
+		}
+	}
+	printed := makeIn(t, t.TempDir(), env, true, "experiment")
+	for i, s := range scenarios {
+		if !strings.Contains(printed, fmt.Sprintf("[%d/%d] %s:", i+1, len(scenarios), s.Name)) {
+			t.Errorf("no progress line for %s:\n%s", s.Name, printed)
+		}
+	}
+
+	f, err := os.Open(filepath.Join(out, "results.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "scenario,strategy,processed,unique,duplicates,lost,commits,failed_commits,seconds,verdict"
+	if got := strings.Join(rows[0], ","); !strings.HasPrefix(got, want) {
+		t.Fatalf("header %q, want it to start with %q", got, want)
+	}
+	if len(rows)-1 != 3*len(scenarios) {
+		t.Fatalf("%d rows, want %d", len(rows)-1, 3*len(scenarios))
+	}
+	md, err := os.ReadFile(filepath.Join(out, "results.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range scenarios {
+		if !strings.Contains(string(md), "## "+s.Name+"\n\n**The lesson texts:** "+s.Claim) {
+			t.Errorf("results.md lacks %s's claim", s.Name)
+		}
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	skipped := 0
+	for _, r := range rows[1:] {
+		cell := r[col["scenario"]] + "/" + r[col["strategy"]]
+		verdict := r[col["verdict"]]
+		if strings.HasPrefix(verdict, "skipped") {
+			skipped++
+			if onEmbedded() {
+				t.Errorf("%s skipped on the embedded broker: %s", cell, verdict)
+			}
+			continue
+		}
+		if r[col["ok"]] != "true" {
+			t.Errorf("%s: verdict failed: %s", cell, verdict)
+		}
+		n := func(c string) int { v, _ := strconv.Atoi(r[col[c]]); return v }
+		if n("processed") != n("unique")+n("duplicates") {
+			t.Errorf("%s: processed %d != unique %d + duplicates %d", cell, n("processed"), n("unique"), n("duplicates"))
+		}
+		if !strings.Contains(string(md), "| "+r[col["scenario"]]+" | "+r[col["strategy"]]+" | "+r[col["processed"]]+" | ") {
+			t.Errorf("results.md's table has no row for %s with processed=%s", cell, r[col["processed"]])
+		}
+		// The cell's picture carries its processed log, mark for line.
+		svg := filepath.Join(out, r[col["timeline"]])
+		marks, _, _, _, _ := parseSVG(t, svg)
+		entries, err := processedlog.ReadFile(filepath.Join(filepath.Dir(svg), "processed.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(marks) != len(entries) || len(entries) != n("processed") {
+			t.Errorf("%s: %d marks, %d processed-log lines, %d in the table", cell, len(marks), len(entries), n("processed"))
+		}
+	}
+	if !onEmbedded() && skipped != 3 {
+		t.Errorf("on Kafka %d cells were skipped, want broker-restart's 3", skipped)
+	}
+	if t.Failed() {
+		t.Logf("experiment printed:\n%s", printed)
+	}
+}
+
+// A scenario or strategy that does not exist is named, with the ones that do.
+func TestExperimentRefusesUnknownNames(t *testing.T) {
+	l := newLab(t)
+	p := l.run(2, "experiment", "SCENARIOS=crash,explode", "OUT="+l.path("x"))
+	if !strings.Contains(p.output(), `SCENARIOS: no "explode"; there are crash, sigkill`) {
+		t.Errorf("unknown scenario: %s", p.output())
+	}
+	p = l.run(2, "experiment", "STRATEGIES=sync,yolo", "OUT="+l.path("x"))
+	if !strings.Contains(p.output(), `STRATEGIES: no "yolo"; there are auto, sync, async`) {
+		t.Errorf("unknown strategy: %s", p.output())
+	}
+	if _, err := os.Stat(l.path("x")); err == nil {
+		t.Error("a refused experiment wrote its folder")
+	}
+}

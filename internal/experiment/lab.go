@@ -1,0 +1,284 @@
+// Package experiment plays the failures the lesson texts describe, each on a
+// fresh topic and group, for each commit strategy, with the lab's real
+// binaries as separate processes (a crash is the consumer's own exit(1), a
+// kill a real SIGKILL, a broker restart the broker process killed and started
+// again), and measures what happened: processed, duplicates, lost, commits.
+// Every scenario states what each strategy promises, and judges it (the
+// verdict column): the experiment asserts the lesson, it does not only show it.
+package experiment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"offsetlab/internal/cluster"
+)
+
+// Config is what an experiment is run with.
+type Config struct {
+	Bin        string   // folder with the lab's binaries
+	Out        string   // results go here: .lab/experiment
+	Brokers    []string // nil: the experiment starts its own embedded broker
+	Scenarios  []string
+	Strategies []string
+	Progress   func(format string, args ...any)
+}
+
+// Strategy is one consumer binary.
+type Strategy struct {
+	Name   string // auto, sync, async: what STRATEGIES= takes
+	Binary string // auto-commit, manual-sync, manual-async
+	// Bounded: the strategy promises that a crash repeats at most the batch
+	// in hand (manual-sync), or the marks since the last flush, which comes
+	// after every batch (manual-async). auto-commit's window is its timer's.
+	Bounded bool
+}
+
+// Strategies in the lab.
+var Strategies = []Strategy{
+	{Name: "auto", Binary: "auto-commit"},
+	{Name: "sync", Binary: "manual-sync", Bounded: true},
+	{Name: "async", Binary: "manual-async", Bounded: true},
+}
+
+// lab is the broker the experiment talks to, and how to restart it.
+type lab struct {
+	cfg     Config
+	brokers []string
+	own     *proc // the embedded broker the experiment started; nil with BROKERS
+	port    int
+	data    string
+	mu      sync.Mutex
+}
+
+func (l *lab) bin(name string) string { return filepath.Join(l.cfg.Bin, name) }
+
+// embedded says whether the experiment runs its own broker (which it can
+// kill, restart and inject faults into).
+func (l *lab) embedded() bool { return l.cfg.Brokers == nil }
+
+// startBroker starts the embedded broker on a free loopback port with a fresh
+// state directory, or on the same port and directory again after a kill.
+func (l *lab) startBroker(ctx context.Context) error {
+	if l.port == 0 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		l.port = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		l.data = filepath.Join(l.cfg.Out, "broker-data")
+		if err := os.RemoveAll(l.data); err != nil {
+			return err
+		}
+		l.brokers = []string{fmt.Sprintf("127.0.0.1:%d", l.port)}
+	}
+	p, err := start(l.bin("broker"), filepath.Join(l.cfg.Out, "broker.log"),
+		[]string{fmt.Sprintf("BROKER_PORT=%d", l.port), "BROKER_DATA=" + l.data})
+	if err != nil {
+		return err
+	}
+	l.own = p
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if adm, err := cluster.Dial(ctx, l.brokers); err == nil {
+			adm.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			p.kill()
+			return fmt.Errorf("the embedded broker did not answer on %s within 15s (see %s)", l.brokers[0], filepath.Join(l.cfg.Out, "broker.log"))
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("the embedded broker exited at once: %s", p.tail(5))
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// killBroker SIGKILLs the embedded broker: an outage, as a crash of the
+// broker's machine would cause.
+func (l *lab) killBroker() {
+	if l.own != nil {
+		l.own.kill()
+	}
+}
+
+func (l *lab) stopBroker() {
+	if l.own == nil {
+		return
+	}
+	l.own.signal(os.Interrupt)
+	if _, err := l.own.wait(context.Background(), 10*time.Second); err != nil {
+		l.own.kill()
+	}
+	l.own = nil
+}
+
+// admin runs `admin cmd` (the lab's own kadm commands) and fails with its
+// output.
+func (l *lab) admin(ctx context.Context, dir string, env []string, cmd string) error {
+	return l.runTool(ctx, dir, "admin-"+cmd, "admin", append([]string{"BROKERS=" + strings.Join(l.brokers, ",")}, env...), cmd)
+}
+
+// fault runs `broker fault-commit` (or fault-clear) against the embedded broker.
+func (l *lab) fault(ctx context.Context, dir string, env []string, cmd string) error {
+	return l.runTool(ctx, dir, cmd, "broker", append([]string{"BROKERS=" + strings.Join(l.brokers, ","), "BROKER_DATA=" + l.data}, env...), cmd)
+}
+
+func (l *lab) runTool(ctx context.Context, dir, outName, bin string, env []string, args ...string) error {
+	p, err := start(l.bin(bin), filepath.Join(dir, outName+".out"), env, args...)
+	if err != nil {
+		return err
+	}
+	code, err := p.wait(ctx, time.Minute)
+	if err == nil && code != 0 {
+		err = fmt.Errorf("%s %s: exit %d: %s", bin, strings.Join(args, " "), code, p.tail(3))
+	}
+	return err
+}
+
+// cell is one scenario played with one strategy: its own topic, group,
+// processed log and events log, in its own folder.
+type cell struct {
+	lab      *lab
+	scenario string
+	strategy Strategy
+	dir      string
+	topic    string
+	group    string
+	runs     int
+	notes    []string // what happened that the numbers do not say
+	mu       sync.Mutex
+}
+
+func (c *cell) log() string    { return filepath.Join(c.dir, "processed.log") }
+func (c *cell) events() string { return filepath.Join(c.dir, "events.jsonl") }
+
+func (c *cell) note(format string, args ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.notes = append(c.notes, fmt.Sprintf(format, args...))
+}
+
+// fresh makes the cell's topic anew with records orders in partitions
+// partitions, and forgets its group.
+func (c *cell) fresh(ctx context.Context, partitions, records int) error {
+	env := []string{"TOPIC=" + c.topic, "GROUP=" + c.group, fmt.Sprintf("PARTITIONS=%d", partitions)}
+	for _, cmd := range []string{"topic-delete", "topic-create", "group-delete"} {
+		if err := c.lab.admin(ctx, c.dir, env, cmd); err != nil {
+			return err
+		}
+	}
+	return c.seed(ctx, records)
+}
+
+// seed produces more orders with the lab's seed binary.
+func (c *cell) seed(ctx context.Context, records int) error {
+	return c.lab.runTool(ctx, c.dir, "seed", "seed", []string{"BROKERS=" + strings.Join(c.lab.brokers, ","),
+		"TOPIC=" + c.topic, fmt.Sprintf("SEED_MESSAGES=%d", records)})
+}
+
+// start starts the cell's consumer with settings on top of the cell's own.
+func (c *cell) start(settings ...string) (*proc, error) {
+	c.mu.Lock()
+	c.runs++
+	n := c.runs
+	c.mu.Unlock()
+	env := append([]string{"BROKERS=" + strings.Join(c.lab.brokers, ","), "TOPIC=" + c.topic, "GROUP=" + c.group,
+		"LOG=" + c.log(), "EVENTS=" + c.events()}, settings...)
+	return start(c.lab.bin(c.strategy.Binary), filepath.Join(c.dir, fmt.Sprintf("run-%d.out", n)), env)
+}
+
+// run runs the consumer to its end and checks its exit code.
+func (c *cell) run(ctx context.Context, want int, settings ...string) error {
+	p, err := c.start(settings...)
+	if err != nil {
+		return err
+	}
+	return c.expect(ctx, p, want)
+}
+
+// expect waits for p and checks its exit code.
+func (c *cell) expect(ctx context.Context, p *proc, want int) error {
+	code, err := p.wait(ctx, 2*time.Minute)
+	if err != nil {
+		return err
+	}
+	if code != want {
+		return fmt.Errorf("%s exited %d, expected %d:\n%s", filepath.Base(p.name), code, want, p.tail(6))
+	}
+	return nil
+}
+
+// waitCommitted waits until the group has committed every partition of the
+// topic to its end: when copies share the partitions, one copy's IDLE_EXIT
+// only knows about its own, so a scenario with copies stops them itself once
+// the group as a whole is done.
+func (c *cell) waitCommitted(ctx context.Context, timeout time.Duration) error {
+	adm, err := cluster.Dial(ctx, c.lab.brokers)
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
+	deadline := time.Now().Add(timeout)
+	for {
+		g, err := adm.DescribeGroup(ctx, c.group, c.topic)
+		done := err == nil && len(g.Partitions) > 0
+		for _, p := range g.Partitions {
+			done = done && p.Committed >= p.LogEnd
+		}
+		if done {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("group %s had not committed %s to its end after %s", c.group, c.topic, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// stop asks each run to stop (Ctrl+C) and checks that each stops cleanly.
+func (c *cell) stop(ctx context.Context, ps ...*proc) error {
+	for _, p := range ps {
+		p.signal(os.Interrupt)
+	}
+	for _, p := range ps {
+		if err := c.expect(ctx, p, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// each plays f for every cell at once (the cells share nothing but the
+// broker), and returns the first error.
+func each(cells []*cell, f func(c *cell) error) error {
+	errs := make([]error, len(cells))
+	var wg sync.WaitGroup
+	for i, c := range cells {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(c); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", c.strategy.Binary, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}

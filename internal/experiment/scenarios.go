@@ -1,0 +1,400 @@
+package experiment
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"time"
+)
+
+// Scenario is one failure from the lesson texts, played for each strategy.
+type Scenario struct {
+	Name string
+	// Claim is what the lesson texts say happens, and where.
+	Claim string
+	// Shows is what the lab does to check it.
+	Shows string
+	// Embedded: needs the experiment's own broker (to kill it or to make
+	// its commits fail); skipped, and said so, on a broker given by BROKERS.
+	Embedded bool
+	Play     func(ctx context.Context, l *lab, cells []*cell) error
+	// Judge says whether the strategy kept its promise, and in what words.
+	Judge func(s Strategy, r Result) (bool, string)
+}
+
+// The lab's usual settings: the lesson's 50 ms of work per record and
+// 5-record polls. A run "to the end" stops once caught up and idle for 1s.
+const batch = 5
+
+var toEnd = []string{"IDLE_EXIT=1s", "CRASH=0"}
+
+// Scenarios, in the order the table lists them.
+var Scenarios = []Scenario{
+	{
+		Name:  "crash",
+		Claim: "offset-commits-lesson.txt: a crash before the commit makes the restart process again everything since the last commit; for auto-commit everything since the last tick, for manual-sync exactly one batch, for manual-async the marks not yet flushed.",
+		Shows: "30 orders in 3 partitions; a run that exits(1) after 10 records (CRASH=10), then a run to the end.",
+		Play: func(ctx context.Context, l *lab, cells []*cell) error {
+			return each(cells, func(c *cell) error {
+				if err := c.fresh(ctx, 3, 30); err != nil {
+					return err
+				}
+				if err := c.run(ctx, 1, "CRASH=10"); err != nil {
+					return err
+				}
+				return c.run(ctx, 0, toEnd...)
+			})
+		},
+		Judge: func(s Strategy, r Result) (bool, string) { return atLeastOnce(s, r, batch) },
+	},
+	{
+		Name:  "sigkill",
+		Claim: "at-least-once-vs-exactly-once.txt: the replay window spans from the last committed offset to the point of the crash, whenever it comes.",
+		Shows: "90 orders; four runs SIGKILLed at random moments (0.15 to 0.9 s after their first record), then a run to the end.",
+		Play: func(ctx context.Context, l *lab, cells []*cell) error {
+			return each(cells, func(c *cell) error {
+				if err := c.fresh(ctx, 3, 90); err != nil {
+					return err
+				}
+				for k := 0; k < 4; k++ {
+					p, err := c.start()
+					if err != nil {
+						return err
+					}
+					if !p.waitFor(ctx, "first record", 20*time.Second) {
+						p.kill()
+						c.note("run %d had no record to process: not killed", k+1)
+						continue
+					}
+					after := time.Duration(150+rand.IntN(750)) * time.Millisecond
+					time.Sleep(after)
+					p.kill()
+					c.note("run %d SIGKILLed %s after its first record", k+1, after)
+				}
+				return c.run(ctx, 0, toEnd...)
+			})
+		},
+		Judge: func(s Strategy, r Result) (bool, string) { return atLeastOnce(s, r, batch) },
+	},
+	{
+		Name:     "broker-restart",
+		Embedded: true,
+		Claim:    "offsets-and-read-position.txt: commits fail when the coordinator goes away; what was not committed is processed again.",
+		Shows:    "90 orders, 20 ms of work each; the broker process SIGKILLed once every consumer processed 25, started again 1 s later; the same runs go on to the end.",
+		Play: func(ctx context.Context, l *lab, cells []*cell) error {
+			procs := make([]*proc, len(cells))
+			for i, c := range cells {
+				if err := c.fresh(ctx, 3, 90); err != nil {
+					return err
+				}
+				p, err := c.start("WORK_DELAY=20ms", "IDLE_EXIT=2s")
+				if err != nil {
+					return err
+				}
+				procs[i] = p
+			}
+			for i, p := range procs {
+				if !p.waitFor(ctx, "[25 this run", 30*time.Second) {
+					return fmt.Errorf("%s never reached 25 records: %s", cells[i].strategy.Binary, p.tail(3))
+				}
+			}
+			l.killBroker()
+			time.Sleep(time.Second)
+			if err := l.startBroker(ctx); err != nil {
+				return err
+			}
+			for i, p := range procs {
+				if err := cells[i].expect(ctx, p, 0); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		Judge: func(s Strategy, r Result) (bool, string) {
+			if r.Lost != 0 {
+				return false, fmt.Sprintf("lost %d", r.Lost)
+			}
+			if !s.Bounded {
+				return true, fmt.Sprintf("lost 0; repeated %d: kgo drops what it had not committed when the group forgets the member, and re-reads from the last commit (no bound by the batch)", r.Duplicates)
+			}
+			if r.Duplicates > 3*batch {
+				return false, fmt.Sprintf("repeated %d, more than one batch per partition (%d)", r.Duplicates, 3*batch)
+			}
+			return true, fmt.Sprintf("lost 0; repeated %d ≤ one batch per partition (%d): the rejoin commit", r.Duplicates, 3*batch)
+		},
+	},
+	{
+		Name:     "commit-fail",
+		Embedded: true,
+		Claim:    "offsets-and-read-position.txt: when commits fail while processing goes on, a crash makes the restart process again everything since the last commit that succeeded.",
+		Shows:    "30 orders; every commit of the group fails with REBALANCE_IN_PROGRESS (manual-sync: the first 3), 200 ms timers, a crash after 20, the faults cleared, a run to the end.",
+		Play: func(ctx context.Context, l *lab, cells []*cell) error {
+			procs := make([]*proc, len(cells))
+			for i, c := range cells {
+				if err := c.fresh(ctx, 3, 30); err != nil {
+					return err
+				}
+				count, settings := "all", []string{"CRASH=20", "COMMIT_EVERY=200ms"}
+				if c.strategy.Name == "sync" {
+					// sync stops processing until its commit succeeds: with
+					// every commit failing it would never reach the crash.
+					count, settings = "3", []string{"CRASH=20"}
+				}
+				if err := l.fault(ctx, c.dir, []string{"ERR=REBALANCE_IN_PROGRESS", "COUNT=" + count, "GROUP=" + c.group}, "fault-commit"); err != nil {
+					return err
+				}
+				p, err := c.start(settings...)
+				if err != nil {
+					return err
+				}
+				procs[i] = p
+			}
+			for i, p := range procs {
+				if err := cells[i].expect(ctx, p, 1); err != nil {
+					return err
+				}
+			}
+			if err := l.fault(ctx, l.cfg.Out, nil, "fault-clear"); err != nil {
+				return err
+			}
+			return each(cells, func(c *cell) error { return c.run(ctx, 0, toEnd...) })
+		},
+		Judge: func(s Strategy, r Result) (bool, string) {
+			if r.Failed == 0 {
+				return false, "no commit failed: the fault did not apply"
+			}
+			// Only manual-sync waits for a failed commit; manual-async's
+			// marks pile up like auto-commit's offsets while commits fail.
+			waits := s.Name == "sync"
+			ok, why := atLeastOnce(Strategy{Name: s.Name, Bounded: waits}, r, batch)
+			if ok && !waits && r.Window != 20 {
+				return false, fmt.Sprintf("window %d, want all 20 processed since the last good commit", r.Window)
+			}
+			return ok, fmt.Sprintf("%d failed commit tries; %s", r.Failed, why)
+		},
+	},
+	{
+		Name:  "rebalance",
+		Claim: "offsets-and-read-position.txt: once a rebalance happens, uncommitted offsets are lost and duplicate processing follows.",
+		Shows: "90 orders at 100 ms; a second copy (INSTANCE=2) joins after the first processed 10, and leaves (Ctrl+C) after it processed 10 itself; the first is stopped (Ctrl+C) once the group has committed everything.",
+		Play: func(ctx context.Context, l *lab, cells []*cell) error {
+			return each(cells, func(c *cell) error {
+				if err := c.fresh(ctx, 3, 90); err != nil {
+					return err
+				}
+				one, err := c.start("WORK_DELAY=100ms")
+				if err != nil {
+					return err
+				}
+				if !one.waitFor(ctx, "[10 this run", 30*time.Second) {
+					return fmt.Errorf("copy 1 never processed 10: %s", one.tail(3))
+				}
+				two, err := c.start("INSTANCE=2", "WORK_DELAY=100ms")
+				if err != nil {
+					return err
+				}
+				if !two.waitFor(ctx, "[10 this run", 30*time.Second) {
+					c.note("copy 2 processed fewer than 10 before it was stopped")
+				}
+				if err := c.stop(ctx, two); err != nil {
+					return err
+				}
+				if err := c.waitCommitted(ctx, time.Minute); err != nil {
+					return err
+				}
+				return c.stop(ctx, one)
+			})
+		},
+		Judge: func(s Strategy, r Result) (bool, string) {
+			if r.Lost != 0 {
+				return false, fmt.Sprintf("lost %d", r.Lost)
+			}
+			if r.Duplicates > batch {
+				return false, fmt.Sprintf("repeated %d, more than the batch in hand (%d)", r.Duplicates, batch)
+			}
+			return true, fmt.Sprintf("lost 0; repeated %d: a rebalance waits for the batch in hand (BlockRebalanceOnPoll), which is committed before its partitions move", r.Duplicates)
+		},
+	},
+	{
+		Name:  "ctrl-c",
+		Claim: "offset-management-principle.txt, offsets-and-read-position.txt: commit once more, synchronously, on shutdown, so that a clean stop repeats nothing.",
+		Shows: "30 orders at 100 ms; SIGINT after the 7th record (in the middle of the second batch), then a run to the end.",
+		Play: func(ctx context.Context, l *lab, cells []*cell) error {
+			return each(cells, func(c *cell) error {
+				if err := c.fresh(ctx, 3, 30); err != nil {
+					return err
+				}
+				p, err := c.start("WORK_DELAY=100ms")
+				if err != nil {
+					return err
+				}
+				if !p.waitFor(ctx, "[7 this run", 30*time.Second) {
+					return fmt.Errorf("never processed 7: %s", p.tail(3))
+				}
+				p.signal(os.Interrupt)
+				if err := c.expect(ctx, p, 0); err != nil {
+					return err
+				}
+				return c.run(ctx, 0, toEnd...)
+			})
+		},
+		Judge: func(s Strategy, r Result) (bool, string) {
+			if r.Lost != 0 || r.Window < 0 || r.Duplicates != r.Window {
+				return false, fmt.Sprintf("lost %d, repeated %d, window %d", r.Lost, r.Duplicates, r.Window)
+			}
+			if s.Bounded && r.Duplicates != 0 {
+				return false, fmt.Sprintf("repeated %d after a clean stop, want 0", r.Duplicates)
+			}
+			if !s.Bounded && r.Duplicates > batch {
+				return false, fmt.Sprintf("repeated %d after a clean stop, more than the batch in hand", r.Duplicates)
+			}
+			if !s.Bounded {
+				return true, fmt.Sprintf("lost 0; repeated %d: kgo's own commit on Close is one poll behind, so the processed part of the batch in hand repeats", r.Duplicates)
+			}
+			return true, "lost 0, repeated 0: the final commit covered everything processed"
+		},
+	},
+	{
+		Name:  "slow",
+		Claim: "offsets-and-read-position.txt: processing that takes longer than max.poll.interval.ms makes the broker drop the consumer and rebalance, and duplicates follow. franz-go has no max.poll.interval.ms: heartbeats go on in the background however slow a batch is.",
+		Shows: "30 orders; copy 1 works 1.2 s per record (6 s per batch), REBALANCE_TIMEOUT=4s (more than kgo's 3 s heartbeat interval, so that an idle member always rejoins in time); a fast copy 2 joins after copy 1's first record. The rebalance waits 4 s for copy 1, which is in the middle of its batch, then goes on without it.",
+		Play: func(ctx context.Context, l *lab, cells []*cell) error {
+			return each(cells, func(c *cell) error {
+				if err := c.fresh(ctx, 3, 30); err != nil {
+					return err
+				}
+				one, err := c.start("WORK_DELAY=1200ms", "REBALANCE_TIMEOUT=4s")
+				if err != nil {
+					return err
+				}
+				if !one.waitFor(ctx, "[1 this run", 30*time.Second) {
+					return fmt.Errorf("copy 1 never processed a record: %s", one.tail(3))
+				}
+				two, err := c.start("INSTANCE=2", "WORK_DELAY=20ms", "REBALANCE_TIMEOUT=4s")
+				if err != nil {
+					return err
+				}
+				if err := c.waitCommitted(ctx, time.Minute); err != nil {
+					return err
+				}
+				return c.stop(ctx, one, two)
+			})
+		},
+		Judge: func(s Strategy, r Result) (bool, string) {
+			if r.Lost != 0 {
+				return false, fmt.Sprintf("lost %d", r.Lost)
+			}
+			if r.LostGroup == 0 && r.Failed == 0 {
+				return false, "the slow copy was never dropped: no lost partitions, no failed commit"
+			}
+			// What repeats: the slow batch (the other copy got its partitions
+			// from the last commit), and what kgo had already fetched for the
+			// dropped copy, which it hands out until the rejoin is done.
+			if r.Duplicates > 2*batch {
+				return false, fmt.Sprintf("repeated %d, more than the slow batch and one batch kgo had buffered (%d)", r.Duplicates, 2*batch)
+			}
+			return true, fmt.Sprintf("lost 0; the slow copy was dropped by the rebalance (%d failed commit tries, %d lost-partition events); its batch in hand, and what kgo had buffered for it, were processed by both copies: %d repeated",
+				r.Failed, r.LostGroup, r.Duplicates)
+		},
+	},
+	{
+		Name:  "new-group-latest",
+		Claim: "offsets-and-read-position.txt: with auto.offset.reset=latest a group with no committed offset reads only what is produced from now on.",
+		Shows: "30 orders waiting; a new group starts with RESET=latest; 12 more orders are produced once it has its partitions.",
+		Play:  newGroup("latest"),
+		Judge: func(s Strategy, r Result) (bool, string) {
+			if r.Processed != 12 || r.Lost != 30 {
+				return false, fmt.Sprintf("processed %d and lost %d, want 12 and the backlog of 30", r.Processed, r.Lost)
+			}
+			return true, "the backlog of 30 was never processed (lost 30): latest skips it; only the 12 new orders were"
+		},
+	},
+	{
+		Name:  "new-group-earliest",
+		Claim: "offsets-and-read-position.txt: earliest is for an application that must process all the data there is.",
+		Shows: "the same with RESET=earliest (the lab's default).",
+		Play:  newGroup("earliest"),
+		Judge: func(s Strategy, r Result) (bool, string) {
+			if r.Processed != 42 || r.Lost != 0 {
+				return false, fmt.Sprintf("processed %d and lost %d, want 42 and 0", r.Processed, r.Lost)
+			}
+			return true, "all 42 processed, the backlog first"
+		},
+	},
+	{
+		Name:  "greedy",
+		Claim: "offset-commits-lesson.txt: auto-commit commits what the poll returned, not what was processed; a tick during slow work followed by a crash loses records.",
+		Shows: "30 orders; the whole backlog in one poll (MAX_POLL_RECORDS=0), 100 ms per record, a crash after 20; auto-commit with GREEDY=1 and a 1 s timer. The same recipe for the other two.",
+		Play: func(ctx context.Context, l *lab, cells []*cell) error {
+			return each(cells, func(c *cell) error {
+				if err := c.fresh(ctx, 3, 30); err != nil {
+					return err
+				}
+				settings := []string{"MAX_POLL_RECORDS=0", "WORK_DELAY=100ms", "CRASH=20"}
+				if !c.strategy.Bounded {
+					settings = append(settings, "GREEDY=1", "COMMIT_EVERY=1s")
+				}
+				if err := c.run(ctx, 1, settings...); err != nil {
+					return err
+				}
+				return c.run(ctx, 0, append(toEnd, "WORK_DELAY=20ms")...)
+			})
+		},
+		Judge: func(s Strategy, r Result) (bool, string) {
+			if !s.Bounded {
+				if r.Lost == 0 {
+					return false, "GREEDY=1 lost nothing: the tick did not fire inside the batch"
+				}
+				return true, fmt.Sprintf("lost %d: the tick committed the whole poll while it was being processed, and the crash left the rest committed but never processed (at-most-once)", r.Lost)
+			}
+			return atLeastOnce(s, r, 30)
+		},
+	},
+}
+
+// newGroup plays a new group with a backlog, starting at reset.
+func newGroup(reset string) func(ctx context.Context, l *lab, cells []*cell) error {
+	return func(ctx context.Context, l *lab, cells []*cell) error {
+		return each(cells, func(c *cell) error {
+			if err := c.fresh(ctx, 3, 30); err != nil {
+				return err
+			}
+			p, err := c.start("RESET="+reset, "IDLE_EXIT=2s")
+			if err != nil {
+				return err
+			}
+			if !p.waitFor(ctx, "assigned", 30*time.Second) {
+				return fmt.Errorf("never assigned: %s", p.tail(3))
+			}
+			// Let kgo ask where the end is before anything new arrives.
+			time.Sleep(500 * time.Millisecond)
+			if err := c.seed(ctx, 12); err != nil {
+				return err
+			}
+			return c.expect(ctx, p, 0)
+		})
+	}
+}
+
+// atLeastOnce judges a sequence of runs, each starting where the previous
+// one's group commit left off: nothing lost, the repeats exactly what the
+// runs had processed past the committed offset when they ended, and, for a
+// strategy bounded by its batch, no run leaving more than bound behind.
+func atLeastOnce(s Strategy, r Result, bound int) (bool, string) {
+	switch {
+	case r.Lost != 0:
+		return false, fmt.Sprintf("lost %d", r.Lost)
+	case r.Window < 0:
+		return false, "runs overlapped: no window to compare with"
+	case r.Duplicates != r.Window:
+		return false, fmt.Sprintf("repeated %d, but the runs had left %d processed past the committed offsets", r.Duplicates, r.Window)
+	case s.Bounded && r.MaxGap > bound:
+		return false, fmt.Sprintf("one run left %d uncommitted, more than the %d the strategy promises", r.MaxGap, bound)
+	}
+	promise := "auto-commit's window is its timer's, not a batch"
+	if s.Bounded {
+		promise = fmt.Sprintf("at most %d per run (largest: %d)", bound, r.MaxGap)
+	}
+	return true, fmt.Sprintf("lost 0; repeated %d = exactly what was processed past the last commit when the runs ended; %s", r.Duplicates, promise)
+}
