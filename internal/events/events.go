@@ -34,6 +34,8 @@ const (
 	CommitFailed = "commit-failed" // a commit failed; Cause says which, Detail the error
 	Crash        = "crash"         // CRASH reached: exit(1) after the record at Partition, Offset
 	Stop         = "stop"          // the run ended by itself; Cause: clean, error, fenced, signal
+	Unreachable  = "broker-down"   // the broker could not be reached; Detail: the error
+	Reachable    = "broker-back"   // it answers again; Detail: how the run noticed
 )
 
 // Event is one line of the events log.

@@ -12,7 +12,7 @@ import (
 // Table is the results as the terminal shows them.
 func Table(rs []Result) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-19s %-6s %9s %6s %10s %5s %7s %6s %6s  %s\n",
+	fmt.Fprintf(&b, "%-19s %-8s %9s %6s %10s %5s %7s %6s %6s  %s\n",
 		"scenario", "strategy", "processed", "unique", "duplicates", "lost", "commits", "failed", "secs", "verdict")
 	for _, r := range rs {
 		if strings.HasPrefix(r.Verdict, "skipped") {
@@ -23,7 +23,7 @@ func Table(rs []Result) string {
 		if !r.OK {
 			v = "FAIL: " + r.Verdict
 		}
-		fmt.Fprintf(&b, "%-19s %-8s %7d %6d %10d %5d %7d %6d %6.1f  %s\n",
+		fmt.Fprintf(&b, "%-19s %-8s %9d %6d %10d %5d %7d %6d %6.1f  %s\n",
 			r.Scenario, r.Strategy, r.Processed, r.Unique, r.Duplicates, r.Lost, r.Commits, r.Failed, r.Seconds, v)
 	}
 	return b.String()

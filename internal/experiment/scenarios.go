@@ -81,14 +81,14 @@ var Scenarios = []Scenario{
 		Name:     "broker-restart",
 		Embedded: true,
 		Claim:    "offsets-and-read-position.txt: commits fail when the coordinator goes away; what was not committed is processed again.",
-		Shows:    "90 orders, 20 ms of work each; the broker process SIGKILLed once every consumer processed 25, started again 1 s later; the same runs go on to the end.",
+		Shows:    "150 orders; the broker process SIGKILLed once every consumer processed 25, started again 4 s later (longer than kgo's 3 s heartbeat interval: the consumers notice); the same runs go on to the end.",
 		Play: func(ctx context.Context, l *lab, cells []*cell) error {
 			procs := make([]*proc, len(cells))
 			for i, c := range cells {
-				if err := c.fresh(ctx, 3, 90); err != nil {
+				if err := c.fresh(ctx, 3, 150); err != nil {
 					return err
 				}
-				p, err := c.start("WORK_DELAY=20ms", "IDLE_EXIT=2s")
+				p, err := c.start("IDLE_EXIT=2s")
 				if err != nil {
 					return err
 				}
@@ -100,7 +100,7 @@ var Scenarios = []Scenario{
 				}
 			}
 			l.killBroker()
-			time.Sleep(time.Second)
+			time.Sleep(4 * time.Second)
 			if err := l.startBroker(ctx); err != nil {
 				return err
 			}

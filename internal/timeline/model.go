@@ -35,6 +35,7 @@ type Timeline struct {
 	Lanes    []Lane
 	Runs     []Run
 	Markers  []Marker
+	Outages  []Span // while a run could not reach the broker
 	Count    tally.Result
 	Headline string // the count line
 	// Processed events the processed log does not confirm (a process killed
@@ -85,6 +86,12 @@ type Run struct {
 	Failed    int // failed commit tries
 
 	joined bool // got its first assignment
+}
+
+// Span is a stretch of time in one run.
+type Span struct {
+	Start, End int64
+	Run        int
 }
 
 // Marker kinds.
@@ -175,9 +182,19 @@ func Build(in Input) (*Timeline, error) {
 		return r
 	}
 	seen := map[key]bool{}
+	down := map[int]int64{} // run → since when it cannot reach the broker
 	for i, e := range in.Events {
 		r := runOf(e)
 		switch e.Kind {
+		case events.Unreachable:
+			if _, ok := down[r.N]; !ok {
+				down[r.N] = e.Time
+			}
+		case events.Reachable:
+			if since, ok := down[r.N]; ok {
+				t.Outages = append(t.Outages, Span{Start: since, End: e.Time, Run: r.N})
+				delete(down, r.N)
+			}
 		case events.Start:
 			r.Strategy, r.Instance, r.Settings, r.Committed = e.Strategy, e.Instance, e.Detail, e.Committed()
 			if t.Strategy == "" {
@@ -233,6 +250,9 @@ func Build(in Input) (*Timeline, error) {
 	}
 	for i := range t.Runs {
 		t.Runs[i] = *runs[t.Runs[i].ID]
+		if since, ok := down[t.Runs[i].N]; ok {
+			t.Outages = append(t.Outages, Span{Start: since, End: t.Runs[i].End, Run: t.Runs[i].N})
+		}
 		if r := t.Runs[i]; r.How == "killed" {
 			t.Markers = append(t.Markers, Marker{Time: r.End, Kind: MarkKilled, Run: r.N, Label: fmt.Sprintf("run %d killed", r.N)})
 		}

@@ -49,6 +49,16 @@ type gap struct {
 }
 
 func newClock(t *Timeline, times []int64) *clock {
+	// A stretch in which a run waited for its broker is the story, not a
+	// pause: it is never squeezed.
+	waiting := func(from, to int64) bool {
+		for _, o := range t.Outages {
+			if o.Start < to && o.End > from {
+				return true
+			}
+		}
+		return false
+	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	c := &clock{x0: left}
 	for _, v := range times {
@@ -60,7 +70,7 @@ func newClock(t *Timeline, times []int64) *clock {
 	c.ds = make([]float64, len(c.ts))
 	for i := 1; i < len(c.ts); i++ {
 		g := c.ts[i] - c.ts[i-1]
-		if g > maxGapUS {
+		if g > maxGapUS && !waiting(c.ts[i-1], c.ts[i]) {
 			c.ds[i] = c.ds[i-1] + shownGap
 			c.breaks = append(c.breaks, gap{at: c.ds[i-1] + shownGap/2, real: g})
 		} else {
@@ -103,6 +113,9 @@ func (t *Timeline) SVG() string {
 	for _, m := range t.Markers {
 		times = append(times, m.Time)
 	}
+	for _, o := range t.Outages {
+		times = append(times, o.Start, o.End)
+	}
 	for _, l := range t.Lanes {
 		for _, m := range l.Marks {
 			times = append(times, m.Time)
@@ -141,6 +154,14 @@ func (t *Timeline) SVG() string {
 	for i, l := range t.Lanes {
 		y0 := top + i*(laneH+laneGap)
 		t.lane(&b, c, l, y0, laneH, plotR)
+	}
+	// While a run could not reach its broker: a tinted band over the lanes.
+	for _, o := range t.Outages {
+		x0, x1 := c.x(o.Start), c.x(o.End)
+		fmt.Fprintf(&b, `<g class="outage" data-run="%d"><title>run %d could not reach the broker for %.1fs</title>`+
+			`<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s" fill-opacity="0.13"/>`+
+			`<text x="%.1f" y="%d" font-size="16" fill="%s" font-weight="bold">broker unreachable (run %d)</text></g>`+"\n",
+			o.Run, o.Run, float64(o.End-o.Start)/1e6, x0, top, math.Max(x1-x0, 2), lanesBottom-top, ColorLost, x0+4, top+18, ColorLost, o.Run)
 	}
 	// Squeeze marks drawn over the lanes.
 	for _, g := range c.breaks {
@@ -348,6 +369,9 @@ func (t *Timeline) legend(b *strings.Builder, y int) {
 	item(fmt.Sprintf(`<line x1="6" y1="-10" x2="6" y2="10" stroke="%s" stroke-width="4"/>`, ColorLost), "crash / kill")
 	item(fmt.Sprintf(`<line x1="6" y1="-10" x2="6" y2="10" stroke="%s" stroke-width="2.5" stroke-dasharray="2 4"/>`, ColorRebalance), "rebalance")
 	item(fmt.Sprintf(`<path d="M6 6 l-7 -12 h14 z" fill="%s"/>`, ColorFailed), "commit failed")
+	if len(t.Outages) > 0 {
+		item(fmt.Sprintf(`<rect x="-2" y="-9" width="16" height="18" fill="%s" fill-opacity="0.13"/>`, ColorLost), "broker unreachable")
+	}
 	b.WriteString("</g>\n")
 }
 

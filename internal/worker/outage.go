@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"offsetlab/internal/events"
 )
 
 // remindEvery is how often a run waiting for its broker says it still waits.
@@ -16,7 +18,8 @@ const remindEvery = 5 * time.Second
 // getting it back are one line each, with a reminder every few seconds in
 // between instead of a line per failed try.
 type outage struct {
-	out *printer
+	out   *printer
+	event func(events.Event) // the events log: when the broker went and came back
 
 	mu     sync.Mutex
 	since  time.Time // zero while the broker answers
@@ -34,6 +37,7 @@ func (o *outage) down(err error) {
 		return
 	}
 	o.since, o.said = time.Now(), time.Now()
+	o.event(events.Event{Kind: events.Unreachable, Detail: err.Error()})
 	o.out.printf("lost the broker: %v. Waiting for it: kgo keeps trying to reach it and rejoins the group when it is back (Ctrl+C stops)", err)
 }
 
@@ -72,6 +76,7 @@ func (o *outage) back(how string) {
 		return
 	}
 	o.out.printf("the broker is back after %.1fs%s: %s", time.Since(o.since).Seconds(), o.failedNote(), how)
+	o.event(events.Event{Kind: events.Reachable, Detail: how})
 	o.since, o.failed = time.Time{}, 0
 }
 

@@ -3,19 +3,22 @@ package worker
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"offsetlab/internal/config"
+	"offsetlab/internal/events"
 )
 
 // One line when the broker goes, failed tries counted rather than printed,
 // one line when it is back.
 func TestOutageLines(t *testing.T) {
 	var out bytes.Buffer
-	o := &outage{out: &printer{w: &out, prefix: "x"}}
+	var evs []string
+	o := &outage{out: &printer{w: &out, prefix: "x"}, event: func(e events.Event) { evs = append(evs, e.Kind+": "+e.Detail) }}
 	refused := errors.New("connection refused")
 	o.back("nothing happened") // not down: says nothing
 	o.failedTry(refused)
@@ -34,6 +37,10 @@ func TestOutageLines(t *testing.T) {
 	if out.Len() != 0 {
 		t.Fatalf("a second back printed %q", out.String())
 	}
+	// The events log gets the outage's two ends, for the timeline's band.
+	if want := "[broker-down: connection refused broker-back: it accepts connections again]"; fmt.Sprint(evs) != want {
+		t.Fatalf("events %v, want %s", evs, want)
+	}
 }
 
 func TestKgoLogReadsSessions(t *testing.T) {
@@ -47,7 +54,7 @@ func TestKgoLogReadsSessions(t *testing.T) {
 
 	var out bytes.Buffer
 	w.out = &printer{w: &out, prefix: "x"}
-	w.broker = &outage{out: w.out}
+	w.broker = &outage{out: w.out, event: w.event}
 	l.Log(kgo.LogLevelDebug, "retrying request", "request", "Fetch", "tries", 1)
 	if out.Len() != 0 {
 		t.Fatalf("a retried fetch was printed: %q", out.String())

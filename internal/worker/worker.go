@@ -76,7 +76,7 @@ const (
 func Run(cfg config.Consumer, s Strategy) int {
 	out := &printer{w: os.Stdout, prefix: s.Name}
 	w := &worker{cfg: cfg, s: s, out: out, start: time.Now(), position: map[int32]*kgo.Record{}, fetched: map[int32]int64{}, owned: map[int32]bool{}}
-	w.broker = &outage{out: out}
+	w.broker = &outage{out: out, event: w.event}
 	return w.run()
 }
 
