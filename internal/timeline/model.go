@@ -124,9 +124,11 @@ func Build(in Input) (*Timeline, error) {
 	}
 	t := &Timeline{Title: in.Title, Start: in.Events[0].Time, End: in.Events[len(in.Events)-1].Time}
 
-	// Which processed events the processed log confirms: where the events
-	// have more processings of an offset than the log, the latest ones go
-	// (the event is written just before the log line).
+	// Which processed events the processed log confirms. The event is
+	// written just before the log line, so an event without its line is the
+	// last record of a run killed between the two writes: where the events
+	// have more processings of an offset than the log, those go first, then
+	// (should the log have been cut otherwise) the latest.
 	drop := map[int]bool{}
 	if in.Processed != nil {
 		inLog := map[key]int{}
@@ -134,20 +136,35 @@ func Build(in Input) (*Timeline, error) {
 			inLog[key{e.Partition, e.Offset}]++
 		}
 		inEvents := map[key]int{}
-		for _, e := range in.Events {
-			if e.Kind == events.Processed && e.Partition != nil && e.Offset != nil {
+		last := map[string]int{} // run → index of its last processed event
+		ended := map[string]bool{}
+		for i, e := range in.Events {
+			switch {
+			case e.Kind == events.Processed && e.Partition != nil && e.Offset != nil:
 				inEvents[key{*e.Partition, *e.Offset}]++
+				last[e.Run] = i
+			case e.Kind == events.Stop || e.Kind == events.Crash:
+				ended[e.Run] = true
+			}
+		}
+		dropOne := func(i int) {
+			e := in.Events[i]
+			k := key{*e.Partition, *e.Offset}
+			if drop[i] || inEvents[k] <= inLog[k] {
+				return
+			}
+			inEvents[k]--
+			drop[i] = true
+			t.Unconfirmed++
+		}
+		for run, i := range last {
+			if !ended[run] {
+				dropOne(i)
 			}
 		}
 		for i := len(in.Events) - 1; i >= 0; i-- {
-			e := in.Events[i]
-			if e.Kind != events.Processed || e.Partition == nil || e.Offset == nil {
-				continue
-			}
-			if k := (key{*e.Partition, *e.Offset}); inEvents[k] > inLog[k] {
-				inEvents[k]--
-				drop[i] = true
-				t.Unconfirmed++
+			if e := in.Events[i]; e.Kind == events.Processed && e.Partition != nil && e.Offset != nil {
+				dropOne(i)
 			}
 		}
 		drawn := map[key]int{}

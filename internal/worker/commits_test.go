@@ -113,3 +113,23 @@ func TestCommitAnsweredByTopicID(t *testing.T) {
 		t.Fatalf("a foreign topic's answer was reported: %q", out.String())
 	}
 }
+
+// After the member was dropped, the broker's offsets win: a retried commit of
+// a record another member already committed past is no longer this run's to
+// commit, and learning them prints no commit line.
+func TestLearnTakesTheBrokersOffsets(t *testing.T) {
+	var out bytes.Buffer
+	c := newCommits(&printer{w: &out, prefix: "x"}, func(events.Event) {}, "orders", map[int32]int64{0: 5})
+	if ahead := c.learn(map[int32]int64{0: 10, 1: 3, 2: 0}); ahead != "p0→10 p1→3 p2→0" {
+		t.Fatalf("ahead %q", ahead)
+	}
+	if ahead := c.learn(map[int32]int64{0: 10}); ahead != "" {
+		t.Fatalf("nothing new, yet ahead %q", ahead)
+	}
+	if out.Len() != 0 || c.count() != 0 {
+		t.Fatalf("learning printed %q / counted %d commits", out.String(), c.count())
+	}
+	if got := c.known(); got[0] != 10 || got[1] != 3 {
+		t.Fatalf("known %v", got)
+	}
+}
