@@ -59,6 +59,7 @@ help: ## list targets and variables
 #: LOG|processed-<strategy>.log|processed log a run appends to and count reads
 #: EVENTS|events-<strategy>.jsonl|events log a run appends to (one JSON line per event) and timeline draws
 #: OUT|timeline-<strategy>.svg|timeline-*: the picture to write (a page with the numbers goes beside it, .html); experiment: its results folder (.lab/experiment)
+#: TITLE|(strategy and log)|timeline-*: the picture's title
 #: RESET|earliest|where a group with nothing committed starts: earliest or latest
 #: REBALANCE_TIMEOUT|60s|how long the broker waits for a member to rejoin a rebalance before dropping it
 #: SCENARIOS|all|experiment: crash, sigkill, broker-restart, commit-fail, rebalance, ctrl-c, slow, new-group-latest, new-group-earliest, greedy

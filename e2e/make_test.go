@@ -98,9 +98,12 @@ func TestLessonWalkthroughWithMake(t *testing.T) {
 	}
 	makeIn(t, dir, env, true, "group-delete-all")
 	os.WriteFile(filepath.Join(dir, "processed-auto.log"), []byte("old\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "events-auto.jsonl"), []byte("old\n"), 0o644)
 	makeIn(t, dir, env, true, "clean-logs")
-	if _, err := os.Stat(filepath.Join(dir, "processed-auto.log")); !os.IsNotExist(err) {
-		t.Fatal("clean-logs left processed-auto.log")
+	for _, f := range []string{"processed-auto.log", "events-auto.jsonl"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
+			t.Fatalf("clean-logs left %s", f)
+		}
 	}
 
 	crash := makeIn(t, dir, env, false, "run-auto", "CRASH=10")
@@ -117,6 +120,12 @@ func TestLessonWalkthroughWithMake(t *testing.T) {
 	}
 	if out := makeIn(t, dir, env, true, "group-describe-auto"); !strings.Contains(out, "state Empty, protocol -, 0 member(s)") || !strings.Contains(out, "total lag 0") {
 		t.Fatalf("after the recovery: group-describe-auto:\n%s", out)
+	}
+	if out := makeIn(t, dir, env, true, "timeline-auto"); strings.TrimSpace(regexp.MustCompile(`(?m)^building bin/\S+\n`).ReplaceAllString(out, "")) != "wrote timeline-auto.svg and timeline-auto.html: 2 run(s), processed-auto.log: total=40 unique-offsets=30 duplicates=10 lost=0" {
+		t.Fatalf("timeline-auto:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "timeline-auto.html")); err != nil {
+		t.Fatal(err)
 	}
 
 	makeIn(t, dir, env, false, "run-sync", "CRASH=10")
