@@ -77,11 +77,15 @@ func TestBrokerRestartMidRun(t *testing.T) {
 		l := newLab(t)
 		l.brokers = b.address()
 		l.seed(records)
-		r := &run{l: l, log: l.path("p.log")}
+		runs[bin] = &run{l: l, log: l.path("p.log")}
+	}
+	// All three start together once every topic is seeded (on Kafka a seed
+	// takes a second or more), so that each is mid-run when the broker dies.
+	for _, bin := range strategies {
+		r := runs[bin]
 		// The idle timer (2s) is shorter than the outage: a run that counted
 		// the outage as idle time would stop early and leave records behind.
-		r.p = l.start(bin, "LOG="+r.log, "WORK_DELAY=20ms", "MAX_POLL_RECORDS=5", "COMMIT_EVERY=200ms", "IDLE_EXIT=2s")
-		runs[bin] = r
+		r.p = r.l.start(bin, "LOG="+r.log, "WORK_DELAY=20ms", "MAX_POLL_RECORDS=5", "COMMIT_EVERY=200ms", "IDLE_EXIT=2s")
 	}
 	for _, r := range runs {
 		r.p.waitFor("[25 this run]", 60*time.Second)
