@@ -55,7 +55,6 @@ type lab struct {
 	own     *proc // the embedded broker the experiment started; nil with BROKERS
 	port    int
 	data    string
-	mu      sync.Mutex
 }
 
 func (l *lab) bin(name string) string { return filepath.Join(l.cfg.Bin, name) }
