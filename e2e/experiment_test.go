@@ -4,11 +4,15 @@ import (
 	"encoding/csv"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"offsetlab/internal/experiment"
 	"offsetlab/internal/processedlog"
@@ -170,5 +174,34 @@ func docsShowTheRun(t *testing.T, rows [][]string, col map[string]int) {
 		if got := readmeRow[r[col["scenario"]]]; len(got) != 3 || got[strategyCol[r[col["strategy"]]]] != want {
 			t.Errorf("README's experiment row for %s says %v, the run %q", cell, got, want)
 		}
+	}
+}
+
+// Ctrl+C stops an experiment in the middle: exit 130, its consumers and the
+// broker it started are gone, nothing half-written is left as results.
+func TestExperimentCtrlC(t *testing.T) {
+	l := newLab(t)
+	out := l.path("x")
+	// BROKERS empty: the experiment starts its own broker.
+	p := l.start("experiment", "BROKERS=", "SCENARIOS=sigkill", "OUT="+out)
+	started := p.waitFor("started the embedded broker on ", 30*time.Second)
+	p.waitFor("[1/1] sigkill:", 30*time.Second)
+	time.Sleep(time.Second)
+	p.signal(syscall.SIGINT)
+	if code := p.wait(30 * time.Second); code != 130 {
+		t.Fatalf("exit %d after SIGINT, want 130:\n%s", code, p.output())
+	}
+	if !strings.Contains(p.output(), "experiment: stopped by a signal") {
+		t.Errorf("no word on the stop:\n%s", p.output())
+	}
+	addr := regexp.MustCompile(`on (127\.0\.0\.1:\d+)`).FindStringSubmatch(started)
+	if addr == nil {
+		t.Fatalf("no broker address in %q", started)
+	}
+	if out, err := exec.Command(filepath.Join(binDir, "admin"), "ping", "-brokers", addr[1]).CombinedOutput(); err == nil {
+		t.Errorf("the experiment's broker still answers after Ctrl+C: %s", out)
+	}
+	if _, err := os.Stat(filepath.Join(out, "results.csv")); err == nil {
+		t.Error("a stopped experiment wrote results.csv")
 	}
 }

@@ -65,6 +65,10 @@ func main() {
 	defer stop()
 	began := time.Now()
 	results, err := experiment.Run(ctx, cfg)
+	if ctx.Err() != nil {
+		fmt.Fprintf(os.Stderr, "experiment: stopped by a signal after %.0fs: its runs and broker are stopped, no results written\n", time.Since(began).Seconds())
+		os.Exit(130)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "experiment: error: %v\n", err)
 		os.Exit(2)
