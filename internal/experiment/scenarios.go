@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -155,7 +156,7 @@ var Scenarios = []Scenario{
 					return err
 				}
 			}
-			if err := l.fault(ctx, l.cfg.Out, nil, "fault-clear"); err != nil {
+			if err := l.fault(ctx, filepath.Dir(cells[0].dir), nil, "fault-clear"); err != nil {
 				return err
 			}
 			return each(cells, func(c *cell) error { return c.run(ctx, 0, toEnd...) })
