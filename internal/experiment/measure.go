@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 
 	"offsetlab/internal/cluster"
-	"offsetlab/internal/events"
 	"offsetlab/internal/timeline"
 )
 
@@ -66,17 +65,9 @@ func (c *cell) measure(ctx context.Context) (Result, error) {
 	for _, run := range t.Runs {
 		r.Commits += run.Commits
 		r.Failed += run.Failed
+		r.LostGroup += run.Lost
 	}
 	r.Window, r.MaxGap = window(t)
-	es, err := events.ReadFile(c.events())
-	if err != nil {
-		return r, err
-	}
-	for _, e := range es {
-		if e.Kind == events.Lost {
-			r.LostGroup++
-		}
-	}
 	return r, nil
 }
 

@@ -84,6 +84,7 @@ type Run struct {
 	Processed int    // records processed (as drawn)
 	Commits   int
 	Failed    int // failed commit tries
+	Lost      int // times the group moved on without it (its partitions lost)
 
 	joined bool // got its first assignment
 }
@@ -187,17 +188,19 @@ func Build(in Input) (*Timeline, error) {
 		}
 		return lanes[p]
 	}
+	var order []*Run // in the order they started
 	runs := map[string]*Run{}
 	runOf := func(e events.Event) *Run {
 		r := runs[e.Run]
 		if r == nil {
-			r = &Run{N: len(t.Runs) + 1, ID: e.Run, Start: e.Time, How: "killed"}
-			t.Runs = append(t.Runs, *r)
+			r = &Run{N: len(order) + 1, ID: e.Run, Start: e.Time, How: "killed"}
+			order = append(order, r)
 			runs[e.Run] = r
 		}
 		r.End = e.Time
 		return r
 	}
+	copies := hasCopies(in.Events)
 	seen := map[key]bool{}
 	down := map[int]int64{} // run → since when it cannot reach the broker
 	for i, e := range in.Events {
@@ -227,7 +230,7 @@ func Build(in Input) (*Timeline, error) {
 				addStep(lane(p), Step{Time: e.Time, Offset: o, Cause: "at start"})
 			}
 			label := fmt.Sprintf("run %d starts", r.N)
-			if r.Instance > 1 || hasCopies(in.Events) {
+			if copies {
 				label = fmt.Sprintf("run %d (copy %d) starts", r.N, r.Instance)
 			}
 			t.Markers = append(t.Markers, Marker{Time: e.Time, Kind: MarkStart, Run: r.N, Label: label})
@@ -249,6 +252,9 @@ func Build(in Input) (*Timeline, error) {
 			r.Failed++
 			t.Markers = append(t.Markers, Marker{Time: e.Time, Kind: MarkFailed, Run: r.N, Label: "commit failed (" + e.Cause + "): " + e.Detail})
 		case events.Assigned, events.Revoked, events.Lost:
+			if e.Kind == events.Lost {
+				r.Lost++
+			}
 			if e.Kind == events.Assigned && !r.joined {
 				// A run's first assignment is its start, not a rebalance.
 				r.joined = true
@@ -265,12 +271,12 @@ func Build(in Input) (*Timeline, error) {
 			t.Markers = append(t.Markers, Marker{Time: e.Time, Kind: MarkStop, Run: r.N, Label: fmt.Sprintf("run %d stops (%s)", r.N, e.Cause)})
 		}
 	}
-	for i := range t.Runs {
-		t.Runs[i] = *runs[t.Runs[i].ID]
-		if since, ok := down[t.Runs[i].N]; ok {
-			t.Outages = append(t.Outages, Span{Start: since, End: t.Runs[i].End, Run: t.Runs[i].N})
+	for _, r := range order {
+		t.Runs = append(t.Runs, *r)
+		if since, ok := down[r.N]; ok {
+			t.Outages = append(t.Outages, Span{Start: since, End: r.End, Run: r.N})
 		}
-		if r := t.Runs[i]; r.How == "killed" {
+		if r.How == "killed" {
 			t.Markers = append(t.Markers, Marker{Time: r.End, Kind: MarkKilled, Run: r.N, Label: fmt.Sprintf("run %d killed", r.N)})
 		}
 	}

@@ -43,6 +43,7 @@ func TestBuild(t *testing.T) {
 		ev(120, "b", events.Processed, at(0, 3)),
 		ev(121, "b", events.CommitFailed, func(e *events.Event) { e.Cause, e.Detail = "batch", "REBALANCE_IN_PROGRESS" }),
 		ev(122, "b", events.Commit, committed(map[int32]int64{0: 4}), func(e *events.Event) { e.Cause = "batch" }),
+		ev(125, "b", events.Lost, func(e *events.Event) { e.Partitions = []int32{0} }),
 		ev(130, "b", events.Stop, func(e *events.Event) { e.Cause = "clean" }),
 	}
 	log := []processedlog.Entry{{Partition: 0, Offset: 0}, {Partition: 0, Offset: 1}, {Partition: 0, Offset: 2},
@@ -61,12 +62,12 @@ func TestBuild(t *testing.T) {
 	}
 	var hows []string
 	for _, r := range tl.Runs {
-		hows = append(hows, fmt.Sprintf("run %d %s: %d processed, %d commits, %d failed", r.N, r.How, r.Processed, r.Commits, r.Failed))
+		hows = append(hows, fmt.Sprintf("run %d %s: %d processed, %d commits, %d failed, %d lost", r.N, r.How, r.Processed, r.Commits, r.Failed, r.Lost))
 	}
 	tests := []struct{ what, got, want string }{
 		{"marks (offset/run/again)", strings.Join(marks, " "), "0/r1/false 1/r1/false 2/r1/false 2/r2/true 3/r2/false"},
 		{"committed steps", strings.Join(steps, " "), "2(timer) 4(batch)"},
-		{"runs", strings.Join(hows, "; "), "run 1 killed: 3 processed, 1 commits, 0 failed; run 2 clean: 2 processed, 1 commits, 1 failed"},
+		{"runs", strings.Join(hows, "; "), "run 1 killed: 3 processed, 1 commits, 0 failed, 0 lost; run 2 clean: 2 processed, 1 commits, 1 failed, 1 lost"},
 		{"unconfirmed events", fmt.Sprint(tl.Unconfirmed), "1"},
 		{"lost", fmt.Sprint(tl.Lanes[0].Lost), "[4]"},
 		{"outage of run 1, open until it was killed", fmt.Sprint(tl.Outages), fmt.Sprintf("[{%d %d 1}]", es[6].Time, es[7].Time)},
@@ -83,7 +84,7 @@ func TestBuild(t *testing.T) {
 		kinds = append(kinds, m.Kind)
 	}
 	// A run's first assignment is its start, not a rebalance.
-	if got := strings.Join(kinds, " "); got != "start killed start commit-failed stop" {
+	if got := strings.Join(kinds, " "); got != "start killed start commit-failed rebalance stop" {
 		t.Errorf("markers %q", got)
 	}
 	svg := tl.SVG()

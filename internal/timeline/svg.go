@@ -44,8 +44,8 @@ type clock struct {
 }
 
 type gap struct {
-	at   float64 // display time of its middle
-	real int64   // how long it really was, µs
+	from, to int64   // the event times it lies between, µs
+	at       float64 // display time of its middle
 }
 
 func newClock(t *Timeline, times []int64) *clock {
@@ -72,7 +72,7 @@ func newClock(t *Timeline, times []int64) *clock {
 		g := c.ts[i] - c.ts[i-1]
 		if g > maxGapUS && !waiting(c.ts[i-1], c.ts[i]) {
 			c.ds[i] = c.ds[i-1] + shownGap
-			c.breaks = append(c.breaks, gap{at: c.ds[i-1] + shownGap/2, real: g})
+			c.breaks = append(c.breaks, gap{from: c.ts[i-1], to: c.ts[i], at: c.ds[i-1] + shownGap/2})
 		} else {
 			c.ds[i] = c.ds[i-1] + float64(g)
 		}
@@ -103,8 +103,12 @@ func (c *clock) x(t int64) float64 { return c.x0 + c.display(t)*c.scale }
 
 // squeezed says whether t lies inside a squeezed stretch.
 func (c *clock) squeezed(t int64) bool {
-	i := sort.Search(len(c.ts), func(i int) bool { return c.ts[i] >= t })
-	return i > 0 && i < len(c.ts) && c.ts[i]-c.ts[i-1] > maxGapUS && c.ts[i] != t
+	for _, g := range c.breaks {
+		if g.from < t && t < g.to {
+			return true
+		}
+	}
+	return false
 }
 
 // SVG draws the timeline.
@@ -148,7 +152,7 @@ func (t *Timeline) SVG() string {
 		x := c.x0 + g.at*c.scale
 		fmt.Fprintf(&b, `<g class="squeezed"><rect x="%.1f" y="%d" width="10" height="%d" fill="#ffffff"/>`+
 			`<text x="%.1f" y="%d" font-size="15" fill="#666" text-anchor="middle">+%.1fs</text></g>`+"\n",
-			x-5, top-8, lanesBottom-top+16, x, lanesBottom+78, float64(g.real)/1e6)
+			x-5, top-8, lanesBottom-top+16, x, lanesBottom+78, float64(g.to-g.from)/1e6)
 	}
 
 	for i, l := range t.Lanes {
