@@ -29,6 +29,9 @@ type Result struct {
 	// LostGroup: times a member lost its partitions because the group moved
 	// on without it (dropped in a rebalance, or the broker forgot it).
 	LostGroup int
+	// Backwards: commits that moved the group's committed offset below
+	// where it was, as "p0 10→5 (timer)".
+	Backwards []string
 	OK        bool
 	Verdict   string
 	Timeline  string // the picture, relative to the results folder
@@ -68,6 +71,13 @@ func (c *cell) measure(ctx context.Context) (Result, error) {
 		r.LostGroup += run.Lost
 	}
 	r.Window, r.MaxGap = window(t)
+	for _, l := range t.Lanes {
+		for i := 1; i < len(l.Steps); i++ {
+			if s, prev := l.Steps[i], l.Steps[i-1]; s.Offset < prev.Offset && s.Cause != "at start" {
+				r.Backwards = append(r.Backwards, fmt.Sprintf("p%d %d→%d (%s)", l.Partition, prev.Offset, s.Offset, s.Cause))
+			}
+		}
+	}
 	return r, nil
 }
 

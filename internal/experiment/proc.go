@@ -91,15 +91,23 @@ func cleanEnv() []string {
 	return out
 }
 
-// waitFor waits until a line of the output contains s, and says whether it
-// came before the process ended or the timeout passed.
-func (p *proc) waitFor(ctx context.Context, s string, timeout time.Duration) bool {
+// waitFor waits until a line of the output contains s (or one of more),
+// and says whether it came before the process ended or the timeout passed.
+func (p *proc) waitFor(ctx context.Context, s string, timeout time.Duration, more ...string) bool {
 	deadline := time.After(timeout)
+	match := func(line string) bool {
+		for _, m := range append(more, s) {
+			if strings.Contains(line, m) {
+				return true
+			}
+		}
+		return false
+	}
 	seen := 0
 	for {
 		p.mu.Lock()
 		for ; seen < len(p.lines); seen++ {
-			if strings.Contains(p.lines[seen], s) {
+			if match(p.lines[seen]) {
 				p.mu.Unlock()
 				return true
 			}
@@ -112,7 +120,7 @@ func (p *proc) waitFor(ctx context.Context, s string, timeout time.Duration) boo
 			p.mu.Lock()
 			found := false
 			for _, l := range p.lines[seen:] {
-				found = found || strings.Contains(l, s)
+				found = found || match(l)
 			}
 			p.mu.Unlock()
 			return found

@@ -22,6 +22,8 @@ func Table(rs []Result) string {
 		v := "ok"
 		if !r.OK {
 			v = "FAIL: " + r.Verdict
+		} else if len(r.Backwards) > 0 {
+			v = "ok; committed offset moved back: " + strings.Join(r.Backwards, ", ")
 		}
 		fmt.Fprintf(&b, "%-19s %-8s %9d %6d %10d %5d %7d %6d %6.1f  %s\n",
 			r.Scenario, r.Strategy, r.Processed, r.Unique, r.Duplicates, r.Lost, r.Commits, r.Failed, r.Seconds, v)
@@ -31,7 +33,7 @@ func Table(rs []Result) string {
 
 // CSVHeader is results.csv's first line.
 var CSVHeader = []string{"scenario", "strategy", "processed", "unique", "duplicates", "lost", "commits", "failed_commits",
-	"seconds", "verdict", "window", "runs", "ok", "timeline"}
+	"seconds", "verdict", "window", "runs", "ok", "timeline", "backwards"}
 
 // WriteFiles writes results.csv and results.md into dir.
 func WriteFiles(dir string, rs []Result, broker string) error {
@@ -45,7 +47,7 @@ func WriteFiles(dir string, rs []Result, broker string) error {
 		_ = w.Write([]string{r.Scenario, r.Strategy, strconv.Itoa(r.Processed), strconv.Itoa(r.Unique),
 			strconv.Itoa(r.Duplicates), strconv.Itoa(r.Lost), strconv.Itoa(r.Commits), strconv.Itoa(r.Failed),
 			strconv.FormatFloat(r.Seconds, 'f', 2, 64), r.Verdict, strconv.Itoa(r.Window), strconv.Itoa(r.Runs),
-			strconv.FormatBool(r.OK), r.Timeline})
+			strconv.FormatBool(r.OK), r.Timeline, strings.Join(r.Backwards, " ")})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

@@ -98,6 +98,11 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 				return results, fmt.Errorf("scenario %s, %s: %w", s.Name, c.strategy.Binary, err)
 			}
 			r.OK, r.Verdict = s.Judge(c.strategy, r)
+			if len(r.Backwards) > 0 {
+				// Not a loss, but the next restart repeats what lies between:
+				// said in every verdict where it happened.
+				r.Verdict += "; the group's committed offset moved back: " + strings.Join(r.Backwards, ", ")
+			}
 			results = append(results, r)
 			verdict := "ok"
 			if !r.OK {

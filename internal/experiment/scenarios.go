@@ -276,6 +276,13 @@ var Scenarios = []Scenario{
 				if err != nil {
 					return err
 				}
+				// Copy 1 learns it was dropped only when it next talks to the
+				// group after its slow batch (a commit refused, its partitions
+				// lost): wait for that while copy 2 is still a member, or
+				// copy 1 would find an empty group to commit into.
+				if !one.waitFor(ctx, "commit FAILED", 30*time.Second, "lost p") {
+					c.note("copy 1 never heard it was dropped within 30s")
+				}
 				if err := c.waitCommitted(ctx, time.Minute); err != nil {
 					return err
 				}

@@ -101,3 +101,21 @@ func TestBuildNeedsEvents(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// A commit below the committed offset (another member's older position) is
+// said on the picture: the next run repeats what lies between.
+func TestBackwardsCommitIsMarked(t *testing.T) {
+	es := []events.Event{
+		ev(0, "a", events.Start, func(e *events.Event) { e.Partitions = []int32{0} }),
+		ev(10, "a", events.Commit, committed(map[int32]int64{0: 10}), func(e *events.Event) { e.Cause = "timer" }),
+		ev(20, "b", events.Start, committed(map[int32]int64{0: 10})),
+		ev(30, "b", events.Commit, committed(map[int32]int64{0: 5}), func(e *events.Event) { e.Cause = "timer" }),
+	}
+	tl, err := Build(Input{Events: es})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svg := tl.SVG(); !strings.Contains(svg, "moved back 10→5") || !strings.Contains(svg, `data-final="5"`) {
+		t.Fatalf("the SVG does not say the committed offset moved back:\n%s", svg)
+	}
+}

@@ -225,9 +225,16 @@ func (t *Timeline) lane(b *strings.Builder, c *clock, l Lane, y0, h int, plotR f
 		cur := l.Lo
 		x := float64(left)
 		d := fmt.Sprintf("M%.1f %.1f", x, cy(cur))
+		var back []string
 		for _, s := range l.Steps {
 			sx := c.x(s.Time)
 			d += fmt.Sprintf(" H%.1f V%.1f", sx, cy(s.Offset))
+			if s.Offset < cur && s.Cause != "at start" {
+				// A commit below the committed offset: the next run repeats
+				// what lies between. Said on the picture.
+				back = append(back, fmt.Sprintf(`<text class="backwards" x="%.1f" y="%.1f" font-size="16" font-weight="bold" fill="%s">moved back %d→%d</text>`,
+					sx+6, cy(s.Offset)-8, ColorLost, cur, s.Offset))
+			}
 			cur = s.Offset
 		}
 		d += fmt.Sprintf(" H%.1f", plotR)
@@ -235,6 +242,9 @@ func (t *Timeline) lane(b *strings.Builder, c *clock, l Lane, y0, h int, plotR f
 			l.Partition, cur, d, ColorCommitted)
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="17" fill="%s" font-weight="bold">committed %d</text>`+"\n",
 			plotR+8, cy(cur)+6, ColorCommitted, cur)
+		for _, t := range back {
+			b.WriteString(t + "\n")
+		}
 	}
 
 	for _, m := range l.Marks {
