@@ -21,16 +21,10 @@ func count(ctx context.Context, s settings, _ *cluster.Client) error {
 	if err != nil {
 		return err
 	}
-	var ranges map[int32]tally.Range
 	var note string
-	if adm, err := cluster.Dial(ctx, s.brokers); err != nil {
+	ranges, err := cluster.TopicRanges(ctx, s.brokers, s.topic)
+	if err != nil {
 		note = fmt.Sprintf("lost=? because %v", err)
-	} else {
-		ranges, err = adm.Ranges(ctx, s.topic)
-		adm.Close()
-		if err != nil {
-			ranges, note = nil, fmt.Sprintf("lost=? because %v", err)
-		}
 	}
 	r := tally.Count(entries, ranges)
 	fmt.Println(r.Headline(s.log))

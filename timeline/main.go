@@ -20,7 +20,6 @@ import (
 
 	"offsetlab/internal/cluster"
 	"offsetlab/internal/config"
-	"offsetlab/internal/tally"
 	"offsetlab/internal/timeline"
 )
 
@@ -36,17 +35,10 @@ func main() {
 		config.Fail("timeline", s, err)
 	}
 
-	var ranges map[int32]tally.Range
 	note := ""
-	ctx := context.Background()
-	if adm, err := cluster.Dial(ctx, *brokers); err != nil {
+	ranges, err := cluster.TopicRanges(context.Background(), *brokers, *topic)
+	if err != nil {
 		note = fmt.Sprintf("lost=? (offsets never processed are not drawn) because %v", err)
-	} else {
-		ranges, err = adm.Ranges(ctx, *topic)
-		adm.Close()
-		if err != nil {
-			ranges, note = nil, fmt.Sprintf("lost=? (offsets never processed are not drawn) because %v", err)
-		}
 	}
 
 	t, err := timeline.FromFiles(*title, *evs, *log, ranges)

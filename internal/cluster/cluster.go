@@ -163,6 +163,18 @@ func (c *Client) Ranges(ctx context.Context, topic string) (map[int32]tally.Rang
 	return out, nil
 }
 
+// TopicRanges dials brokers, asks for topic's Ranges and hangs up: for a
+// command that needs nothing else from the broker (counting, drawing), and
+// that goes on without an answer.
+func TopicRanges(ctx context.Context, brokers []string, topic string) (map[int32]tally.Range, error) {
+	adm, err := Dial(ctx, brokers)
+	if err != nil {
+		return nil, err
+	}
+	defer adm.Close()
+	return adm.Ranges(ctx, topic)
+}
+
 // Committed returns the group's committed offset per partition of topic.
 // A group that never committed (or was deleted) is a normal state: the map is
 // then empty, not an error.

@@ -59,6 +59,9 @@ type lab struct {
 
 func (l *lab) bin(name string) string { return filepath.Join(l.cfg.Bin, name) }
 
+// brokersEnv is the BROKERS setting every binary the experiment runs gets.
+func (l *lab) brokersEnv() string { return "BROKERS=" + strings.Join(l.brokers, ",") }
+
 // embedded says whether the experiment runs its own broker (which it can
 // kill, restart and inject faults into).
 func (l *lab) embedded() bool { return l.cfg.Brokers == nil }
@@ -127,12 +130,12 @@ func (l *lab) stopBroker() {
 // admin runs `admin cmd` (the lab's own kadm commands) and fails with its
 // output.
 func (l *lab) admin(ctx context.Context, dir string, env []string, cmd string) error {
-	return l.runTool(ctx, dir, "admin-"+cmd, "admin", append([]string{"BROKERS=" + strings.Join(l.brokers, ",")}, env...), cmd)
+	return l.runTool(ctx, dir, "admin-"+cmd, "admin", append([]string{l.brokersEnv()}, env...), cmd)
 }
 
 // fault runs `broker fault-commit` (or fault-clear) against the embedded broker.
 func (l *lab) fault(ctx context.Context, dir string, env []string, cmd string) error {
-	return l.runTool(ctx, dir, cmd, "broker", append([]string{"BROKERS=" + strings.Join(l.brokers, ","), "BROKER_DATA=" + l.data}, env...), cmd)
+	return l.runTool(ctx, dir, cmd, "broker", append([]string{l.brokersEnv(), "BROKER_DATA=" + l.data}, env...), cmd)
 }
 
 func (l *lab) runTool(ctx context.Context, dir, outName, bin string, env []string, args ...string) error {
@@ -184,8 +187,7 @@ func (c *cell) fresh(ctx context.Context, partitions, records int) error {
 
 // seed produces more orders with the lab's seed binary.
 func (c *cell) seed(ctx context.Context, records int) error {
-	return c.lab.runTool(ctx, c.dir, "seed", "seed", []string{"BROKERS=" + strings.Join(c.lab.brokers, ","),
-		"TOPIC=" + c.topic, fmt.Sprintf("SEED_MESSAGES=%d", records)})
+	return c.lab.runTool(ctx, c.dir, "seed", "seed", []string{c.lab.brokersEnv(), "TOPIC=" + c.topic, fmt.Sprintf("SEED_MESSAGES=%d", records)})
 }
 
 // start starts the cell's consumer with settings on top of the cell's own.
@@ -194,7 +196,7 @@ func (c *cell) start(settings ...string) (*proc, error) {
 	c.runs++
 	n := c.runs
 	c.mu.Unlock()
-	env := append([]string{"BROKERS=" + strings.Join(c.lab.brokers, ","), "TOPIC=" + c.topic, "GROUP=" + c.group,
+	env := append([]string{c.lab.brokersEnv(), "TOPIC=" + c.topic, "GROUP=" + c.group,
 		"LOG=" + c.log(), "EVENTS=" + c.events()}, settings...)
 	return start(c.lab.bin(c.strategy.Binary), filepath.Join(c.dir, fmt.Sprintf("run-%d.out", n)), env)
 }

@@ -42,12 +42,7 @@ type Result struct {
 // timeline, and fills in the numbers.
 func (c *cell) measure(ctx context.Context) (Result, error) {
 	r := Result{Scenario: c.scenario, Strategy: c.strategy.Name, Notes: c.notes}
-	adm, err := cluster.Dial(ctx, c.lab.brokers)
-	if err != nil {
-		return r, err
-	}
-	ranges, err := adm.Ranges(ctx, c.topic)
-	adm.Close()
+	ranges, err := cluster.TopicRanges(ctx, c.lab.brokers, c.topic)
 	if err != nil {
 		return r, err
 	}
