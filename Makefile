@@ -12,11 +12,17 @@ SHELL := bash
 IDLE_EXIT ?= 5s
 export IDLE_EXIT
 
+# The effect consumers' database (idempotent, db-offsets, count-*): a SQLite
+# file in the lab's .lab/ unless DATABASE_URL says otherwise (make postgres-up
+# prints a postgres:// one).
+DATABASE_URL ?= sqlite:$(abspath $(dir $(lastword $(MAKEFILE_LIST)))).lab/kitchen.db
+export DATABASE_URL
+
 # The lab's folder, so that `make -f path/to/Makefile` works from anywhere:
 # binaries live in the lab's bin/, the processed logs in the folder you run from.
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 BIN := $(ROOT)/bin
-BINARIES := auto-commit manual-sync manual-async seed broker admin timeline experiment
+BINARIES := auto-commit manual-sync manual-async idempotent db-offsets seed broker admin timeline experiment
 GO_FILES := $(shell find $(ROOT) -name '*.go' -not -path '$(ROOT)/.lab/*') $(ROOT)/go.mod $(ROOT)/go.sum
 ADMIN := $(BIN)/admin
 
@@ -28,8 +34,8 @@ $(BIN)/%: $(GO_FILES)
 
 .PHONY: help build demo test test-unit test-e2e bench fmt vet \
 	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down test-kafka \
-	topic-create topic-delete topic-load run-auto run-sync run-async \
-	count-auto count-sync count-async timeline-auto timeline-sync timeline-async experiment pictures \
+	topic-create topic-delete topic-load run-auto run-sync run-async run-idempotent run-db-offsets \
+	count-auto count-sync count-async count-idempotent count-db-offsets tickets-clear postgres-up postgres-down timeline-auto timeline-sync timeline-async experiment pictures \
 	group-describe-auto group-describe-sync group-describe-async \
 	group-delete-auto group-delete-sync group-delete-async group-delete-all \
 	group-reset-auto group-reset-sync group-reset-async group-watch-auto group-watch-sync group-watch-async \
@@ -49,12 +55,14 @@ help: ## list targets and variables
 
 #: BROKERS|127.0.0.1:9092|broker(s) to talk to, host:port[,host:port]
 #: TOPIC|brew.orders.v1|the orders topic
-#: GROUP|kitchen-<strategy>|consumer group: kitchen-auto, kitchen-sync, kitchen-async
+#: GROUP|kitchen-<strategy>|consumer group: kitchen-auto, kitchen-sync, kitchen-async, kitchen-idempotent, kitchen-db-offsets
 #: INSTANCE|1|copy number: static member GROUP-INSTANCE; give each running copy its own
 #: CRASH|0|exit(1) after this many records in the run, committing nothing (0 = never)
 #: WORK_DELAY|50ms|pretend work per record
 #: COMMIT_EVERY|2s auto, 500ms async|kgo's background auto-commit interval (sync has none)
 #: MAX_POLL_RECORDS|5|records per poll at most (0 = whatever one poll returns)
+#: DATABASE_URL|sqlite:.lab/kitchen.db|run-idempotent, run-db-offsets, count-*: where tickets (and db-offsets' offsets) go: sqlite:PATH or postgres://user:pw@host:port/db
+#: PG_PORT|(a free one)|postgres-up: the port of its PostgreSQL (loopback only)
 #: GREEDY|0|1 = kgo.GreedyAutoCommit for run-auto: commit what was polled
 #: LOG|processed-<strategy>.log|processed log a run appends to and count reads
 #: EVENTS|events-<strategy>.jsonl|events log a run appends to (one JSON line per event) and timeline draws
@@ -151,6 +159,12 @@ run-sync: $(BIN)/manual-sync ## consume, CommitRecords after each batch
 run-async: $(BIN)/manual-async ## consume, MarkCommitRecords per record, CommitMarkedOffsets per batch
 	@$(BIN)/manual-async
 
+run-idempotent: $(BIN)/idempotent ## consume as run-sync does, each order's ticket and idempotency key in one DB transaction
+	@$(BIN)/idempotent
+
+run-db-offsets: $(BIN)/db-offsets ## consume, each order's ticket and its partition's next offset in one DB transaction; resume from the DB
+	@$(BIN)/db-offsets
+
 count-auto: $(ADMIN) ## count duplicates and losses in processed-auto.log
 	@$(ADMIN) count -log $(or $(LOG),processed-auto.log)
 
@@ -159,6 +173,21 @@ count-sync: $(ADMIN) ## count duplicates and losses in processed-sync.log
 
 count-async: $(ADMIN) ## count duplicates and losses in processed-async.log
 	@$(ADMIN) count -log $(or $(LOG),processed-async.log)
+
+count-idempotent: $(ADMIN) ## tickets (effects) of kitchen-idempotent against the topic's orders, then processed-idempotent.log's count
+	@$(ADMIN) count-effects -group $(or $(GROUP),kitchen-idempotent) -log $(or $(LOG),processed-idempotent.log)
+
+count-db-offsets: $(ADMIN) ## same for kitchen-db-offsets and processed-db-offsets.log
+	@$(ADMIN) count-effects -group $(or $(GROUP),kitchen-db-offsets) -log $(or $(LOG),processed-db-offsets.log)
+
+tickets-clear: $(ADMIN) ## forget both effect groups' tickets, idempotency keys and stored offsets for TOPIC (GROUP= for one)
+	@$(ADMIN) tickets-clear -group $(or $(GROUP),kitchen-idempotent,kitchen-db-offsets)
+
+postgres-up: ## start a throwaway PostgreSQL (Debian's postgresql package, no Docker) and print its DATABASE_URL
+	@$(ROOT)/scripts/postgres.sh up
+
+postgres-down: ## stop it and delete its data
+	@$(ROOT)/scripts/postgres.sh down
 
 timeline-auto: $(BIN)/timeline ## draw processed vs committed over time from events-auto.jsonl (OUT=timeline-auto.svg)
 	@$(BIN)/timeline -log $(or $(LOG),processed-auto.log) -events $(or $(EVENTS),events-auto.jsonl) -out $(or $(OUT),timeline-auto.svg)

@@ -12,6 +12,8 @@
 //	admin group-remove-member   remove the static member GROUP-INSTANCE (a crashed copy)
 //	admin group-delete          GROUP (comma-separated for several): forget its committed offsets
 //	admin count                 LOG: total, unique offsets, duplicates and lost against TOPIC
+//	admin count-effects         GROUP's tickets in DATABASE_URL against TOPIC's orders, then LOG's count
+//	admin tickets-clear         forget GROUP's tickets, idempotency keys and stored offsets for TOPIC
 //
 // Settings are flags or environment variables, as for the consumers.
 package main
@@ -36,6 +38,7 @@ type settings struct {
 	group      string
 	partitions int
 	log        string
+	database   config.Database
 	to         cluster.ResetSpec
 	toGiven    bool
 	execute    bool
@@ -59,6 +62,8 @@ var commands = map[string]func(context.Context, settings, *cluster.Client) error
 	"group-remove-member": groupRemoveMember,
 	"group-delete":        groupDelete,
 	"count":               count,
+	"count-effects":       countEffects,
+	"tickets-clear":       ticketsClear,
 }
 
 func usage() string {
@@ -97,11 +102,12 @@ func main() {
 	instance := s.Int("INSTANCE", 1, 1, 9999, "group-remove-member removes static member GROUP-INSTANCE")
 	interval := s.Duration("INTERVAL", time.Second, 100*time.Millisecond, time.Hour, "group-watch refresh interval")
 	once := s.Bool("ONCE", false, "1: group-watch prints one sample and exits (for scripts)")
+	database := s.DatabaseURL()
 	if err := s.Parse(os.Args[2:]); err != nil {
 		config.Fail("admin "+cmd, s, err)
 	}
 	st := settings{brokers: *brokers, topic: *topic, group: *group, partitions: *partitions, log: *log,
-		execute: *execute, partition: *partition, instance: *instance, interval: *interval, once: *once}
+		execute: *execute, partition: *partition, instance: *instance, interval: *interval, once: *once, database: *database}
 	if *to != "" {
 		st.to, _ = cluster.ParseResetSpec(*to) // validated by Parse
 		st.toGiven = true

@@ -5,11 +5,15 @@
 # group, a run that crashes (exit 1, nothing committed on the way out) after
 # CRASH records, a second run that reads to the end and stops by itself, then
 # the count. The fourth row is the lesson's loss scenario: greedy auto-commit,
-# one poll returning the whole backlog, slow work, a late crash.
+# one poll returning the whole backlog, slow work, a late crash. The last two
+# rows are the cure: the same crash recipe with each order's effect (a ticket
+# row) in a database, deliveries repeated and effects not.
 #
 # Uses the broker on BROKERS (default 127.0.0.1:9092); if none answers it starts
 # the embedded one there with a fresh state directory, and stops it at the end.
-# Each run's full output is kept in .lab/demo/.
+# Each run's full output is kept in .lab/demo/. The tickets go to a fresh
+# SQLite file there, or to DATABASE_URL if that is a postgres:// URL (the
+# demo's groups are cleared in it first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +48,12 @@ else
   echo "demo: using the broker at $BROKERS"
 fi
 
+# The effect rows' database.
+case ${DATABASE_URL:-} in
+postgres://* | postgresql://*) ;;
+*) export DATABASE_URL="sqlite:$out/kitchen.db" ;;
+esac
+
 # Settings a learner may have in the environment must not change the demo.
 unset GROUP INSTANCE LOG EVENTS RESET REBALANCE_TIMEOUT CRASH WORK_DELAY COMMIT_EVERY MAX_POLL_RECORDS GREEDY IDLE_EXIT SEED_MESSAGES
 
@@ -59,6 +69,11 @@ scenario() {
   $bin/admin topic-create >/dev/null
   $bin/seed -seed-messages 30 >/dev/null
   $bin/admin group-delete -group "$group" >/dev/null
+  local effects=""
+  if [[ $binary == idempotent || $binary == db-offsets ]]; then
+    effects=1
+    $bin/admin tickets-clear -group "$group" >/dev/null
+  fi
 
   printf 'demo: %-14s crash run (CRASH=%s %s) ... ' "$name" "$crash" "$*"
   local rc=0
@@ -78,10 +93,20 @@ scenario() {
   # The picture of both runs, drawn while the broker still knows the topic's offsets.
   $bin/timeline -log "$log" -events "$events" -out "$out/timeline-$name.svg" -title "$title" >/dev/null
 
-  local head commits
+  local head commits tickets="-" dup_tickets="-"
   # The whole output first: cutting the pipe early (| head -1) can kill admin
   # with SIGPIPE, which pipefail turns into a failed demo.
-  head=$($bin/admin count -log "$log")
+  if [[ -n $effects ]]; then
+    # "tickets (...): effects=N unique-orders=N duplicate-effects=N missing=N", then the log's line.
+    head=$($bin/admin count-effects -group "$group" -log "$log")
+    local theirs=${head%%$'\n'*}
+    tickets=$(sed -E 's/.* effects=([0-9]+).*/\1/' <<<"$theirs")
+    dup_tickets=$(sed -E 's/.*duplicate-effects=([0-9]+).*/\1/' <<<"$theirs")
+    LAST_MISSING=$(sed -E 's/.*missing=([0-9]+).*/\1/' <<<"$theirs")
+    head=${head#*$'\n'}
+  else
+    head=$($bin/admin count -log "$log")
+  fi
   head=${head%%$'\n'*}
   # summary lines: "... summary strategy=X processed=N commits=N ..."; add up both runs.
   commits=$(grep -ho 'summary .* commits=[0-9]*' "$out/$name"-*.out | sed 's/.*commits=//' | awk '{ n += $1 } END { print n + 0 }')
@@ -90,8 +115,8 @@ scenario() {
   unique=$(sed -E 's/.*unique-offsets=([0-9]+).*/\1/' <<<"$head")
   dups=$(sed -E 's/.*duplicates=([0-9]+).*/\1/' <<<"$head")
   lost=$(sed -E 's/.*lost=([0-9?]+).*/\1/' <<<"$head")
-  rows+=("$(printf '%-22s %9s %7s %11s %5s %8s' "$name" "$total" "$unique" "$dups" "$lost" "$commits")")
-  LAST_DUPS=$dups LAST_LOST=$lost
+  rows+=("$(printf '%-22s %9s %7s %11s %5s %8s %8s %12s' "$name" "$total" "$unique" "$dups" "$lost" "$commits" "$tickets" "$dup_tickets")")
+  LAST_DUPS=$dups LAST_LOST=$lost LAST_TICKETS=$tickets LAST_DUP_TICKETS=$dup_tickets
 }
 
 scenario auto-commit auto-commit kitchen-auto 10 "auto-commit: crash after 10 records, then a run to the end" WORK_DELAY=50ms MAX_POLL_RECORDS=5 COMMIT_EVERY=2s
@@ -106,12 +131,20 @@ notes+=("manual-async: marks per record, committed by a 500ms timer and after ea
 scenario auto-greedy auto-commit kitchen-auto 20 "auto-commit GREEDY=1: the loss recipe, crash after 20" GREEDY=1 WORK_DELAY=200ms MAX_POLL_RECORDS=0 COMMIT_EVERY=2s
 notes+=("auto-greedy:  one poll returned the whole backlog and GREEDY=1 let the 2s tick commit all of it while the work was under way; the crash after 20 left the rest committed but never processed: lost $LAST_LOST.")
 
+scenario idempotent idempotent kitchen-idempotent 10 "idempotent: crash after 10 records, then a run to the end" WORK_DELAY=50ms MAX_POLL_RECORDS=5
+notes+=("idempotent:   manual-sync's commits, so the crash repeated $LAST_DUPS deliveries; each ticket was written with its order's idempotency key in one transaction, so the repeats found their key and wrote nothing: $LAST_TICKETS tickets, $LAST_DUP_TICKETS twice, $LAST_MISSING missing.")
+
+scenario db-offsets db-offsets kitchen-db-offsets 10 "db-offsets: crash after 10 records, then a run to the end" WORK_DELAY=50ms MAX_POLL_RECORDS=5
+notes+=("db-offsets:   each ticket and its partition's next offset in one transaction, and the restart resumed from the database: $LAST_DUPS deliveries repeated, $LAST_TICKETS tickets, $LAST_DUP_TICKETS twice, $LAST_MISSING missing.")
+
 echo
-printf '%-22s %9s %7s %11s %5s %8s\n' strategy processed unique duplicates lost commits
+printf '%-22s %9s %7s %11s %5s %8s %8s %12s\n' strategy processed unique duplicates lost commits effects dup-effects
 printf '%s\n' "${rows[@]}"
 echo
 printf '%s\n' "${notes[@]}"
 echo
 echo "processed = log lines over both runs, unique = distinct offsets, lost = offsets in the topic never processed,"
-echo "commits = offset commits that moved a committed offset. Full output of every run: $out/"
+echo "commits = offset commits that moved a committed offset (db-offsets: its copy for lag tools), effects = tickets in"
+echo "the database (${DATABASE_URL%%:*}; - = no database: there every repeated delivery is a repeated effect), dup-effects = tickets"
+echo "beyond the first per order. Full output of every run: $out/"
 echo "Pictures of each row (processed vs committed over time): $out/timeline-*.html"

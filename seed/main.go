@@ -70,6 +70,9 @@ func run(brokers []string, topic string, n int) error {
 			Key:       fmt.Appendf(nil, "order-%04d", i),
 			Value:     []byte(order(i)),
 			Partition: partitions[i%len(partitions)],
+			// What happened to the order: with its key, what makes two
+			// deliveries the same event (the idempotent consumer's key).
+			Headers: []kgo.RecordHeader{{Key: "event-type", Value: []byte("order-placed")}},
 		}
 	}
 	pctx, cancel := context.WithTimeout(ctx, cluster.ReachTimeout+30*time.Second)

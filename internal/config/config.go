@@ -46,6 +46,12 @@ func FlagName(env string) string {
 // raw registers a string flag whose default is the environment value (if set)
 // or def, and remembers a check to run once everything is parsed.
 func (s *Set) raw(env, def, help string, check func(string) error) *string {
+	return s.shown(env, def, help, check, func(v string) string { return v })
+}
+
+// shown is raw with a say for how a refused value is quoted back (a URL's
+// password must not be).
+func (s *Set) shown(env, def, help string, check func(string) error, say func(string) string) *string {
 	start := def
 	if v, ok := s.lookupEnv(env); ok {
 		start = v
@@ -54,7 +60,7 @@ func (s *Set) raw(env, def, help string, check func(string) error) *string {
 	s.usage = append(s.usage, fmt.Sprintf("  -%-18s %-18s %s (default %q)", FlagName(env), env, help, def))
 	s.checks = append(s.checks, func() error {
 		if err := check(*p); err != nil {
-			return fmt.Errorf("%s (-%s) = %q: %w", env, FlagName(env), *p, err)
+			return fmt.Errorf("%s (-%s) = %q: %w", env, FlagName(env), say(*p), err)
 		}
 		return nil
 	})

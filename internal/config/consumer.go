@@ -28,6 +28,9 @@ type Consumer struct {
 	// partitions (Kafka's auto.offset.reset=latest), not the beginning.
 	ResetLatest      bool
 	RebalanceTimeout time.Duration
+	// Database is where the effect consumers store their tickets (and
+	// db-offsets its offsets); zero for the three commit strategies.
+	Database Database
 }
 
 // ConsumerDefaults are what differ between the three binaries.
@@ -37,6 +40,7 @@ type ConsumerDefaults struct {
 	Events      string
 	CommitEvery time.Duration // 0: the binary takes no COMMIT_EVERY (auto-commit is off)
 	Greedy      bool          // whether the binary takes GREEDY at all (auto-commit only)
+	Database    bool          // whether the binary takes DATABASE_URL (the effect consumers)
 }
 
 // ParseConsumer reads a consumer's settings from args and the environment.
@@ -64,6 +68,10 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 	if d.Greedy {
 		greedy = s.Bool("GREEDY", false, "commit what was polled, not one poll behind (kgo.GreedyAutoCommit)")
 	}
+	var database *Database
+	if d.Database {
+		database = s.DatabaseURL()
+	}
 	if err := s.Parse(args); err != nil {
 		return Consumer{}, s, err
 	}
@@ -87,6 +95,9 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 	}
 	if greedy != nil {
 		c.Greedy = *greedy
+	}
+	if database != nil {
+		c.Database = *database
 	}
 	return c, s, nil
 }

@@ -43,6 +43,7 @@ var whyText = map[string]string{
 	"shutdown":  "final commit on a clean stop",
 	"batch":     "CommitRecords after the batch, blocking",
 	"flush":     "CommitMarkedOffsets after the batch, blocking",
+	"copy":      "a copy of the database's offsets, for lag tools: runs resume from the database",
 	"rejoin":    "what this run processed, committed when the partition came back after the group was lost",
 	"revoke":    "what this run processed, committed as the partition is taken away",
 	"timed-out": "answered REQUEST_TIMED_OUT, yet the broker has it: a commit that timed out may still have been written",
@@ -172,9 +173,14 @@ func (c *commits) count() int {
 func (c *commits) summary(partitions []int32) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return offsetsSummary(c.last, partitions)
+}
+
+// offsetsSummary is "p0→5 p1→- p2→10": the next offset per partition, - for none.
+func offsetsSummary(offsets map[int32]int64, partitions []int32) string {
 	parts := make([]string, len(partitions))
 	for i, p := range partitions {
-		if o, ok := c.last[p]; ok {
+		if o, ok := offsets[p]; ok {
 			parts[i] = fmt.Sprintf("p%d→%d", p, o)
 		} else {
 			parts[i] = fmt.Sprintf("p%d→-", p)

@@ -60,6 +60,21 @@ type Strategy struct {
 	// what a synchronous commit promises: at most the batch in hand is
 	// uncommitted.
 	Wait bool
+
+	// Effect is the record's lasting result outside Kafka (a row in a
+	// database), done after the record's line is in the processed log and
+	// before the record may be committed. It returns why the effect was
+	// skipped ("" when it was done), or an error: the run then stops, and
+	// nothing from that record on is committed. Optional.
+	Effect func(ctx context.Context, r *kgo.Record) (skipped string, err error)
+	// Resume, if set, is where each partition resumes instead of the
+	// group's committed offsets: the next offset per partition, from where
+	// the strategy keeps it (ResumeFrom, e.g. "the database"). The worker
+	// asks it at the start and kgo asks it whenever partitions are assigned
+	// (kgo.AdjustFetchOffsetsFn); a partition it has nothing for starts
+	// where RESET says. An error stops the run. Optional.
+	Resume     func(ctx context.Context) (map[int32]int64, error)
+	ResumeFrom string
 }
 
 // Exit codes.
@@ -68,6 +83,7 @@ const (
 	ExitCrash    = 1 // CRASH reached, or the processed log could not be written
 	ExitSettings = 2 // bad settings, broker unreachable at start, topic missing, log unwritable, copy already running, or an error waiting cannot cure
 	ExitFenced   = 3 // another process took this static member id
+	ExitEffect   = 4 // an effect (or where to resume) could not be stored or read: the database went away
 	ExitSignal   = 130
 )
 
@@ -75,7 +91,8 @@ const (
 // returns the process exit code. A crash does not return: it is os.Exit(1).
 func Run(cfg config.Consumer, s Strategy) int {
 	out := &printer{w: os.Stdout, prefix: s.Name}
-	w := &worker{cfg: cfg, s: s, out: out, start: time.Now(), position: map[int32]*kgo.Record{}, fetched: map[int32]int64{}, owned: map[int32]bool{}}
+	w := &worker{cfg: cfg, s: s, out: out, start: time.Now(), position: map[int32]*kgo.Record{}, fetched: map[int32]int64{}, owned: map[int32]bool{},
+		halt: make(chan error, 1)}
 	w.broker = &outage{out: out, event: w.event}
 	return w.run()
 }
@@ -95,8 +112,11 @@ type worker struct {
 	partitions []int32
 	id         string
 
-	processed int  // records processed in this run
-	first     bool // first record seen
+	processed int        // records processed in this run
+	effects   int        // of those, effects done (Strategy.Effect)
+	skipped   int        // and effects found already done
+	first     bool       // first record seen
+	halt      chan error // a kgo callback's error that ends the run (Resume failed)
 
 	// Written by the loop and by kgo's rebalance callbacks.
 	mu       sync.Mutex
@@ -148,12 +168,21 @@ func (w *worker) run() int {
 		return w.fail(ExitSettings, err)
 	}
 	w.commits = newCommits(w.out, w.event, cfg.Topic, committed)
-	w.out.printf("group %s has committed %s: the run resumes there (- = nothing committed: from the %s offset)",
-		cfg.Group, w.commits.summary(w.partitions), map[bool]string{false: "earliest", true: "latest"}[cfg.ResetLatest])
+	resume := committed
+	if w.s.Resume != nil {
+		if resume, err = w.s.Resume(ctx); err != nil {
+			return w.fail(ExitSettings, err)
+		}
+		w.out.printf("%s has stored next offsets %s: the run resumes there, whatever group %s has committed (%s: a copy)",
+			w.s.ResumeFrom, offsetsSummary(resume, w.partitions), cfg.Group, w.commits.summary(w.partitions))
+	} else {
+		w.out.printf("group %s has committed %s: the run resumes there (- = nothing committed: from the %s offset)",
+			cfg.Group, w.commits.summary(w.partitions), map[bool]string{false: "earliest", true: "latest"}[cfg.ResetLatest])
+	}
 	// Everything before this line was checked without touching the logs: a
 	// refused start appends nothing to either.
 	w.event(events.Event{Kind: events.Start, Strategy: w.s.Name, Instance: cfg.Instance,
-		Offsets: events.OffsetsOf(committed), Partitions: w.partitions, Detail: settings})
+		Offsets: events.OffsetsOf(resume), Partitions: w.partitions, Detail: settings})
 
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
@@ -211,6 +240,9 @@ func (w *worker) run() int {
 		// strategy nothing: a partition taken away gets a last commit here.
 		opts = append(opts, kgo.OnPartitionsRevoked(w.revoked))
 	}
+	if w.s.Resume != nil {
+		opts = append(opts, kgo.AdjustFetchOffsetsFn(w.adjust))
+	}
 	opts = append(opts, w.s.Opts...)
 	if w.cl, err = kgo.NewClient(opts...); err != nil {
 		return w.fail(ExitSettings, fmt.Errorf("consumer client: %w", err))
@@ -255,6 +287,13 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 	go func() { <-stop; cancel() }()
 	lastRecord := time.Now()
 	for !stopped() {
+		select {
+		case err := <-w.halt:
+			w.out.printf("error: %v: stopping", err)
+			w.cl.AllowRebalance()
+			return ExitEffect
+		default:
+		}
 		// Wake up now and then to remind of an outage, and often enough to
 		// check whether the run is idle.
 		wake := 500 * time.Millisecond
@@ -274,7 +313,16 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 
 		var done []*kgo.Record
 		for _, r := range fetches.Records() {
-			w.process(r)
+			if err := w.process(ctx, r); err != nil {
+				// The effect is not stored, so the record is not done: it
+				// stays uncommitted (a restart gets it again), and so does
+				// everything after it. What came before it in the batch is
+				// in the database and may be committed: the clean stop does.
+				w.out.printf("error: the effect of p%d@%d %s was not stored: %v. Stopping: p%d@%d and what follows stay uncommitted, a restart gets them again",
+					r.Partition, r.Offset, r.Key, err, r.Partition, r.Offset)
+				w.cl.AllowRebalance()
+				return ExitEffect
+			}
 			done = append(done, r)
 			if cfg.Crash > 0 && w.processed == cfg.Crash {
 				w.crash(r)
@@ -325,10 +373,12 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 	return ExitOK
 }
 
-// process does the pretend work, writes the record's line, then lets the
-// strategy mark it. The order matters: the line is in the log before the
-// offset can be committed, so the log never misses a committed record.
-func (w *worker) process(r *kgo.Record) {
+// process does the pretend work, writes the record's line, does the
+// strategy's effect, then lets the strategy mark it. The order matters: the
+// line is in the log before the effect and before the offset can be
+// committed, so the log (every delivery) never misses a committed record or
+// a stored effect. It returns only an effect's error.
+func (w *worker) process(ctx context.Context, r *kgo.Record) error {
 	if !w.first {
 		w.first = true
 		w.out.printf("first record %.2fs after start", time.Since(w.start).Seconds())
@@ -343,6 +393,19 @@ func (w *worker) process(r *kgo.Record) {
 		// Not written means not processed: exit without committing it.
 		w.out.printf("error: %v; exiting without committing this record", err)
 		os.Exit(ExitCrash)
+	}
+	skipped := ""
+	if w.s.Effect != nil {
+		// Not stopped by Ctrl+C: a transaction begun is finished.
+		var err error
+		if skipped, err = w.s.Effect(context.WithoutCancel(ctx), r); err != nil {
+			return err
+		}
+		if skipped == "" {
+			w.effects++
+		} else {
+			w.skipped++
+		}
 	}
 	if w.s.Processed != nil {
 		w.s.Processed(w.cl, r)
@@ -359,6 +422,47 @@ func (w *worker) process(r *kgo.Record) {
 		crash = fmt.Sprintf(" (crash at %d)", w.cfg.Crash)
 	}
 	w.out.printf("processed p%d@%d %s %q  [%d this run%s]", r.Partition, r.Offset, r.Key, r.Value, w.processed, crash)
+	if skipped != "" {
+		w.out.printf("%s", skipped)
+	}
+	return nil
+}
+
+// adjust is kgo's AdjustFetchOffsetsFn for a strategy that keeps its own
+// offsets: every partition kgo was just assigned starts where Resume says,
+// never at the group's committed offset (a copy at best, and possibly ahead
+// of what the strategy's own store has).
+func (w *worker) adjust(ctx context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	stored, err := w.s.Resume(ctx)
+	if err != nil {
+		// kgo would end the group session and try again, and again: the run
+		// stops instead, as it does when an effect cannot be stored.
+		err = fmt.Errorf("cannot read where to resume: %w", err)
+		select {
+		case w.halt <- err:
+		default:
+		}
+		return nil, err
+	}
+	var from []string
+	w.mu.Lock()
+	for p := range offsets[w.cfg.Topic] {
+		next, ok := stored[p]
+		if !ok {
+			offsets[w.cfg.Topic][p] = w.resetOffset()
+			from = append(from, fmt.Sprintf("p%d from the %s offset (nothing stored)", p, map[bool]string{false: "earliest", true: "latest"}[w.cfg.ResetLatest]))
+			continue
+		}
+		// Epoch -1: no truncation check against a leader epoch this offset
+		// never had (kgo's advice for offsets that come from elsewhere).
+		offsets[w.cfg.Topic][p] = kgo.NewOffset().At(next).WithEpoch(-1)
+		w.fetched[p] = next
+		from = append(from, fmt.Sprintf("p%d at %d", p, next))
+	}
+	w.mu.Unlock()
+	slices.Sort(from)
+	w.out.printf("resuming %s, as %s has it", strings.Join(from, ", "), w.s.ResumeFrom)
+	return offsets, nil
 }
 
 // crash is the lesson's failure: exit at once with no commit, no Close and no
@@ -374,8 +478,12 @@ func (w *worker) crash(r *kgo.Record) {
 }
 
 func (w *worker) summary(how string) {
-	w.out.printf("summary strategy=%s processed=%d commits=%d committed=%s exit=%s",
-		w.s.Name, w.processed, w.commits.count(), strings.ReplaceAll(w.commits.summary(w.partitions), " ", ","), how)
+	effects := ""
+	if w.s.Effect != nil {
+		effects = fmt.Sprintf(" effects=%d skipped=%d", w.effects, w.skipped)
+	}
+	w.out.printf("summary strategy=%s processed=%d%s commits=%d committed=%s exit=%s",
+		w.s.Name, w.processed, effects, w.commits.count(), strings.ReplaceAll(w.commits.summary(w.partitions), " ", ","), how)
 }
 
 // fetchErrors reports what a poll brought besides records. Only errors that
@@ -550,6 +658,9 @@ func (w *worker) settings() string {
 	}
 	if cfg.ResetLatest {
 		s += " RESET=latest"
+	}
+	if cfg.Database.Kind != "" {
+		s += " DATABASE_URL=" + cfg.Database.Redacted()
 	}
 	if cfg.RebalanceTimeout != 60*time.Second {
 		s += " REBALANCE_TIMEOUT=" + cfg.RebalanceTimeout.String()
