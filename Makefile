@@ -63,6 +63,7 @@ help: ## list targets and variables
 #: MAX_POLL_RECORDS|5|records per poll at most (0 = whatever one poll returns)
 #: DATABASE_URL|sqlite:.lab/kitchen.db|run-idempotent, run-db-offsets, count-*: where tickets (and db-offsets' offsets) go: sqlite:PATH or postgres://user:pw@host:port/db
 #: PG_PORT|(a free one)|postgres-up: the port of its PostgreSQL (loopback only)
+#: PG_DIR|.lab/postgres|postgres-up/down: its data, log and port (deleted by postgres-down)
 #: GREEDY|0|1 = kgo.GreedyAutoCommit for run-auto: commit what was polled
 #: LOG|processed-<strategy>.log|processed log a run appends to and count reads
 #: EVENTS|events-<strategy>.jsonl|events log a run appends to (one JSON line per event) and timeline draws
@@ -111,8 +112,8 @@ test: ## every test: format, vet, unit and end-to-end (builds and runs the real 
 test-unit: ## unit tests only (no broker)
 	cd $(ROOT) && go test -count=1 ./internal/...
 
-bench: ## benchmarks: what each commit costs (embedded broker)
-	cd $(ROOT) && go test -run '^$$' -bench . -benchtime 2000x -count 3 ./e2e/
+bench: ## benchmarks: what each commit costs (embedded broker), what each effect guard costs (SQLite; and DATABASE_URL if postgres://)
+	cd $(ROOT) && LAB_TEST_DATABASE_URL=$(filter postgres://% postgresql://%,$(DATABASE_URL)) go test -run '^$$' -bench . -benchtime 2000x -count 3 ./e2e/ ./internal/tickets/
 
 broker: $(BIN)/broker ## run the embedded broker in the foreground (Ctrl+C stops it)
 	$(BIN)/broker

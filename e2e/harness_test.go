@@ -38,7 +38,7 @@ var (
 	brokers string // the broker every test talks to
 )
 
-var binaries = []string{"auto-commit", "manual-sync", "manual-async", "seed", "broker", "admin", "timeline", "experiment"}
+var binaries = []string{"auto-commit", "manual-sync", "manual-async", "idempotent", "db-offsets", "seed", "broker", "admin", "timeline", "experiment"}
 
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
 
@@ -239,7 +239,8 @@ func alive(pid int) bool {
 var labVars = []string{"BROKERS", "TOPIC", "GROUP", "INSTANCE", "CRASH", "WORK_DELAY", "COMMIT_EVERY",
 	"MAX_POLL_RECORDS", "LOG", "IDLE_EXIT", "GREEDY", "SEED_MESSAGES", "PARTITIONS", "BROKER_PORT", "BROKER_DATA",
 	"TO", "EXECUTE", "PARTITION", "INTERVAL", "ONCE", "ERR", "COUNT", "DELAY", "LAB_BIN", "LAB_TEST_BROKERS",
-	"EVENTS", "RESET", "REBALANCE_TIMEOUT", "OUT", "TITLE", "SCENARIOS", "STRATEGIES"}
+	"EVENTS", "RESET", "REBALANCE_TIMEOUT", "OUT", "TITLE", "SCENARIOS", "STRATEGIES", "DATABASE_URL", "PG_PORT", "PG_DIR",
+	"LAB_TEST_DATABASE_URL"}
 
 func cleanEnv(kv ...string) []string {
 	var env []string

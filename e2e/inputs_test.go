@@ -19,11 +19,12 @@ func TestBadSettingsAreRefusedByName(t *testing.T) {
 		kv   string
 		want string
 	}{
-		{[]string{"auto-commit", "manual-sync", "manual-async", "seed", "admin"}, "BROKERS=nohostport", "BROKERS (-brokers)"},
+		{[]string{"auto-commit", "manual-sync", "manual-async", "idempotent", "db-offsets", "seed", "admin"}, "BROKERS=nohostport", "BROKERS (-brokers)"},
 		{[]string{"auto-commit", "manual-sync", "manual-async", "seed", "admin"}, "TOPIC=bad topic", "TOPIC (-topic)"},
 		{[]string{"auto-commit", "manual-sync", "manual-async"}, "GROUP=a\tb", "GROUP (-group)"},
 		{[]string{"auto-commit", "manual-sync", "manual-async"}, "INSTANCE=0", "INSTANCE (-instance)"},
-		{[]string{"auto-commit", "manual-sync", "manual-async"}, "CRASH=ten", "CRASH (-crash)"},
+		{[]string{"auto-commit", "manual-sync", "manual-async", "idempotent", "db-offsets"}, "CRASH=ten", "CRASH (-crash)"},
+		{[]string{"idempotent", "db-offsets", "admin"}, "DATABASE_URL=mysql://lab:s3cret@db/kitchen", "DATABASE_URL (-database-url)"},
 		{[]string{"auto-commit", "manual-sync", "manual-async"}, "WORK_DELAY=slow", "WORK_DELAY (-work-delay)"},
 		{[]string{"auto-commit", "manual-async"}, "COMMIT_EVERY=50ms", "COMMIT_EVERY (-commit-every)"},
 		{[]string{"auto-commit", "manual-sync", "manual-async"}, "MAX_POLL_RECORDS=-1", "MAX_POLL_RECORDS (-max-poll-records)"},
@@ -44,8 +45,8 @@ func TestBadSettingsAreRefusedByName(t *testing.T) {
 				}
 				p := l.startArgs(bin, args, tt.kv, "LOG="+log)
 				code := p.wait(10 * time.Second)
-				if code != 2 || !strings.Contains(p.output(), tt.want) || !strings.Contains(p.output(), "bad settings") {
-					t.Fatalf("exit %d, want 2 and a message naming %s:\n%s", code, tt.want, p.output())
+				if code != 2 || !strings.Contains(p.output(), tt.want) || !strings.Contains(p.output(), "bad settings") || strings.Contains(p.output(), "s3cret") {
+					t.Fatalf("exit %d, want 2 and a message naming %s (and no password):\n%s", code, tt.want, p.output())
 				}
 				if _, err := os.Stat(log); !os.IsNotExist(err) {
 					t.Fatalf("a refused start touched the log: %v", err)
@@ -101,7 +102,7 @@ func TestRefusedStartsAppendNothing(t *testing.T) {
 		{"unwritable log", false, []string{"LOG=" + filepath.Join(notADir, "p.log")}, []string{"LOG=", "not a directory"}},
 	}
 	for _, tt := range tests {
-		for _, bin := range []string{"auto-commit", "manual-sync", "manual-async"} {
+		for _, bin := range []string{"auto-commit", "manual-sync", "manual-async", "idempotent", "db-offsets"} {
 			t.Run(tt.name+"/"+bin, func(t *testing.T) {
 				l := newLab(t)
 				if !tt.noSeed {

@@ -147,7 +147,7 @@ func TestLessonWalkthroughWithMake(t *testing.T) {
 	makeIn(t, dir, env, true, "group-delete-all")
 }
 
-var demoRow = regexp.MustCompile(`(?m)^(auto-commit|manual-sync|manual-async|auto-greedy) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+)$`)
+var demoRow = regexp.MustCompile(`(?m)^(auto-commit|manual-sync|manual-async|auto-greedy|idempotent|db-offsets) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+|-) +(\d+|-)$`)
 
 // `make demo` on a machine with no broker: it starts the embedded one, plays
 // the four scenarios and prints the table the README shows. Against real
@@ -168,24 +168,40 @@ func TestMakeDemo(t *testing.T) {
 		!onEmbedded() && !strings.Contains(out, "using the broker at "+target) {
 		t.Fatalf("demo did not say which broker it used:\n%s", out)
 	}
-	rows := map[string][5]int{}
+	rows := map[string][7]int{}
 	for _, m := range demoRow.FindAllStringSubmatch(out, -1) {
-		var r [5]int
+		var r [7]int
 		for i := range r {
-			r[i], _ = strconv.Atoi(m[i+2])
+			var err error
+			if r[i], err = strconv.Atoi(m[i+2]); err != nil {
+				r[i] = -1 // "-": no database
+			}
 		}
 		rows[m[1]] = r
 	}
-	if len(rows) != 4 {
-		t.Fatalf("want 4 rows:\n%s", out)
+	if len(rows) != 6 {
+		t.Fatalf("want 6 rows:\n%s", out)
 	}
-	const processed, unique, dups, lost, commits = 0, 1, 2, 3, 4
-	if r := rows["auto-commit"]; r != [5]int{40, 30, 10, 0, r[commits]} || r[commits] < 1 {
+	const processed, unique, dups, lost, commits, effects, dupEffects = 0, 1, 2, 3, 4, 5, 6
+	for _, name := range []string{"auto-commit", "manual-sync", "manual-async", "auto-greedy"} {
+		if r := rows[name]; r[effects] != -1 || r[dupEffects] != -1 {
+			t.Errorf("%s has no database, yet its row shows effects %v", name, r)
+		}
+	}
+	// Deliveries repeated, effects not: manual-sync's recipe and numbers,
+	// and one ticket per order.
+	if r := rows["idempotent"]; r != [7]int{35, 30, 5, 0, r[commits], 30, 0} || r[commits] < 6 {
+		t.Errorf("idempotent row %v", r)
+	}
+	if r := rows["db-offsets"]; r != [7]int{30, 30, 0, 0, r[commits], 30, 0} || r[commits] < 6 {
+		t.Errorf("db-offsets row %v", r)
+	}
+	if r := rows["auto-commit"]; r != [7]int{40, 30, 10, 0, r[commits], -1, -1} || r[commits] < 1 {
 		t.Errorf("auto-commit row %v", r)
 	}
 	// Batches of 5 come from one partition each, so the crash after 10
 	// always falls after the first batch's commit and before the second's.
-	if r := rows["manual-sync"]; r != [5]int{35, 30, 5, 0, r[commits]} || r[commits] < 6 {
+	if r := rows["manual-sync"]; r != [7]int{35, 30, 5, 0, r[commits], -1, -1} || r[commits] < 6 {
 		t.Errorf("manual-sync row %v", r)
 	}
 	// The async timer may or may not have sent some marks of the second batch.
@@ -195,7 +211,7 @@ func TestMakeDemo(t *testing.T) {
 	if r := rows["auto-greedy"]; r[processed] != 20 || r[unique] != 20 || r[dups] != 0 || r[lost] != 10 {
 		t.Errorf("auto-greedy row %v", r)
 	}
-	for _, s := range []string{"auto-commit:", "manual-sync:", "manual-async:", "auto-greedy:"} {
+	for _, s := range []string{"auto-commit:", "manual-sync:", "manual-async:", "auto-greedy:", "idempotent:", "db-offsets:"} {
 		if !strings.Contains(out, "\n"+s) {
 			t.Errorf("no line under the table for %s", s)
 		}
@@ -239,10 +255,11 @@ func TestReadmeShowsWhatTheTestsCheck(t *testing.T) {
 			t.Errorf("README lacks %q", line)
 		}
 	}
-	want := map[string]string{"auto-commit": "40 30 10 0", "manual-sync": "35 30 5 0", "auto-greedy": "20 20 0 10"}
+	want := map[string]string{"auto-commit": "40 30 10 0 - -", "manual-sync": "35 30 5 0 - -", "auto-greedy": "20 20 0 10 - -",
+		"idempotent": "35 30 5 0 30 0", "db-offsets": "30 30 0 0 30 0"}
 	for _, m := range demoRow.FindAllStringSubmatch(readme, -1) {
 		if w, ok := want[m[1]]; ok {
-			if got := strings.Join(m[2:6], " "); got != w {
+			if got := strings.Join(append(m[2:6:6], m[7:9]...), " "); got != w {
 				t.Errorf("README's demo row %s says %s, the demo test pins %s", m[1], got, w)
 			}
 			delete(want, m[1])

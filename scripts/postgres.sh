@@ -6,7 +6,7 @@
 #   scripts/postgres.sh down   stop it and delete PG_DIR
 # PG_DIR (default .lab/postgres) holds its data, log and port. PG_PORT: the
 # port to listen on (default: the one it had, else a free one). It listens on
-# loopback only, with no Unix socket; user lab, password lab, database
+# loopback only, with no Unix socket; user lab, password lab-pw, database
 # kitchen (as docker-compose.yml's postgres service). PostgreSQL refuses to
 # run as root, so as root it runs as the postgres user the package creates.
 set -euo pipefail
@@ -16,7 +16,9 @@ dir=${PG_DIR:-.lab/postgres}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 data=$dir/data
-log=$dir/postgres.log
+# Where the data went when the postgres user cannot reach PG_DIR (see up).
+if [[ -f $dir/datadir ]]; then data=$(cat "$dir/datadir"); fi
+log=$(dirname "$data")/postgres.log
 
 pgbin=${PG_BIN:-}
 if [[ -z $pgbin ]]; then
@@ -44,8 +46,11 @@ as_owner() {
   fi
 }
 
-running() { [[ -f $data/postmaster.pid ]] && as_owner "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; }
-url() { echo "postgres://lab:lab@127.0.0.1:$(cat "$dir/port")/kitchen"; }
+# alive: the process exists and is not a zombie (a killed server nobody has
+# reaped yet passes kill -0, and PostgreSQL's own lock-file check with it).
+alive() { kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
+running() { [[ -f $data/postmaster.pid ]] && alive "$(head -1 "$data/postmaster.pid")"; }
+url() { echo "postgres://lab:lab-pw@127.0.0.1:$(cat "$dir/port")/kitchen"; }
 
 free_port() {
   local p
@@ -61,7 +66,7 @@ case "${1:-}" in
 up)
   need up
   if running; then
-    echo "postgres-up: already running (data in $dir); DATABASE_URL=$(url)"
+    echo "postgres-up: already running (data in $(dirname "$data")); DATABASE_URL=$(url)"
     exit 0
   fi
   port=${PG_PORT:-}
@@ -72,12 +77,23 @@ up)
     exit 1
   fi
   echo "$port" >"$dir/port"
-  if [[ $(id -u) -eq 0 ]]; then
-    id postgres >/dev/null 2>&1 && chown postgres "$dir"
+  if [[ $(id -u) -eq 0 && ! -f $dir/datadir ]] && id postgres >/dev/null 2>&1; then
+    chown postgres "$dir"
+    if ! runuser -u postgres -- test -x "$dir"; then
+      # A folder above PG_DIR is closed to other users (a clone under
+      # /root, a test's temporary folder): the server, running as postgres,
+      # keeps its data in a folder of its own, which down deletes too.
+      data=$(mktemp -d /tmp/offsets-lab-postgres.XXXXXX)
+      chown postgres "$data"
+      echo "$data" >"$dir/datadir"
+      data=$data/data
+      echo "$data" >"$dir/datadir"
+      log=$(dirname "$data")/postgres.log
+    fi
   fi
   if [[ ! -f $data/PG_VERSION ]]; then
     pw=$(mktemp)
-    echo lab >"$pw"
+    echo lab-pw >"$pw"
     chmod 644 "$pw"
     # Password authentication even on loopback, so that the lab's URL and
     # its errors are what they would be against a real server.
@@ -90,6 +106,9 @@ up)
     rm -f "$pw"
     fresh=1
   fi
+  # A server that was killed leaves its lock file behind, naming a process
+  # that is gone (or a zombie, which PostgreSQL would take for a live server).
+  rm -f "$data/postmaster.pid"
   if ! as_owner "$pgbin/pg_ctl" -D "$data" -l "$log" -w -t 30 \
     -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" start >/dev/null; then
     echo "postgres-up: PostgreSQL did not start; its log:" >&2
@@ -97,9 +116,9 @@ up)
     exit 1
   fi
   if [[ -n ${fresh:-} ]]; then
-    PGPASSWORD=lab "$pgbin/createdb" -h 127.0.0.1 -p "$port" -U lab kitchen
+    PGPASSWORD=lab-pw "$pgbin/createdb" -h 127.0.0.1 -p "$port" -U lab kitchen
   fi
-  echo "postgres-up: PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data and log in $dir)"
+  echo "postgres-up: PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data and log in $(dirname "$data"))"
   echo "DATABASE_URL=$(url)"
   ;;
 url)
@@ -116,6 +135,7 @@ down)
   else
     echo "postgres-down: no lab PostgreSQL running in $dir (deleted what was left)"
   fi
+  if [[ -f $dir/datadir ]]; then rm -rf "$(dirname "$(cat "$dir/datadir")")"; fi
   rm -rf "$dir"
   ;;
 *)

@@ -44,6 +44,7 @@ var whyText = map[string]string{
 	"batch":     "CommitRecords after the batch, blocking",
 	"flush":     "CommitMarkedOffsets after the batch, blocking",
 	"copy":      "a copy of the database's offsets, for lag tools: runs resume from the database",
+	"resume":    "the copy brought up to the database's offsets as the partition was assigned",
 	"rejoin":    "what this run processed, committed when the partition came back after the group was lost",
 	"revoke":    "what this run processed, committed as the partition is taken away",
 	"timed-out": "answered REQUEST_TIMED_OUT, yet the broker has it: a commit that timed out may still have been written",

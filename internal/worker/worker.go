@@ -462,7 +462,37 @@ func (w *worker) adjust(ctx context.Context, offsets map[string]map[int32]kgo.Of
 	w.mu.Unlock()
 	slices.Sort(from)
 	w.out.printf("resuming %s, as %s has it", strings.Join(from, ", "), w.s.ResumeFrom)
+	if w.s.Commit != nil {
+		w.catchUp(ctx, stored, offsets[w.cfg.Topic])
+	}
 	return offsets, nil
+}
+
+// catchUp commits, for a strategy that keeps its own offsets and commits a
+// copy to Kafka, the stored offsets Kafka's copy is behind on: a run killed
+// after its store had the offsets and before the copy went out would
+// otherwise leave the group's lag too high until the partition sees new
+// records.
+func (w *worker) catchUp(ctx context.Context, stored map[int32]int64, assigned map[int32]kgo.Offset) {
+	committed := w.commits.known()
+	behind := map[int32]kgo.EpochOffset{}
+	for p := range assigned {
+		if next, ok := stored[p]; ok && (committed[p] < next || !hasKey(committed, p)) {
+			behind[p] = kgo.EpochOffset{Epoch: -1, Offset: next}
+		}
+	}
+	if len(behind) == 0 {
+		return
+	}
+	w.cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{w.cfg.Topic: behind},
+		func(_ *kgo.Client, req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+			w.commits.answered("resume", req, resp, err)
+		})
+}
+
+func hasKey(m map[int32]int64, k int32) bool {
+	_, ok := m[k]
+	return ok
 }
 
 // crash is the lesson's failure: exit at once with no commit, no Close and no
