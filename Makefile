@@ -199,6 +199,12 @@ timeline-sync: $(BIN)/timeline ## same from events-sync.jsonl
 timeline-async: $(BIN)/timeline ## same from events-async.jsonl
 	@$(BIN)/timeline -log $(or $(LOG),processed-async.log) -events $(or $(EVENTS),events-async.jsonl) -out $(or $(OUT),timeline-async.svg)
 
+timeline-idempotent: $(BIN)/timeline ## same from events-idempotent.jsonl
+	@$(BIN)/timeline -log $(or $(LOG),processed-idempotent.log) -events $(or $(EVENTS),events-idempotent.jsonl) -out $(or $(OUT),timeline-idempotent.svg)
+
+timeline-db-offsets: $(BIN)/timeline ## same from events-db-offsets.jsonl (the committed line is Kafka's copy)
+	@$(BIN)/timeline -log $(or $(LOG),processed-db-offsets.log) -events $(or $(EVENTS),events-db-offsets.jsonl) -out $(or $(OUT),timeline-db-offsets.svg)
+
 group-describe-auto: $(ADMIN) ## committed offset, log end and lag per partition; members
 	@$(ADMIN) group-describe -group $(or $(GROUP),kitchen-auto)
 

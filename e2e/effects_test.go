@@ -204,7 +204,7 @@ func TestEffectsRefuseABadDatabase(t *testing.T) {
 	if u := os.Getenv("LAB_TEST_DATABASE_URL"); u != "" {
 		// The real server, the wrong password.
 		cases = append(cases, struct{ name, url, want string }{"wrong password",
-			regexp.MustCompile(`://([^:@/]+):[^@]*@`).ReplaceAllString(u, "://$1:s3cret-pw@"), "password authentication failed"})
+			regexp.MustCompile(`://([^:@/]+):[^@]*@`).ReplaceAllString(u, "://$1:s3cret-pw@"), "the database refused the login"})
 	}
 	for _, tc := range cases {
 		for _, bin := range effectConsumers {

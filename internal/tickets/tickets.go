@@ -29,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
@@ -148,7 +149,14 @@ func Open(ctx context.Context, d config.Database) (*Store, error) {
 	defer cancel()
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
-		if d.Kind == "postgres" {
+		var pgErr *pgconn.PgError
+		switch {
+		case errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "28"):
+			// Class 28: invalid authorization. The server is there.
+			return nil, s.fail("the database refused the login (check the user and password in DATABASE_URL)", err)
+		case errors.As(err, &pgErr) && pgErr.Code == "3D000":
+			return nil, s.fail("the server has no such database", err)
+		case d.Kind == "postgres":
 			return nil, s.fail("no database answers (is PostgreSQL running? `make postgres-up` starts one and prints its DATABASE_URL)", err)
 		}
 		return nil, s.fail("cannot open the SQLite file", err)
@@ -172,7 +180,7 @@ func (s *Store) Close() error { return s.db.Close() }
 // driver's words with any password taken out.
 func (s *Store) fail(what string, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
-		what += fmt.Sprintf(" (no answer within %s)", ReachTimeout)
+		what += fmt.Sprintf(" (no answer within %s: a server that does not answer, or a SQLite file another process keeps locked)", ReachTimeout)
 	}
 	return &dbError{msg: fmt.Sprintf("DATABASE_URL=%s: %s: %s", s.where, what, s.scrub(err.Error())), err: err}
 }
