@@ -28,6 +28,19 @@ func topicCreate(ctx context.Context, s settings, adm *cluster.Client) error {
 	if err != nil {
 		return fmt.Errorf("create topic %s: %w", s.topic, err)
 	}
+	// Kafka answers CreateTopics once its controller has the topic; the
+	// brokers learn of it a moment later. Wait until the broker lists it, so
+	// that a seed right after (make topic-create topic-load) finds it.
+	for {
+		ps, err := adm.Partitions(cctx, s.topic)
+		if err == nil && len(ps) == s.partitions {
+			break
+		}
+		if cctx.Err() != nil {
+			return fmt.Errorf("created topic %s, but the broker does not list it after %s", s.topic, cluster.ReachTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	fmt.Printf("created topic %s with %d partitions\n", s.topic, s.partitions)
 	return nil
 }
