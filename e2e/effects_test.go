@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -178,25 +177,12 @@ func TestEffectsSurviveSIGKILLs(t *testing.T) {
 // DATABASE_URL, never prints the password, and nothing is read, logged or
 // committed.
 func TestEffectsRefuseABadDatabase(t *testing.T) {
-	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { silent.Close() }) // after the parallel subtests, not when this function returns
-	go func() {
-		for {
-			c, err := silent.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	silent := silentListener(t) // accepts, never answers
 	notADir := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(notADir, []byte("x"), 0o644)
 	cases := []struct{ name, url, want string }{
 		{"unreachable", "postgres://lab:s3cret-pw@127.0.0.1:" + strconv.Itoa(freePort()) + "/kitchen", "no database answers"},
-		{"silent", "postgres://lab:s3cret-pw@" + silent.Addr().String() + "/kitchen", "no answer within 5s"},
+		{"silent", "postgres://lab:s3cret-pw@" + silent + "/kitchen", "no answer within 5s"},
 		{"unwritable sqlite", "sqlite:" + filepath.Join(notADir, "kitchen.db"), "cannot create the folder"},
 		{"not a url", "mysql://lab:s3cret-pw@127.0.0.1/kitchen", "DATABASE_URL (-database-url)"},
 		{"unparsable", "postgres://lab:s3cret-pw@[::1/kitchen", "not a valid URL"},

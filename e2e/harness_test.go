@@ -77,6 +77,33 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
+// silentListener accepts connections and never answers (a server that
+// hangs), until the test and its subtests are done.
+func silentListener(t *testing.T) string {
+	t.Helper()
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { silent.Close() })
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	return silent.Addr().String()
+}
+
 // onEmbedded tells whether the shared broker is the embedded one.
 func onEmbedded() bool { return os.Getenv("LAB_TEST_BROKERS") == "" }
 

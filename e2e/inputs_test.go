@@ -74,20 +74,7 @@ func TestFlagsWorkLikeVariables(t *testing.T) {
 func TestRefusedStartsAppendNothing(t *testing.T) {
 	dead := "127.0.0.1:" + strconv.Itoa(freePort()) // nothing listens there
 	// A port that accepts connections and never answers: no refusal to act on.
-	silent, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer silent.Close()
-	go func() {
-		for {
-			c, err := silent.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	silent := silentListener(t)
 	notADir := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(notADir, []byte("x"), 0o644)
 	tests := []struct {
@@ -97,7 +84,7 @@ func TestRefusedStartsAppendNothing(t *testing.T) {
 		want   []string
 	}{
 		{"unreachable broker", true, []string{"BROKERS=" + dead}, []string{"no Kafka broker answered at " + dead, "make broker-up"}},
-		{"silent broker", true, []string{"BROKERS=" + silent.Addr().String()}, []string{"no Kafka broker answered at " + silent.Addr().String() + " within 5s"}},
+		{"silent broker", true, []string{"BROKERS=" + silent}, []string{"no Kafka broker answered at " + silent + " within 5s"}},
 		{"missing topic", true, nil, []string{"topic does not exist", "make topic-create"}},
 		{"unwritable log", false, []string{"LOG=" + filepath.Join(notADir, "p.log")}, []string{"LOG=", "not a directory"}},
 	}

@@ -7,6 +7,7 @@
 # LAB_BIN (default bin, where make builds them) is where bin/broker and bin/admin are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 port=${BROKER_PORT:-9092}
 bin=${LAB_BIN:-bin}
@@ -14,10 +15,6 @@ pidfile=${BROKER_PIDFILE:-.lab/broker.pid}
 logfile=${BROKER_LOGFILE:-.lab/broker.log}
 mkdir -p .lab "$(dirname "$pidfile")" "$(dirname "$logfile")"
 
-# alive: the process exists and is not a zombie. A process killed with
-# SIGKILL stays a zombie until its parent reaps it, and kill -0 succeeds on a
-# zombie, so kill -0 alone would call a dead broker "running".
-alive() { kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
 running() { [[ -f $pidfile ]] && alive "$(cat "$pidfile")"; }
 
 case "${1:-}" in

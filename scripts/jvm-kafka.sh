@@ -15,6 +15,7 @@
 # LAB_BIN (default the lab's bin/, built with make if missing) is where bin/admin is, to check it answers.
 set -euo pipefail
 lab=$(cd "$(dirname "$0")/.." && pwd)
+source "$lab/scripts/lib.sh"
 
 version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$lab/scripts/jvm-kafka/pom.xml")
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/offsets-lab/kafka-$version
@@ -49,10 +50,6 @@ jars() {
 jvm=(java -Xms256m -Xmx768m "-Dkafka.logs.dir=$dir" "-Dlog4j2.configurationFile=$lab/scripts/jvm-kafka/log4j2.xml" -cp "$lib/*")
 java_cmd() { "${jvm[@]}" "$@"; }
 
-# alive: the process exists and is not a zombie. A process killed with
-# SIGKILL stays a zombie until its parent reaps it, and kill -0 succeeds on a
-# zombie, so kill -0 alone would call a dead broker "running".
-alive() { kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
 running() { [[ -f $pidfile ]] && alive "$(cat "$pidfile")"; }
 
 bin=${LAB_BIN:-$lab/bin}

@@ -11,6 +11,7 @@
 # run as root, so as root it runs as the postgres user the package creates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 dir=${PG_DIR:-.lab/postgres}
 mkdir -p "$dir"
@@ -46,21 +47,9 @@ as_owner() {
   fi
 }
 
-# alive: the process exists and is not a zombie (a killed server nobody has
-# reaped yet passes kill -0, and PostgreSQL's own lock-file check with it).
-alive() { kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
 running() { [[ -f $data/postmaster.pid ]] && alive "$(head -1 "$data/postmaster.pid")"; }
 url() { echo "postgres://lab:lab-pw@127.0.0.1:$(cat "$dir/port")/kitchen"; }
 
-free_port() {
-  local p
-  for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 30000))
-    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "postgres-up: no free port found" >&2
-  exit 1
-}
 
 case "${1:-}" in
 up)

@@ -6,16 +6,8 @@
 set -euo pipefail
 lab=$(cd "$(dirname "$0")/.." && pwd)
 cd "$lab"
+source scripts/lib.sh
 
-free_port() {
-  local p
-  for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 30000))
-    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "test-kafka: no free port found" >&2
-  exit 1
-}
 
 export LAB_TEST_KAFKA_TOOLS=1   # the cross-checks with Kafka's own tools must run, not skip
 if [[ -n ${BROKERS:-} ]]; then

@@ -1,0 +1,17 @@
+# Helpers the lab's scripts source (not run on its own).
+
+# alive PID: the process exists and is not a zombie. A process killed with
+# SIGKILL stays a zombie until its parent reaps it, and kill -0 succeeds on a
+# zombie, so kill -0 alone would call a dead server "running".
+alive() { kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
+
+# free_port: a port nothing listens on, on 127.0.0.1.
+free_port() {
+  local p
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 30000))
+    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
+  done
+  echo "no free port found on 127.0.0.1" >&2
+  return 1
+}
