@@ -276,5 +276,6 @@ faults: $(BIN)/broker ## embedded broker: the faults added since it started and 
 clean-logs: ## delete processed-*.log and events-*.jsonl
 	rm -f processed-*.log events-*.jsonl
 
-clean: clean-logs ## delete binaries, broker state and demo output
+clean: clean-logs ## delete binaries, broker state, the SQLite kitchen and demo output (stops a postgres-up server first)
+	@$(ROOT)/scripts/postgres.sh down >/dev/null 2>&1 || true
 	rm -rf $(BIN) $(ROOT)/.lab

@@ -108,56 +108,44 @@ func TestEffectsCrashRecipe(t *testing.T) {
 	}
 }
 
-// Two copies, each SIGKILLed ten times at random moments (20 kills), then a
-// run to the end: exactly one ticket per order on every database, though
-// deliveries repeat. db-offsets repeats at most the record in hand per kill.
+// A copy SIGKILLed 20 times at random moments, then a run to the end:
+// exactly one ticket per order on every database, though deliveries repeat.
+// db-offsets repeats at most the record in hand per kill. (Copies racing for
+// one record are the unit tests' job, TestRacingCopiesWriteEachTicketOnce:
+// two killed static members make the group wait out their sessions, which
+// tests the group, not the guard.)
 func TestEffectsSurviveSIGKILLs(t *testing.T) {
 	for _, db := range effectDBs(t) {
 		for _, bin := range effectConsumers {
 			t.Run(db.name+"/"+bin, func(t *testing.T) {
 				t.Parallel()
 				l := newLab(t)
-				const orders = 400
+				const orders = 200
 				l.seed(orders)
-				url := db.url(l)
-				kv := func(instance int) []string {
-					return []string{"INSTANCE=" + strconv.Itoa(instance), "LOG=" + l.path("p"+strconv.Itoa(instance)+".log"),
-						"EVENTS=" + l.path("e"+strconv.Itoa(instance)+".jsonl"), "DATABASE_URL=" + url, "WORK_DELAY=50ms"}
-				}
-				kills := 0
-				for round := range 10 {
-					var ps []*proc
-					for i := 1; i <= 2; i++ {
-						ps = append(ps, l.start(bin, kv(i)...))
+				url, log := db.url(l), l.path("p.log")
+				kv := []string{"LOG=" + log, "DATABASE_URL=" + url}
+				const kills = 20
+				midWork, before := 0, 0
+				for i := range kills {
+					p := l.start(bin, append(kv, "WORK_DELAY=50ms")...)
+					time.Sleep(time.Duration(150+rand.IntN(450)) * time.Millisecond)
+					p.signal(syscall.SIGKILL)
+					if code := p.wait(10 * time.Second); code != 128+int(syscall.SIGKILL) {
+						t.Fatalf("kill %d: exit %d, want the SIGKILL's:\n%s", i, code, p.output())
 					}
-					for _, p := range ps {
-						time.Sleep(time.Duration(150+rand.IntN(450)) * time.Millisecond)
-						p.signal(syscall.SIGKILL)
-						if code := p.wait(10 * time.Second); code != 128+int(syscall.SIGKILL) {
-							t.Fatalf("round %d: exit %d, want the SIGKILL's:\n%s", round, code, p.output())
+					if _, err := os.Stat(log); err == nil {
+						if n := len(l.readLog(log)); n > before {
+							midWork, before = midWork+1, n
 						}
-						kills++
 					}
 				}
-				// Copy 2 stays a static member of the group until its session
-				// times out; remove it, and let copy 1 finish alone.
-				l.admin("group-remove-member", "INSTANCE=2")
-				before := len(l.readLog(l.path("p1.log"))) + len(l.readLog(l.path("p2.log")))
-				if before < orders/4 || before >= orders {
-					// The kills must land mid-work, not only while joining, and
-					// the last of them before the work is done.
-					t.Errorf("%d of %d orders delivered during the kills", before, orders)
+				if midWork < kills/2 || before >= orders {
+					// Most kills must land mid-work, not while joining, and the
+					// last of them before the work is done.
+					t.Errorf("%d of %d kills came after some work, %d of %d orders delivered during them", midWork, kills, before, orders)
 				}
-				l.run(0, bin, append(kv(1), "IDLE_EXIT=2s", "WORK_DELAY=1ms")...)
-
-				var all []byte
-				for i := 1; i <= 2; i++ {
-					b, _ := os.ReadFile(l.path("p" + strconv.Itoa(i) + ".log"))
-					all = append(all, b...)
-				}
-				joined := l.path("all.log")
-				os.WriteFile(joined, all, 0o644)
-				e := l.countEffects(url, joined)
+				l.run(0, bin, append(kv, "IDLE_EXIT=1s", "WORK_DELAY=1ms")...)
+				e := l.countEffects(url, log)
 				if e.effects != orders || e.unique != orders || e.duplicates != 0 || e.missing != 0 {
 					t.Errorf("after %d SIGKILLs, want one ticket per order:\n%s", kills, e.out)
 				}
@@ -167,7 +155,7 @@ func TestEffectsSurviveSIGKILLs(t *testing.T) {
 				if bin == "db-offsets" && e.log.duplicates > kills {
 					t.Errorf("db-offsets repeated %d deliveries in %d kills; at most the record in hand per kill", e.log.duplicates, kills)
 				}
-				t.Logf("%s on %s: %d SIGKILLs, %d deliveries during them, %d in all (%d repeated), %d tickets", bin, db.name, kills, before, e.log.total, e.log.duplicates, e.effects)
+				t.Logf("%s on %s: %d SIGKILLs (%d mid-work), %d deliveries during them, %d in all (%d repeated), %d tickets", bin, db.name, kills, midWork, before, e.log.total, e.log.duplicates, e.effects)
 			})
 		}
 	}

@@ -220,7 +220,9 @@ func (s *Store) PrepareOnce(ctx context.Context, key string, t Ticket) (bool, Ti
 		if err != nil {
 			return false, err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if n, err := res.RowsAffected(); err != nil {
+			return false, err
+		} else if n == 0 {
 			first = Ticket{OrderKey: t.OrderKey, Group: t.Group, Strategy: t.Strategy}
 			return false, tx.QueryRowContext(ctx, `SELECT topic, partition, "offset", instance, prepared_at
 				FROM idempotency_keys WHERE consumer_group = $1 AND idempotency_key = $2`, t.Group, key).
@@ -252,7 +254,9 @@ func (s *Store) PrepareAt(ctx context.Context, t Ticket) (bool, int64, error) {
 		if err != nil {
 			return false, err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if n, err := res.RowsAffected(); err != nil {
+			return false, err
+		} else if n == 0 {
 			return false, tx.QueryRowContext(ctx, `SELECT next_offset FROM consumer_offsets
 				WHERE consumer_group = $1 AND topic = $2 AND partition = $3`, t.Group, t.Topic, t.Partition).Scan(&stored)
 		}

@@ -477,7 +477,8 @@ func (w *worker) catchUp(ctx context.Context, stored map[int32]int64, assigned m
 	committed := w.commits.known()
 	behind := map[int32]kgo.EpochOffset{}
 	for p := range assigned {
-		if next, ok := stored[p]; ok && (committed[p] < next || !hasKey(committed, p)) {
+		next, ok := stored[p]
+		if c, copied := committed[p]; ok && (!copied || c < next) {
 			behind[p] = kgo.EpochOffset{Epoch: -1, Offset: next}
 		}
 	}
@@ -488,11 +489,6 @@ func (w *worker) catchUp(ctx context.Context, stored map[int32]int64, assigned m
 		func(_ *kgo.Client, req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
 			w.commits.answered("resume", req, resp, err)
 		})
-}
-
-func hasKey(m map[int32]int64, k int32) bool {
-	_, ok := m[k]
-	return ok
 }
 
 // crash is the lesson's failure: exit at once with no commit, no Close and no
