@@ -273,15 +273,9 @@ func lockSQLite(t *testing.T, file string) func() {
 // ticket (Kafka never got ahead of the database).
 func checkCommittedHaveTickets(t *testing.T, l *lab, url string) {
 	t.Helper()
-	out := l.runArgs(0, "admin", []string{"count-effects"}, "DATABASE_URL="+url, "LOG="+l.path("p.log")).output()
-	first, _, _ := strings.Cut(out, "\n")
-	m := effectsLine.FindStringSubmatch(first)
-	if m == nil {
-		t.Fatalf("count-effects:\n%s", out)
-	}
-	tickets, _ := strconv.Atoi(m[2])
-	if c := l.committed(); sum(c) > int64(tickets) {
-		t.Errorf("Kafka has %v committed (%d records) but the database has %d tickets", c, sum(c), tickets)
+	e := l.countEffects(url, l.path("p.log"))
+	if c := l.committed(); sum(c) > int64(e.effects) {
+		t.Errorf("Kafka has %v committed (%d records) but the database has %d tickets", c, sum(c), e.effects)
 	}
 }
 

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -35,7 +36,7 @@ func TopicKeys(ctx context.Context, brokers []string, topic string, ranges map[i
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(brokers...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: want}),
-		kgo.DialTimeout(2*ReachTimeout/5),
+		kgo.DialTimeout(2*time.Second),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", topic, err)
