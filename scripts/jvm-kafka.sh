@@ -31,7 +31,7 @@ die() { echo "jvm-kafka: $*" >&2; exit 1; }
 need_java() {
   command -v java >/dev/null || die "no java on PATH: Apache Kafka $version needs Java 17 or newer"
   local v
-  v=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+  v=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | sed -n 1p)
   [[ -n $v && $v -ge 17 ]] || die "java is version ${v:-unknown}; Apache Kafka $version needs 17 or newer"
 }
 
