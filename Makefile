@@ -22,7 +22,7 @@ export DATABASE_URL
 # binaries live in the lab's bin/, the processed logs in the folder you run from.
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 BIN := $(ROOT)/bin
-BINARIES := auto-commit manual-sync manual-async idempotent db-offsets seed broker admin timeline experiment
+BINARIES := auto-commit manual-sync manual-async idempotent db-offsets transactional seed broker admin timeline experiment
 GO_FILES := $(shell find $(ROOT) -name '*.go' -not -path '$(ROOT)/.lab/*') $(ROOT)/go.mod $(ROOT)/go.sum
 ADMIN := $(BIN)/admin
 
@@ -34,8 +34,8 @@ $(BIN)/%: $(GO_FILES)
 
 .PHONY: help build demo test test-unit test-e2e bench fmt vet \
 	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down test-kafka \
-	topic-create topic-delete topic-load run-auto run-sync run-async run-idempotent run-db-offsets \
-	count-auto count-sync count-async count-idempotent count-db-offsets tickets-clear postgres-up postgres-down timeline-auto timeline-sync timeline-async experiment pictures \
+	topic-create topic-delete topic-load run-auto run-sync run-async run-idempotent run-db-offsets run-transactional \
+	count-auto count-sync count-async count-idempotent count-db-offsets count-transactional tickets-clear postgres-up postgres-down timeline-auto timeline-sync timeline-async experiment pictures \
 	group-describe-auto group-describe-sync group-describe-async \
 	group-delete-auto group-delete-sync group-delete-async group-delete-all \
 	group-reset-auto group-reset-sync group-reset-async group-watch-auto group-watch-sync group-watch-async \
@@ -55,6 +55,7 @@ help: ## list targets and variables
 
 #: BROKERS|127.0.0.1:9092|broker(s) to talk to, host:port[,host:port]
 #: TOPIC|brew.orders.v1|the orders topic
+#: OUTPUT_TOPIC|brew.tickets.v1|the tickets topic run-transactional writes (topic-create makes it too)
 #: GROUP|kitchen-<strategy>|consumer group: kitchen-auto, kitchen-sync, kitchen-async, kitchen-idempotent, kitchen-db-offsets
 #: INSTANCE|1|copy number: static member GROUP-INSTANCE; give each running copy its own
 #: CRASH|0|exit(1) after this many records in the run, committing nothing (0 = never)
@@ -163,6 +164,9 @@ run-async: $(BIN)/manual-async ## consume, MarkCommitRecords per record, CommitM
 run-idempotent: $(BIN)/idempotent ## consume as run-sync does, each order's ticket and idempotency key in one DB transaction
 	@$(BIN)/idempotent
 
+run-transactional: $(BIN)/transactional ## consume, one ticket per order into OUTPUT_TOPIC, one Kafka transaction per batch (exactly once)
+	@$(BIN)/transactional
+
 run-db-offsets: $(BIN)/db-offsets ## consume, each order's ticket and its partition's next offset in one DB transaction; resume from the DB
 	@$(BIN)/db-offsets
 
@@ -180,6 +184,9 @@ count-idempotent: $(ADMIN) ## tickets (effects) of kitchen-idempotent against th
 
 count-db-offsets: $(ADMIN) ## same for kitchen-db-offsets and processed-db-offsets.log
 	@$(ADMIN) count-effects -group $(or $(GROUP),kitchen-db-offsets) -log $(or $(LOG),processed-db-offsets.log)
+
+count-transactional: $(ADMIN) ## OUTPUT_TOPIC's tickets as read_committed and read_uncommitted readers see them, then processed-transactional.log's count
+	@$(ADMIN) count-output -log $(or $(LOG),processed-transactional.log)
 
 tickets-clear: $(ADMIN) ## forget both effect groups' tickets, idempotency keys and stored offsets for TOPIC (GROUP= for one)
 	@$(ADMIN) tickets-clear -group $(or $(GROUP),kitchen-idempotent,kitchen-db-offsets)

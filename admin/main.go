@@ -13,6 +13,7 @@
 //	admin group-delete          GROUP (comma-separated for several): forget its committed offsets
 //	admin count                 LOG: total, unique offsets, duplicates and lost against TOPIC
 //	admin count-effects         GROUP's tickets in DATABASE_URL against TOPIC's orders, then LOG's count
+//	admin count-output          OUTPUT_TOPIC's tickets as read_committed and read_uncommitted readers see them, then LOG's count
 //	admin tickets-clear         forget GROUP's tickets, idempotency keys and stored offsets for TOPIC
 //
 // Settings are flags or environment variables, as for the consumers.
@@ -39,6 +40,7 @@ type settings struct {
 	partitions int
 	log        string
 	database   config.Database
+	output     string
 	to         cluster.ResetSpec
 	toGiven    bool
 	execute    bool
@@ -63,6 +65,7 @@ var commands = map[string]func(context.Context, settings, *cluster.Client) error
 	"group-delete":        groupDelete,
 	"count":               count,
 	"count-effects":       countEffects,
+	"count-output":        countOutput,
 	"tickets-clear":       ticketsClear,
 }
 
@@ -103,11 +106,12 @@ func main() {
 	interval := s.Duration("INTERVAL", time.Second, 100*time.Millisecond, time.Hour, "group-watch refresh interval")
 	once := s.Bool("ONCE", false, "1: group-watch prints one sample and exits (for scripts)")
 	database := s.DatabaseURL()
+	output := s.OutputTopic(config.DefaultOutput)
 	if err := s.Parse(os.Args[2:]); err != nil {
 		config.Fail("admin "+cmd, s, err)
 	}
 	st := settings{brokers: *brokers, topic: *topic, group: *group, partitions: *partitions, log: *log,
-		execute: *execute, partition: *partition, instance: *instance, interval: *interval, once: *once, database: *database}
+		execute: *execute, partition: *partition, instance: *instance, interval: *interval, once: *once, database: *database, output: *output}
 	if *to != "" {
 		st.to, _ = cluster.ParseResetSpec(*to) // validated by Parse
 		st.toGiven = true

@@ -11,9 +11,20 @@ import (
 	"offsetlab/internal/cluster"
 )
 
+// topicCreate creates TOPIC and OUTPUT_TOPIC (where the transactional
+// consumer writes its tickets), with the same partitions.
 func topicCreate(ctx context.Context, s settings, adm *cluster.Client) error {
-	if ps, err := adm.Partitions(ctx, s.topic); err == nil {
-		fmt.Printf("topic %s already exists with %d partitions\n", s.topic, len(ps))
+	for _, topic := range []string{s.topic, s.output} {
+		if err := createTopic(ctx, topic, s.partitions, adm); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func createTopic(ctx context.Context, topic string, partitions int, adm *cluster.Client) error {
+	if ps, err := adm.Partitions(ctx, topic); err == nil {
+		fmt.Printf("topic %s already exists with %d partitions\n", topic, len(ps))
 		return nil
 	} else if !errors.Is(err, cluster.ErrTopicMissing) {
 		return err
@@ -21,59 +32,69 @@ func topicCreate(ctx context.Context, s settings, adm *cluster.Client) error {
 	cctx, cancel := context.WithTimeout(ctx, cluster.ReachTimeout)
 	defer cancel()
 	// Replication factor -1: the broker's default (1 on the lab's one-broker setups).
-	resp, err := adm.CreateTopic(cctx, int32(s.partitions), -1, nil, s.topic)
+	resp, err := adm.CreateTopic(cctx, int32(partitions), -1, nil, topic)
 	if err == nil {
 		err = resp.Err
 	}
 	if err != nil {
-		return fmt.Errorf("create topic %s: %w", s.topic, err)
+		return fmt.Errorf("create topic %s: %w", topic, err)
 	}
 	// Kafka answers CreateTopics once its controller has the topic; the
 	// brokers learn of it a moment later. Wait until the broker lists it, so
 	// that a seed right after (make topic-create topic-load) finds it.
 	for {
-		ps, err := adm.Partitions(cctx, s.topic)
-		if err == nil && len(ps) == s.partitions {
+		ps, err := adm.Partitions(cctx, topic)
+		if err == nil && len(ps) == partitions {
 			break
 		}
 		if cctx.Err() != nil {
-			return fmt.Errorf("created topic %s, but the broker does not list it after %s", s.topic, cluster.ReachTimeout)
+			return fmt.Errorf("created topic %s, but the broker does not list it after %s", topic, cluster.ReachTimeout)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	fmt.Printf("created topic %s with %d partitions\n", s.topic, s.partitions)
+	fmt.Printf("created topic %s with %d partitions\n", topic, partitions)
 	return nil
 }
 
+// topicDelete deletes TOPIC and OUTPUT_TOPIC.
 func topicDelete(ctx context.Context, s settings, adm *cluster.Client) error {
-	if _, err := adm.Partitions(ctx, s.topic); errors.Is(err, cluster.ErrTopicMissing) {
-		fmt.Printf("topic %s does not exist: nothing to delete\n", s.topic)
+	for _, topic := range []string{s.topic, s.output} {
+		if err := deleteTopic(ctx, topic, adm); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func deleteTopic(ctx context.Context, topic string, adm *cluster.Client) error {
+	if _, err := adm.Partitions(ctx, topic); errors.Is(err, cluster.ErrTopicMissing) {
+		fmt.Printf("topic %s does not exist: nothing to delete\n", topic)
 		return nil
 	} else if err != nil {
 		return err
 	}
 	dctx, cancel := context.WithTimeout(ctx, cluster.ReachTimeout)
 	defer cancel()
-	resp, err := adm.DeleteTopic(dctx, s.topic)
+	resp, err := adm.DeleteTopic(dctx, topic)
 	if err == nil {
 		err = resp.Err
 	}
 	if err != nil && !errors.Is(err, kerr.UnknownTopicOrPartition) {
-		return fmt.Errorf("delete topic %s: %w", s.topic, err)
+		return fmt.Errorf("delete topic %s: %w", topic, err)
 	}
 	// A broker may delete a topic in the background (real Kafka does): wait
 	// until it is really gone, so that a topic-create right after works.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if _, err := adm.Partitions(ctx, s.topic); errors.Is(err, cluster.ErrTopicMissing) {
+		if _, err := adm.Partitions(ctx, topic); errors.Is(err, cluster.ErrTopicMissing) {
 			break
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("topic %s still listed 30s after its deletion", s.topic)
+			return fmt.Errorf("topic %s still listed 30s after its deletion", topic)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	fmt.Printf("deleted topic %s\n", s.topic)
+	fmt.Printf("deleted topic %s\n", topic)
 	return nil
 }
 

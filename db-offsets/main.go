@@ -59,7 +59,7 @@ func main() {
 		},
 		ResumeFrom: "the database",
 		// The ticket and the partition's next offset, in one transaction.
-		Effect: func(ctx context.Context, r *kgo.Record) (string, error) {
+		Effect: func(ctx context.Context, _ *kgo.Client, r *kgo.Record) (string, error) {
 			done, stored, err := kitchen.PrepareAt(ctx, tickets.FromRecord(r, cfg.Group, "db-offsets", cfg.Instance))
 			if err != nil || done {
 				return "", err

@@ -51,7 +51,7 @@ func main() {
 			kgo.DisableAutoCommit(),
 		},
 		// The ticket and its idempotency key, in one transaction.
-		Effect: func(ctx context.Context, r *kgo.Record) (string, error) {
+		Effect: func(ctx context.Context, _ *kgo.Client, r *kgo.Record) (string, error) {
 			done, first, err := kitchen.PrepareOnce(ctx, idempotencyKey(r), tickets.FromRecord(r, cfg.Group, "idempotent", cfg.Instance))
 			if err != nil || done {
 				return "", err

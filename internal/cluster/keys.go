@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -63,4 +64,50 @@ func TopicKeys(ctx context.Context, brokers []string, topic string, ranges map[i
 		})
 	}
 	return out, nil
+}
+
+// ReadKeys reads every record of topic a reader with the given isolation sees
+// now (read_committed: only committed transactions, and nothing past an open
+// one), until no record came for idle. It reads without a group.
+func ReadKeys(ctx context.Context, brokers []string, topic string, readCommitted bool, idle time.Duration) ([]Keyed, error) {
+	iso := kgo.ReadUncommitted()
+	if readCommitted {
+		iso = kgo.ReadCommitted()
+	}
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(brokers...),
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(iso),
+		kgo.FetchMaxWait(idle/2),
+		kgo.DialTimeout(2*time.Second),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", topic, err)
+	}
+	defer cl.Close()
+	var out []Keyed
+	for {
+		pctx, cancel := context.WithTimeout(ctx, idle)
+		fetches := cl.PollFetches(pctx)
+		cancel()
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", topic, err)
+		}
+		var ferr error
+		fetches.EachError(func(_ string, p int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				ferr = fmt.Errorf("reading %s p%d: %w", topic, p, err)
+			}
+		})
+		if ferr != nil {
+			return nil, ferr
+		}
+		if fetches.NumRecords() == 0 {
+			return out, nil
+		}
+		fetches.EachRecord(func(r *kgo.Record) {
+			out = append(out, Keyed{Partition: r.Partition, Offset: r.Offset, Key: string(r.Key)})
+		})
+	}
 }

@@ -242,6 +242,16 @@ func (s *Set) Topic(def string) *string {
 	})
 }
 
+// OutputTopic is the topic a consumer that produces writes to.
+func (s *Set) OutputTopic(def string) *string {
+	return s.raw("OUTPUT_TOPIC", def, "topic the tickets are written to (the transactional consumer)", func(v string) error {
+		if !topicName.MatchString(v) || v == "." || v == ".." {
+			return errors.New("a topic name is 1 to 249 of a-z A-Z 0-9 . _ -, and not . or ..")
+		}
+		return nil
+	})
+}
+
 // Group is a consumer group id.
 func (s *Set) Group(def string) *string {
 	return s.raw("GROUP", def, "consumer group id", func(v string) error {

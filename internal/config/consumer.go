@@ -8,6 +8,7 @@ import (
 const (
 	DefaultBrokers = "127.0.0.1:9092"
 	DefaultTopic   = "brew.orders.v1"
+	DefaultOutput  = "brew.tickets.v1"
 )
 
 // Consumer holds the settings every consumer binary takes.
@@ -31,6 +32,8 @@ type Consumer struct {
 	// Database is where the effect consumers store their tickets (and
 	// db-offsets its offsets); zero for the three commit strategies.
 	Database Database
+	// Output is the topic the transactional consumer writes its tickets to.
+	Output string
 }
 
 // ConsumerDefaults are what differ between the three binaries.
@@ -41,6 +44,7 @@ type ConsumerDefaults struct {
 	CommitEvery time.Duration // 0: the binary takes no COMMIT_EVERY (auto-commit is off)
 	Greedy      bool          // whether the binary takes GREEDY at all (auto-commit only)
 	Database    bool          // whether the binary takes DATABASE_URL (the effect consumers)
+	Output      bool          // whether the binary takes OUTPUT_TOPIC (the transactional consumer)
 }
 
 // ParseConsumer reads a consumer's settings from args and the environment.
@@ -67,6 +71,10 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 	var greedy *bool
 	if d.Greedy {
 		greedy = s.Bool("GREEDY", false, "commit what was polled, not one poll behind (kgo.GreedyAutoCommit)")
+	}
+	var output *string
+	if d.Output {
+		output = s.OutputTopic(DefaultOutput)
 	}
 	var database *Database
 	if d.Database {
@@ -98,6 +106,9 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 	}
 	if database != nil {
 		c.Database = *database
+	}
+	if output != nil {
+		c.Output = *output
 	}
 	return c, s, nil
 }

@@ -39,15 +39,16 @@ func newCommits(out *printer, event func(events.Event), topic string, start map[
 
 // why names a commit's reason for the learner.
 var whyText = map[string]string{
-	"timer":     "kgo's background auto-commit",
-	"shutdown":  "final commit on a clean stop",
-	"batch":     "CommitRecords after the batch, blocking",
-	"flush":     "CommitMarkedOffsets after the batch, blocking",
-	"copy":      "a copy of the database's offsets, for lag tools: runs resume from the database",
-	"resume":    "the copy brought up to the database's offsets as the partition was assigned",
-	"rejoin":    "what this run processed, committed when the partition came back after the group was lost",
-	"revoke":    "what this run processed, committed as the partition is taken away",
-	"timed-out": "answered REQUEST_TIMED_OUT, yet the broker has it: a commit that timed out may still have been written",
+	"timer":       "kgo's background auto-commit",
+	"shutdown":    "final commit on a clean stop",
+	"batch":       "CommitRecords after the batch, blocking",
+	"flush":       "CommitMarkedOffsets after the batch, blocking",
+	"transaction": "the batch's tickets and its offsets, committed in one Kafka transaction",
+	"copy":        "a copy of the database's offsets, for lag tools: runs resume from the database",
+	"resume":      "the copy brought up to the database's offsets as the partition was assigned",
+	"rejoin":      "what this run processed, committed when the partition came back after the group was lost",
+	"revoke":      "what this run processed, committed as the partition is taken away",
+	"timed-out":   "answered REQUEST_TIMED_OUT, yet the broker has it: a commit that timed out may still have been written",
 }
 
 // autoCommitted is kgo's AutoCommitCallback: it runs after every commit kgo

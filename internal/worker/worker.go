@@ -66,7 +66,7 @@ type Strategy struct {
 	// before the record may be committed. It returns why the effect was
 	// skipped ("" when it was done), or an error: the run then stops, and
 	// nothing from that record on is committed. Optional.
-	Effect func(ctx context.Context, r *kgo.Record) (skipped string, err error)
+	Effect func(ctx context.Context, cl *kgo.Client, r *kgo.Record) (skipped string, err error)
 	// Resume, if set, is where each partition resumes instead of the
 	// group's committed offsets: the next offset per partition, from where
 	// the strategy keeps it (ResumeFrom, e.g. "the database"). The worker
@@ -75,6 +75,15 @@ type Strategy struct {
 	// where RESET says. An error stops the run. Optional.
 	Resume     func(ctx context.Context) (map[int32]int64, error)
 	ResumeFrom string
+
+	// Transact makes each polled batch one Kafka transaction, in place of
+	// Commit: the worker builds its client with kgo.NewGroupTransactSession,
+	// begins a transaction before the batch's first record and ends it after
+	// the batch, which commits what the batch produced (Effect) together with
+	// its consumed offsets, or neither. A batch cut short (Ctrl+C) is
+	// aborted: ending a transaction commits every polled offset, processed
+	// or not. Opts must include kgo.TransactionalID.
+	Transact bool
 }
 
 // Exit codes.
@@ -107,6 +116,7 @@ type worker struct {
 	events     *events.Writer
 	adm        *cluster.Client
 	cl         *kgo.Client
+	sess       *kgo.GroupTransactSession // Strategy.Transact only; cl is its client
 	commits    *commits
 	broker     *outage
 	partitions []int32
@@ -244,7 +254,16 @@ func (w *worker) run() int {
 		opts = append(opts, kgo.AdjustFetchOffsetsFn(w.adjust))
 	}
 	opts = append(opts, w.s.Opts...)
-	if w.cl, err = kgo.NewClient(opts...); err != nil {
+	if w.s.Transact {
+		// The session wraps the revoke and lost callbacks: a transaction a
+		// rebalance interrupted is aborted, never committed.
+		if w.sess, err = kgo.NewGroupTransactSession(opts...); err == nil {
+			w.cl = w.sess.Client()
+		}
+	} else {
+		w.cl, err = kgo.NewClient(opts...)
+	}
+	if err != nil {
 		return w.fail(ExitSettings, fmt.Errorf("consumer client: %w", err))
 	}
 
@@ -311,8 +330,15 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 			return code
 		}
 
+		records := fetches.Records()
+		if w.s.Transact && len(records) > 0 {
+			if err := w.sess.Begin(); err != nil {
+				w.cl.AllowRebalance()
+				return w.fail(ExitSettings, fmt.Errorf("begin a transaction: %w", err))
+			}
+		}
 		var done []*kgo.Record
-		for _, r := range fetches.Records() {
+		for _, r := range records {
 			if err := w.process(ctx, r); err != nil {
 				// The effect is not stored, so the record is not done: it
 				// stays uncommitted (a restart gets it again), and so does
@@ -320,6 +346,9 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 				// in the database and may be committed: the clean stop does.
 				w.out.printf("error: the effect of p%d@%d %s was not stored: %v. Stopping: p%d@%d and what follows stay uncommitted, a restart gets them again",
 					r.Partition, r.Offset, r.Key, err, r.Partition, r.Offset)
+				if w.s.Transact {
+					w.endTransaction(false, len(done))
+				}
 				w.cl.AllowRebalance()
 				return ExitEffect
 			}
@@ -329,6 +358,12 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 			}
 			if stopped() {
 				break // the record in hand is finished; the rest of the batch is not ours to process
+			}
+		}
+		if w.s.Transact && len(records) > 0 {
+			if code, fatal := w.endTransaction(len(done) == len(records), len(done)); fatal {
+				w.cl.AllowRebalance()
+				return code
 			}
 		}
 		if len(done) > 0 {
@@ -398,7 +433,7 @@ func (w *worker) process(ctx context.Context, r *kgo.Record) error {
 	if w.s.Effect != nil {
 		// Not stopped by Ctrl+C: a transaction begun is finished.
 		var err error
-		if skipped, err = w.s.Effect(context.WithoutCancel(ctx), r); err != nil {
+		if skipped, err = w.s.Effect(context.WithoutCancel(ctx), w.cl, r); err != nil {
 			return err
 		}
 		if skipped == "" {
@@ -426,6 +461,45 @@ func (w *worker) process(ctx context.Context, r *kgo.Record) error {
 		w.out.printf("%s", skipped)
 	}
 	return nil
+}
+
+// endTransaction ends the batch's transaction: a commit when the whole batch
+// was processed, else an abort (the batch was cut short: ending with a commit
+// would commit the offsets of records never processed). It says what went
+// with it. Ending a transaction fails only for good (kgo retries inside).
+func (w *worker) endTransaction(whole bool, records int) (int, bool) {
+	var sent map[int32]int64
+	ctx := kgo.PreTxnCommitFnContext(context.Background(), func(req *kmsg.TxnOffsetCommitRequest) error {
+		sent = map[int32]int64{}
+		for _, t := range req.Topics {
+			if t.Topic == w.cfg.Topic {
+				for _, p := range t.Partitions {
+					sent[p.Partition] = p.Offset
+				}
+			}
+		}
+		return nil
+	})
+	try := kgo.TryCommit
+	if !whole {
+		try = kgo.TryAbort
+	}
+	committed, err := w.sess.End(ctx, try)
+	switch {
+	case err != nil:
+		w.commitFailed("transaction", nil, err)
+		w.out.printf("transaction FAILED: %v. Stopping: its %d tickets are discarded, and a restart processes its records again", err, records)
+		return ExitSettings, true
+	case committed:
+		w.commits.report("transaction", sent)
+	case !whole:
+		w.commitFailed("transaction", nil, errors.New("aborted: the batch was cut short"))
+		w.out.printf("transaction ABORTED: the batch was cut short after %d records; their tickets are discarded, a restart processes them again", records)
+	default:
+		w.commitFailed("transaction", nil, errors.New("aborted: the group rebalanced during it"))
+		w.out.printf("transaction ABORTED: the group rebalanced during it; its %d tickets are discarded, whoever holds the partitions now processes the records again", records)
+	}
+	return 0, false
 }
 
 // adjust is kgo's AdjustFetchOffsetsFn for a strategy that keeps its own
