@@ -38,7 +38,7 @@ var (
 	brokers string // the broker every test talks to
 )
 
-var binaries = []string{"auto-commit", "manual-sync", "manual-async", "idempotent", "db-offsets", "seed", "broker", "admin", "timeline", "experiment"}
+var binaries = []string{"auto-commit", "manual-sync", "manual-async", "idempotent", "db-offsets", "transactional", "seed", "broker", "admin", "timeline", "experiment"}
 
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
 
@@ -266,7 +266,7 @@ func alive(pid int) bool {
 var labVars = []string{"BROKERS", "TOPIC", "GROUP", "INSTANCE", "CRASH", "WORK_DELAY", "COMMIT_EVERY",
 	"MAX_POLL_RECORDS", "LOG", "IDLE_EXIT", "GREEDY", "SEED_MESSAGES", "PARTITIONS", "BROKER_PORT", "BROKER_DATA",
 	"TO", "EXECUTE", "PARTITION", "INTERVAL", "ONCE", "ERR", "COUNT", "DELAY", "LAB_BIN", "LAB_TEST_BROKERS",
-	"EVENTS", "RESET", "REBALANCE_TIMEOUT", "OUT", "TITLE", "SCENARIOS", "STRATEGIES", "DATABASE_URL", "PG_PORT", "PG_DIR",
+	"EVENTS", "RESET", "REBALANCE_TIMEOUT", "OUT", "TITLE", "SCENARIOS", "STRATEGIES", "DATABASE_URL", "PG_PORT", "PG_DIR", "OUTPUT_TOPIC",
 	"LAB_TEST_DATABASE_URL"}
 
 func cleanEnv(kv ...string) []string {
@@ -315,7 +315,7 @@ func newLab(t testing.TB) *lab {
 // env is the environment of a lab binary: this lab's broker, topic, group and
 // log folder, then the test's own settings.
 func (l *lab) env(kv ...string) []string {
-	return cleanEnv(append([]string{"BROKERS=" + l.brokers, "TOPIC=" + l.topic, "GROUP=" + l.group}, kv...)...)
+	return cleanEnv(append([]string{"BROKERS=" + l.brokers, "TOPIC=" + l.topic, "OUTPUT_TOPIC=" + l.topic + ".tickets", "GROUP=" + l.group}, kv...)...)
 }
 
 func (l *lab) path(name string) string { return filepath.Join(l.dir, name) }
