@@ -147,7 +147,7 @@ func TestLessonWalkthroughWithMake(t *testing.T) {
 	makeIn(t, dir, env, true, "group-delete-all")
 }
 
-var demoRow = regexp.MustCompile(`(?m)^(auto-commit|manual-sync|manual-async|auto-greedy|idempotent|db-offsets) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+|-) +(\d+|-)$`)
+var demoRow = regexp.MustCompile(`(?m)^(auto-commit|manual-sync|manual-async|auto-greedy|idempotent|db-offsets|transactional) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+|-) +(\d+|-)$`)
 
 // `make demo` on a machine with no broker: it starts the embedded one, plays
 // the four scenarios and prints the table the README shows. Against real
@@ -179,8 +179,8 @@ func TestMakeDemo(t *testing.T) {
 		}
 		rows[m[1]] = r
 	}
-	if len(rows) != 6 {
-		t.Fatalf("want 6 rows:\n%s", out)
+	if len(rows) != 7 {
+		t.Fatalf("want 7 rows:\n%s", out)
 	}
 	const processed, unique, dups, lost, commits, effects, dupEffects = 0, 1, 2, 3, 4, 5, 6
 	for _, name := range []string{"auto-commit", "manual-sync", "manual-async", "auto-greedy"} {
@@ -195,6 +195,11 @@ func TestMakeDemo(t *testing.T) {
 	}
 	if r := rows["db-offsets"]; r != [7]int{30, 30, 0, 0, r[commits], 30, 0} || r[commits] < 6 {
 		t.Errorf("db-offsets row %v", r)
+	}
+	// The crashed batch's transaction is aborted: its 5 deliveries repeat,
+	// a read_committed reader sees each ticket once.
+	if r := rows["transactional"]; r != [7]int{35, 30, 5, 0, r[commits], 30, 0} || r[commits] < 6 {
+		t.Errorf("transactional row %v", r)
 	}
 	if r := rows["auto-commit"]; r != [7]int{40, 30, 10, 0, r[commits], -1, -1} || r[commits] < 1 {
 		t.Errorf("auto-commit row %v", r)
@@ -211,7 +216,7 @@ func TestMakeDemo(t *testing.T) {
 	if r := rows["auto-greedy"]; r[processed] != 20 || r[unique] != 20 || r[dups] != 0 || r[lost] != 10 {
 		t.Errorf("auto-greedy row %v", r)
 	}
-	for _, s := range []string{"auto-commit:", "manual-sync:", "manual-async:", "auto-greedy:", "idempotent:", "db-offsets:"} {
+	for _, s := range []string{"auto-commit:", "manual-sync:", "manual-async:", "auto-greedy:", "idempotent:", "db-offsets:", "transactional:"} {
 		if !strings.Contains(out, "\n"+s) {
 			t.Errorf("no line under the table for %s", s)
 		}
@@ -256,7 +261,7 @@ func TestReadmeShowsWhatTheTestsCheck(t *testing.T) {
 		}
 	}
 	want := map[string]string{"auto-commit": "40 30 10 0 - -", "manual-sync": "35 30 5 0 - -", "auto-greedy": "20 20 0 10 - -",
-		"idempotent": "35 30 5 0 30 0", "db-offsets": "30 30 0 0 30 0"}
+		"idempotent": "35 30 5 0 30 0", "db-offsets": "30 30 0 0 30 0", "transactional": "35 30 5 0 30 0"}
 	for _, m := range demoRow.FindAllStringSubmatch(readme, -1) {
 		if w, ok := want[m[1]]; ok {
 			if got := strings.Join(append(m[2:6:6], m[7:9]...), " "); got != w {

@@ -17,9 +17,9 @@ import (
 // output is what `admin count-output` says of the tickets topic.
 type output struct {
 	committed, unique, duplicates, missing int // the read_committed reader's view
-	uncommitted                                int // records a read_uncommitted reader sees
-	log                                        counted
-	out                                        string
+	uncommitted                            int // records a read_uncommitted reader sees
+	log                                    counted
+	out                                    string
 }
 
 var (

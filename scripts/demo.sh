@@ -7,7 +7,8 @@
 # the count. The fourth row is the lesson's loss scenario: greedy auto-commit,
 # one poll returning the whole backlog, slow work, a late crash. The last two
 # rows are the cure: the same crash recipe with each order's effect (a ticket
-# row) in a database, deliveries repeated and effects not.
+# row) in a database, deliveries repeated and effects not, and with each
+# ticket a record produced in the batch's Kafka transaction.
 #
 # Uses the broker on BROKERS (default 127.0.0.1:9092); if none answers it starts
 # the embedded one there with a fresh state directory, and stops it at the end.
@@ -55,7 +56,7 @@ postgres://* | postgresql://*) ;;
 esac
 
 # Settings a learner may have in the environment must not change the demo.
-unset GROUP INSTANCE LOG EVENTS RESET REBALANCE_TIMEOUT CRASH WORK_DELAY COMMIT_EVERY MAX_POLL_RECORDS GREEDY IDLE_EXIT SEED_MESSAGES
+unset GROUP INSTANCE LOG EVENTS OUTPUT_TOPIC RESET REBALANCE_TIMEOUT CRASH WORK_DELAY COMMIT_EVERY MAX_POLL_RECORDS GREEDY IDLE_EXIT SEED_MESSAGES
 
 rows=()
 notes=()
@@ -74,6 +75,7 @@ scenario() {
     effects=1
     $bin/admin tickets-clear -group "$group" >/dev/null
   fi
+  [[ $binary == transactional ]] && effects=kafka
 
   printf 'demo: %-14s crash run (CRASH=%s %s) ... ' "$name" "$crash" "$*"
   local rc=0
@@ -96,7 +98,18 @@ scenario() {
   local head commits tickets="-" dup_tickets="-"
   # The whole output first: cutting the pipe early (| head -1) can kill admin
   # with SIGPIPE, which pipefail turns into a failed demo.
-  if [[ -n $effects ]]; then
+  if [[ $effects == kafka ]]; then
+    # "TOPIC (read_committed): records=N unique-orders=N duplicates=N missing=N",
+    # "TOPIC (read_uncommitted): records=N, of them N ...", then the log's line.
+    head=$($bin/admin count-output -log "$log")
+    local theirs=${head%%$'\n'*}
+    tickets=$(sed -E 's/.*records=([0-9]+).*/\1/' <<<"$theirs")
+    dup_tickets=$(sed -E 's/.*duplicates=([0-9]+).*/\1/' <<<"$theirs")
+    LAST_MISSING=$(sed -E 's/.*missing=([0-9]+).*/\1/' <<<"$theirs")
+    head=${head#*$'\n'}
+    LAST_ABORTED=$(sed -E 's/.*of them ([0-9]+) from.*/\1/' <<<"${head%%$'\n'*}")
+    head=${head#*$'\n'}
+  elif [[ -n $effects ]]; then
     # "tickets (...): effects=N unique-orders=N duplicate-effects=N missing=N", then the log's line.
     head=$($bin/admin count-effects -group "$group" -log "$log")
     local theirs=${head%%$'\n'*}
@@ -137,6 +150,9 @@ notes+=("idempotent:   manual-sync's commits, so the crash repeated $LAST_DUPS d
 scenario db-offsets db-offsets kitchen-db-offsets 10 "db-offsets: crash after 10 records, then a run to the end" WORK_DELAY=50ms MAX_POLL_RECORDS=5
 notes+=("db-offsets:   each ticket and its partition's next offset in one transaction, and the restart resumed from the database: $LAST_DUPS deliveries repeated, $LAST_TICKETS tickets, $LAST_DUP_TICKETS twice, $LAST_MISSING missing.")
 
+scenario transactional transactional kitchen-transactional 10 "transactional: crash after 10 records, then a run to the end" WORK_DELAY=50ms MAX_POLL_RECORDS=5
+notes+=("transactional: one Kafka transaction per batch, its tickets and its offsets together; the crash left the second batch's open, the restart aborted it ($LAST_ABORTED tickets a read_uncommitted reader still sees) and repeated its $LAST_DUPS deliveries: a read_committed reader sees $LAST_TICKETS tickets, $LAST_DUP_TICKETS twice, $LAST_MISSING missing.")
+
 echo
 printf '%-22s %9s %7s %11s %5s %8s %8s %12s\n' strategy processed unique duplicates lost commits effects dup-effects
 printf '%s\n' "${rows[@]}"
@@ -144,7 +160,8 @@ echo
 printf '%s\n' "${notes[@]}"
 echo
 echo "processed = log lines over both runs, unique = distinct offsets, lost = offsets in the topic never processed,"
-echo "commits = offset commits that moved a committed offset (db-offsets: its copy for lag tools), effects = tickets in"
-echo "the database (${DATABASE_URL%%:*}; - = no database: there every repeated delivery is a repeated effect), dup-effects = tickets"
+echo "commits = offset commits that moved a committed offset (db-offsets: its copy for lag tools; transactional: committed"
+echo "transactions), effects = tickets in the database (${DATABASE_URL%%:*}) or, for transactional, in the tickets topic as a"
+echo "read_committed reader sees it (- = no tickets: there every repeated delivery is a repeated effect), dup-effects = tickets"
 echo "beyond the first per order. Full output of every run: $out/"
 echo "Pictures of each row (processed vs committed over time): $out/timeline-*.html"
