@@ -35,7 +35,7 @@ $(BIN)/%: $(GO_FILES)
 .PHONY: help build demo test test-unit test-e2e bench fmt vet \
 	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down test-kafka \
 	topic-create topic-delete topic-load run-auto run-sync run-async run-idempotent run-db-offsets run-transactional \
-	count-auto count-sync count-async count-idempotent count-db-offsets count-transactional tickets-clear postgres-up postgres-down timeline-auto timeline-sync timeline-async experiment pictures \
+	count-auto count-sync count-async count-idempotent count-db-offsets count-transactional tickets-clear postgres-up postgres-down timeline-auto timeline-sync timeline-async timeline-idempotent timeline-db-offsets timeline-transactional experiment pictures \
 	group-describe-auto group-describe-sync group-describe-async \
 	group-delete-auto group-delete-sync group-delete-async group-delete-all \
 	group-reset-auto group-reset-sync group-reset-async group-watch-auto group-watch-sync group-watch-async \
@@ -56,7 +56,8 @@ help: ## list targets and variables
 #: BROKERS|127.0.0.1:9092|broker(s) to talk to, host:port[,host:port]
 #: TOPIC|brew.orders.v1|the orders topic
 #: OUTPUT_TOPIC|brew.tickets.v1|the tickets topic run-transactional writes (topic-create makes it too)
-#: GROUP|kitchen-<strategy>|consumer group: kitchen-auto, kitchen-sync, kitchen-async, kitchen-idempotent, kitchen-db-offsets
+#: TRANSACTION_TIMEOUT|40s|run-transactional: how long the broker keeps one of its transactions open before aborting it (a killed run's, if no restart fences it)
+#: GROUP|kitchen-<strategy>|consumer group: kitchen-auto, kitchen-sync, kitchen-async, kitchen-idempotent, kitchen-db-offsets, kitchen-transactional
 #: INSTANCE|1|copy number: static member GROUP-INSTANCE; give each running copy its own
 #: CRASH|0|exit(1) after this many records in the run, committing nothing (0 = never)
 #: WORK_DELAY|50ms|pretend work per record
@@ -211,6 +212,9 @@ timeline-idempotent: $(BIN)/timeline ## same from events-idempotent.jsonl
 
 timeline-db-offsets: $(BIN)/timeline ## same from events-db-offsets.jsonl (the committed line is Kafka's copy)
 	@$(BIN)/timeline -log $(or $(LOG),processed-db-offsets.log) -events $(or $(EVENTS),events-db-offsets.jsonl) -out $(or $(OUT),timeline-db-offsets.svg)
+
+timeline-transactional: $(BIN)/timeline ## same from events-transactional.jsonl (committed = the last committed transaction's offsets)
+	@$(BIN)/timeline -log $(or $(LOG),processed-transactional.log) -events $(or $(EVENTS),events-transactional.jsonl) -out $(or $(OUT),timeline-transactional.svg)
 
 group-describe-auto: $(ADMIN) ## committed offset, log end and lag per partition; members
 	@$(ADMIN) group-describe -group $(or $(GROUP),kitchen-auto)

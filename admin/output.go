@@ -8,8 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-
 	"offsetlab/internal/cluster"
 	"offsetlab/internal/processedlog"
 	"offsetlab/internal/tally"
@@ -84,12 +82,12 @@ func countOutput(ctx context.Context, s settings, adm *cluster.Client) error {
 	stable, err1 := adm.ListCommittedOffsets(ctx, s.output)
 	end, err2 := adm.ListEndOffsets(ctx, s.output)
 	if err1 == nil && err2 == nil {
-		stable.Each(func(o kadm.ListedOffset) {
-			if e, ok := end.Lookup(o.Topic, o.Partition); ok && o.Offset < e.Offset {
-				fmt.Printf("  p%d: an open transaction holds read_committed readers at offset %d of %d (the next run of the same INSTANCE aborts it; else Kafka does after the transaction timeout, 40s)\n",
-					o.Partition, o.Offset, e.Offset)
+		for _, o := range stable.Offsets().Sorted() {
+			if e, ok := end.Lookup(o.Topic, o.Partition); ok && o.At < e.Offset {
+				fmt.Printf("  p%d: an open transaction holds read_committed readers at offset %d of %d (the next run of the same INSTANCE aborts it; else the broker does after the consumer's TRANSACTION_TIMEOUT, 40s by default)\n",
+					o.Partition, o.At, e.Offset)
 			}
-		})
+		}
 	}
 	return nil
 }

@@ -54,16 +54,25 @@ func TestTransactionalCrashRecipe(t *testing.T) {
 	log := l.path("p.log")
 	kv := []string{"LOG=" + log, "WORK_DELAY=50ms", "MAX_POLL_RECORDS=5"}
 	crash := l.run(1, "transactional", append(kv, "CRASH=10")...)
-	if n := crash.countLines("committed p0→5  (transaction"); n != 1 {
-		t.Errorf("the first batch's transaction should say what it committed:\n%s", crash.output())
+	for _, want := range []string{"transaction began for p0@0-4", "committed p0→5  (transaction", "transaction began for p0@5-9",
+		"CRASH=10 reached at p0@9", "the batch's transaction stays open"} {
+		if n := crash.countLines(want); n != 1 {
+			t.Errorf("want one line with %q:\n%s", want, crash.output())
+		}
+	}
+	// Until a restart fences it, the open transaction holds read_committed
+	// readers back: they see the first batch's tickets only.
+	o := l.countOutput(log)
+	if o.committed != 5 || o.uncommitted != 10 || !strings.Contains(o.out, ": an open transaction holds read_committed readers at offset") {
+		t.Errorf("after the crash, want 5 committed tickets, 10 written, and readers held by the open transaction:\n%s", o.out)
 	}
 	l.run(0, "transactional", append(kv, "IDLE_EXIT=1s")...)
-	o := l.countOutput(log)
+	o = l.countOutput(log)
 	if o.committed != 30 || o.unique != 30 || o.duplicates != 0 || o.missing != 0 {
 		t.Errorf("want 30 committed tickets, one per order:\n%s", o.out)
 	}
-	if o.uncommitted != 35 || o.log.total != 35 || o.log.duplicates != 5 {
-		t.Errorf("want the crashed batch's 5 tickets aborted (35 in the log, 35 for read_uncommitted):\n%s", o.out)
+	if o.uncommitted != 35 || o.log.total != 35 || o.log.duplicates != 5 || strings.Contains(o.out, "open transaction") {
+		t.Errorf("want the crashed batch's 5 tickets aborted (35 in the log, 35 for read_uncommitted), no transaction open:\n%s", o.out)
 	}
 }
 
@@ -156,5 +165,39 @@ func TestTransactionalSecondCopyJoins(t *testing.T) {
 	o := l.countOutput(joined)
 	if o.committed != 60 || o.unique != 60 || o.duplicates != 0 || o.missing != 0 {
 		t.Errorf("with a second copy joining, want each order once:\n%s", o.out)
+	}
+}
+
+// A run SIGKILLed mid-transaction and never restarted: its open transaction
+// holds read_committed readers at its first ticket until the broker aborts
+// it, TRANSACTION_TIMEOUT after the transaction's first record (Kafka looks
+// for such transactions every 10 s, the embedded broker keeps a timer). The
+// aborted tickets never become visible to them.
+func TestTransactionalTimeoutAbortsAKilledRun(t *testing.T) {
+	l := newLab(t)
+	l.seed(30)
+	log := l.path("p.log")
+	p := l.start("transactional", "LOG="+log, "WORK_DELAY=50ms", "TRANSACTION_TIMEOUT=3s")
+	p.waitFor("[7 this run]", 30*time.Second)
+	p.signal(syscall.SIGKILL)
+	killed := time.Now()
+	p.wait(10 * time.Second)
+	// The kill may fall between a record's log line and its ticket.
+	delivered := lineCount(l, log)
+	written := func(o output) bool { return o.uncommitted == delivered || o.uncommitted == delivered-1 }
+	o := l.countOutput(log)
+	if o.committed != 5 || !written(o) || !strings.Contains(o.out, ": an open transaction holds read_committed readers at offset") {
+		t.Fatalf("right after the kill, want the first batch's 5 tickets committed, a ticket per delivery (%d) written, readers held by the open transaction:\n%s", delivered, o.out)
+	}
+	for strings.Contains(o.out, "open transaction") {
+		if time.Since(killed) > 90*time.Second {
+			t.Fatalf("the broker has not aborted the killed run's transaction %v after the kill (TRANSACTION_TIMEOUT=3s):\n%s", time.Since(killed).Round(time.Second), o.out)
+		}
+		time.Sleep(500 * time.Millisecond)
+		o = l.countOutput(log)
+	}
+	t.Logf("the broker aborted the killed run's transaction %.1f s after the kill (TRANSACTION_TIMEOUT=3s)", time.Since(killed).Seconds())
+	if o.committed != 5 || !written(o) || o.missing != 25 {
+		t.Errorf("the aborted tickets must stay invisible to read_committed readers (5 committed, 25 missing, %d written):\n%s", delivered, o.out)
 	}
 }

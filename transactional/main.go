@@ -28,10 +28,10 @@ import (
 
 func main() {
 	cfg, set, err := config.ParseConsumer("transactional", os.Args[1:], os.Getenv, config.ConsumerDefaults{
-		Group:  "kitchen-transactional",
-		Log:    "processed-transactional.log",
-		Events: "events-transactional.jsonl",
-		Output: true,
+		Group:    "kitchen-transactional",
+		Log:      "processed-transactional.log",
+		Events:   "events-transactional.jsonl",
+		Transact: true,
 	})
 	if err != nil {
 		config.Fail("transactional", set, err)
@@ -45,6 +45,11 @@ func main() {
 			// producer, which aborts its open transaction at once instead of
 			// after the transaction timeout.
 			kgo.TransactionalID(instance.ID(cfg.Group, cfg.Instance)),
+			// How long a transaction may stay open: the broker aborts one
+			// whose producer went quiet for longer, which is what ends a
+			// killed process's transaction when no restart fences it.
+			// read_committed readers wait that long meanwhile.
+			kgo.TransactionTimeout(cfg.TransactionTimeout),
 			// Only committed input (an upstream that writes transactionally
 			// may have aborted some of it).
 			kgo.FetchIsolationLevel(kgo.ReadCommitted()),

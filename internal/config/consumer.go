@@ -32,8 +32,11 @@ type Consumer struct {
 	// Database is where the effect consumers store their tickets (and
 	// db-offsets its offsets); zero for the three commit strategies.
 	Database Database
-	// Output is the topic the transactional consumer writes its tickets to.
-	Output string
+	// Output is the topic the transactional consumer writes its tickets to,
+	// and TransactionTimeout how long the broker lets one of its
+	// transactions stay open before aborting it.
+	Output             string
+	TransactionTimeout time.Duration
 }
 
 // ConsumerDefaults are what differ between the three binaries.
@@ -44,7 +47,7 @@ type ConsumerDefaults struct {
 	CommitEvery time.Duration // 0: the binary takes no COMMIT_EVERY (auto-commit is off)
 	Greedy      bool          // whether the binary takes GREEDY at all (auto-commit only)
 	Database    bool          // whether the binary takes DATABASE_URL (the effect consumers)
-	Output      bool          // whether the binary takes OUTPUT_TOPIC (the transactional consumer)
+	Transact    bool          // whether the binary takes OUTPUT_TOPIC and TRANSACTION_TIMEOUT (the transactional consumer)
 }
 
 // ParseConsumer reads a consumer's settings from args and the environment.
@@ -73,8 +76,12 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 		greedy = s.Bool("GREEDY", false, "commit what was polled, not one poll behind (kgo.GreedyAutoCommit)")
 	}
 	var output *string
-	if d.Output {
+	var txnTimeout *time.Duration
+	if d.Transact {
 		output = s.OutputTopic(DefaultOutput)
+		// kgo's default; Kafka refuses more than its transaction.max.timeout.ms (15 min by default).
+		txnTimeout = s.Duration("TRANSACTION_TIMEOUT", 40*time.Second, time.Second, 15*time.Minute,
+			"how long the broker keeps a transaction of this producer open before aborting it (kgo.TransactionTimeout)")
 	}
 	var database *Database
 	if d.Database {
@@ -108,7 +115,7 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 		c.Database = *database
 	}
 	if output != nil {
-		c.Output = *output
+		c.Output, c.TransactionTimeout = *output, *txnTimeout
 	}
 	return c, s, nil
 }

@@ -266,6 +266,10 @@ func (w *worker) run() int {
 	if err != nil {
 		return w.fail(ExitSettings, fmt.Errorf("consumer client: %w", err))
 	}
+	if w.s.Transact {
+		w.out.printf("transactional id %s: its first transaction fences any earlier producer with this id, aborting a transaction a killed run left open (with no restart, the broker aborts it once it is older than %v)",
+			w.cl.OptValue(kgo.TransactionalID), w.cl.OptValue(kgo.TransactionTimeout))
+	}
 
 	stop, stopped := w.signals()
 	code := w.loop(stop, stopped)
@@ -336,6 +340,7 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 				w.cl.AllowRebalance()
 				return w.fail(ExitSettings, fmt.Errorf("begin a transaction: %w", err))
 			}
+			w.out.printf("transaction began for %s: this batch's tickets and its offsets commit together, or neither does", spans(records))
 		}
 		var done []*kgo.Record
 		for _, r := range records {
@@ -502,6 +507,24 @@ func (w *worker) endTransaction(whole bool, records int) (int, bool) {
 	return 0, false
 }
 
+// spans is "p0@5-9, p1@0" for a batch of records, in the order polled.
+func spans(rs []*kgo.Record) string {
+	var out []string
+	for i := 0; i < len(rs); {
+		j := i
+		for j+1 < len(rs) && rs[j+1].Partition == rs[i].Partition {
+			j++
+		}
+		span := fmt.Sprintf("p%d@%d", rs[i].Partition, rs[i].Offset)
+		if j > i {
+			span += fmt.Sprintf("-%d", rs[j].Offset)
+		}
+		out = append(out, span)
+		i = j + 1
+	}
+	return strings.Join(out, ", ")
+}
+
 // adjust is kgo's AdjustFetchOffsetsFn for a strategy that keeps its own
 // offsets: every partition kgo was just assigned starts where Resume says,
 // never at the group's committed offset (a copy at best, and possibly ahead
@@ -571,6 +594,9 @@ func (w *worker) catchUp(ctx context.Context, stored map[int32]int64, assigned m
 func (w *worker) crash(r *kgo.Record) {
 	w.out.printf("CRASH=%d reached at p%d@%d: exit(1) now, without committing or leaving the group; committed so far: %s",
 		w.cfg.Crash, r.Partition, r.Offset, w.commits.summary(w.partitions))
+	if w.s.Transact {
+		w.out.printf("the batch's transaction stays open, its tickets written but not committed: the next run of INSTANCE=%d aborts it (without one, the broker does after TRANSACTION_TIMEOUT)", w.cfg.Instance)
+	}
 	w.summary("crash")
 	w.event(events.Event{Kind: events.Crash, Partition: events.P(r.Partition), Offset: events.O(r.Offset),
 		Detail: fmt.Sprintf("CRASH=%d", w.cfg.Crash)})
@@ -761,6 +787,9 @@ func (w *worker) settings() string {
 	}
 	if cfg.Database.Kind != "" {
 		s += " DATABASE_URL=" + cfg.Database.Redacted()
+	}
+	if cfg.Output != "" {
+		s += fmt.Sprintf(" OUTPUT_TOPIC=%s TRANSACTION_TIMEOUT=%s", cfg.Output, cfg.TransactionTimeout)
 	}
 	if cfg.RebalanceTimeout != 60*time.Second {
 		s += " REBALANCE_TIMEOUT=" + cfg.RebalanceTimeout.String()
