@@ -267,8 +267,23 @@ func (w *worker) run() int {
 		return w.fail(ExitSettings, fmt.Errorf("consumer client: %w", err))
 	}
 	if w.s.Transact {
-		w.out.printf("transactional id %s: its first transaction fences any earlier producer with this id, aborting a transaction a killed run left open (with no restart, the broker aborts it once it is older than %v)",
-			w.cl.OptValue(kgo.TransactionalID), w.cl.OptValue(kgo.TransactionTimeout))
+		// Java's initTransactions(), at once: kgo would register the
+		// transactional id only at the first produce, but the group asks
+		// where to resume before that, and while a killed run's transaction
+		// holds offsets it committed, Kafka answers UNSTABLE_OFFSET_COMMIT
+		// (RequireStableFetchOffsets) until that transaction ends: a restart
+		// killed between TxnOffsetCommit and EndTxn would wait out the
+		// transaction timeout. Registering the id bumps the producer epoch,
+		// which fences the old producer and aborts its transaction now.
+		ictx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		id, epoch, err := w.cl.ProducerID(ictx)
+		cancel()
+		if err != nil {
+			w.cl.Close()
+			return w.fail(ExitSettings, fmt.Errorf("transactional id %v: %w", w.cl.OptValue(kgo.TransactionalID), err))
+		}
+		w.out.printf("transactional id %v is producer %d, epoch %d: an earlier producer with this id is fenced, a transaction a killed run left open is aborted (with no restart, the broker aborts it once it is older than %v)",
+			w.cl.OptValue(kgo.TransactionalID), id, epoch, w.cl.OptValue(kgo.TransactionTimeout))
 	}
 
 	stop, stopped := w.signals()
