@@ -40,16 +40,9 @@ func countEffects(ctx context.Context, s settings, adm *cluster.Client) error {
 	}
 	e := countTickets(made, orders)
 	fmt.Printf("tickets (%s): effects=%d unique-orders=%d duplicate-effects=%d missing=%d\n",
-		e.label(s.group), e.effects, e.unique, e.duplicates, len(e.missing))
-
-	entries, err := processedlog.ReadFile(s.log)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		fmt.Printf("%s: no such log (deliveries not counted)\n", s.log)
-	case err != nil:
+		e.label(s.group), e.tickets, e.unique, e.duplicates, len(e.missing))
+	if err := printLogHeadline(s.log, ranges); err != nil {
 		return err
-	default:
-		fmt.Println(tally.Count(entries, ranges).Headline(s.log))
 	}
 	if len(e.twice) > 0 {
 		fmt.Printf("  orders with more than one ticket: %s\n", list(e.twice))
@@ -60,13 +53,57 @@ func countEffects(ctx context.Context, s settings, adm *cluster.Client) error {
 	return nil
 }
 
-type effectCount struct {
-	strategies []string
-	effects    int      // tickets
+// printLogHeadline prints the processed log's count under a tickets line:
+// deliveries and their repeats, next to the effects.
+func printLogHeadline(log string, ranges map[int32]tally.Range) error {
+	entries, err := processedlog.ReadFile(log)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		fmt.Printf("%s: no such log (deliveries not counted)\n", log)
+	case err != nil:
+		return err
+	default:
+		fmt.Println(tally.Count(entries, ranges).Headline(log))
+	}
+	return nil
+}
+
+// keyCount is how tickets, one order key each, stand against the orders in
+// the topic.
+type keyCount struct {
+	tickets    int
 	unique     int      // orders with a ticket
 	duplicates int      // tickets beyond the first per order
 	twice      []string // orders with more than one ticket
 	missing    []string // orders in the topic without a ticket
+}
+
+func countKeys(keys []string, orders []cluster.Keyed) keyCount {
+	c := keyCount{tickets: len(keys)}
+	per := map[string]int{}
+	for _, k := range keys {
+		per[k]++
+	}
+	c.unique = len(per)
+	for k, n := range per {
+		if n > 1 {
+			c.duplicates += n - 1
+			c.twice = append(c.twice, fmt.Sprintf("%s ×%d", k, n))
+		}
+	}
+	slices.Sort(c.twice)
+	for _, o := range orders {
+		if per[o.Key] == 0 && !slices.Contains(c.missing, o.Key) {
+			c.missing = append(c.missing, o.Key)
+		}
+	}
+	return c
+}
+
+// effectCount is the database's tickets counted, and which strategies made them.
+type effectCount struct {
+	keyCount
+	strategies []string
 }
 
 func (e effectCount) label(group string) string {
@@ -78,26 +115,14 @@ func (e effectCount) label(group string) string {
 
 func countTickets(made []tickets.Ticket, orders []cluster.Keyed) effectCount {
 	var e effectCount
-	per := map[string]int{}
+	keys := make([]string, 0, len(made))
 	for _, t := range made {
-		per[t.OrderKey]++
+		keys = append(keys, t.OrderKey)
 		if !slices.Contains(e.strategies, t.Strategy) {
 			e.strategies = append(e.strategies, t.Strategy)
 		}
 	}
-	e.effects, e.unique = len(made), len(per)
-	for k, n := range per {
-		if n > 1 {
-			e.duplicates += n - 1
-			e.twice = append(e.twice, fmt.Sprintf("%s ×%d", k, n))
-		}
-	}
-	slices.Sort(e.twice)
-	for _, o := range orders {
-		if per[o.Key] == 0 && !slices.Contains(e.missing, o.Key) {
-			e.missing = append(e.missing, o.Key)
-		}
-	}
+	e.keyCount = countKeys(keys, orders)
 	return e
 }
 

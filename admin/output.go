@@ -2,15 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"slices"
 	"time"
 
 	"offsetlab/internal/cluster"
-	"offsetlab/internal/processedlog"
-	"offsetlab/internal/tally"
 )
 
 // countOutput prints what a read_committed reader of OUTPUT_TOPIC sees
@@ -39,43 +34,23 @@ func countOutput(ctx context.Context, s settings, adm *cluster.Client) error {
 	if err != nil {
 		return err
 	}
-	per := map[string]int{}
+	keys := make([]string, 0, len(committed))
 	for _, k := range committed {
-		per[k.Key]++
+		keys = append(keys, k.Key)
 	}
-	dups, missing := 0, []string{}
-	var twice []string
-	for k, n := range per {
-		if n > 1 {
-			dups += n - 1
-			twice = append(twice, fmt.Sprintf("%s ×%d", k, n))
-		}
-	}
-	slices.Sort(twice)
-	for _, o := range orders {
-		if per[o.Key] == 0 && !slices.Contains(missing, o.Key) {
-			missing = append(missing, o.Key)
-		}
-	}
+	c := countKeys(keys, orders)
 	fmt.Printf("%s (read_committed): records=%d unique-orders=%d duplicates=%d missing=%d\n",
-		s.output, len(committed), len(per), dups, len(missing))
+		s.output, c.tickets, c.unique, c.duplicates, len(c.missing))
 	fmt.Printf("%s (read_uncommitted): records=%d, of them %d from transactions not committed (aborted, or still open)\n",
 		s.output, len(all), len(all)-len(committed))
-
-	entries, err := processedlog.ReadFile(s.log)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		fmt.Printf("%s: no such log (deliveries not counted)\n", s.log)
-	case err != nil:
+	if err := printLogHeadline(s.log, ranges); err != nil {
 		return err
-	default:
-		fmt.Println(tally.Count(entries, ranges).Headline(s.log))
 	}
-	if len(twice) > 0 {
-		fmt.Printf("  orders with more than one committed ticket: %s\n", list(twice))
+	if len(c.twice) > 0 {
+		fmt.Printf("  orders with more than one committed ticket: %s\n", list(c.twice))
 	}
-	if len(missing) > 0 {
-		fmt.Printf("  orders in %s with no committed ticket: %s\n", s.topic, list(missing))
+	if len(c.missing) > 0 {
+		fmt.Printf("  orders in %s with no committed ticket: %s\n", s.topic, list(c.missing))
 	}
 	// An open transaction (a killed producer's, not yet aborted) holds
 	// read_committed readers at its first offset: say so, it explains missing.
