@@ -36,6 +36,11 @@ func createTopic(ctx context.Context, topic string, partitions int, adm *cluster
 	if err == nil {
 		err = resp.Err
 	}
+	if errors.Is(err, kerr.TopicAlreadyExists) {
+		// Created by someone else since the look above.
+		fmt.Printf("topic %s already exists\n", topic)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("create topic %s: %w", topic, err)
 	}

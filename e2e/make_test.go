@@ -90,7 +90,7 @@ func TestHelpDefaultsMatchTheBinaries(t *testing.T) {
 // The README's lesson walk-through, through make, from a learner's own folder.
 func TestLessonWalkthroughWithMake(t *testing.T) {
 	l := newLab(t)
-	env := cleanEnv("BROKERS="+l.brokers, "TOPIC="+l.topic, "IDLE_EXIT=1s")
+	env := cleanEnv("BROKERS="+l.brokers, "TOPIC="+l.topic, "OUTPUT_TOPIC="+l.topic+".tickets", "IDLE_EXIT=1s")
 	dir := l.dir
 	makeIn(t, dir, env, true, "topic-create")
 	if out := makeIn(t, dir, env, true, "topic-load"); !strings.Contains(out, "seeded 30 orders into "+l.topic+" (acks=all): p0=10 (offsets 0-9) p1=10 (offsets 0-9) p2=10 (offsets 0-9)") {

@@ -176,7 +176,10 @@ func (c *cell) note(format string, args ...any) {
 // fresh makes the cell's topic anew with records orders in partitions
 // partitions, and forgets its group.
 func (c *cell) fresh(ctx context.Context, partitions, records int) error {
-	env := []string{"TOPIC=" + c.topic, "GROUP=" + c.group, fmt.Sprintf("PARTITIONS=%d", partitions)}
+	// topic-create and topic-delete handle the transactional consumer's
+	// tickets topic too: each cell names its own, or the cells, which run
+	// in parallel, would create and delete one shared brew.tickets.v1.
+	env := []string{"TOPIC=" + c.topic, "OUTPUT_TOPIC=" + c.topic + ".tickets", "GROUP=" + c.group, fmt.Sprintf("PARTITIONS=%d", partitions)}
 	for _, cmd := range []string{"topic-delete", "topic-create", "group-delete"} {
 		if err := c.lab.admin(ctx, c.dir, env, cmd); err != nil {
 			return err
