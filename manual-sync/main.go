@@ -14,6 +14,16 @@
 // batch: CommitRecords commits, per partition, one past the highest offset
 // among the records given, and the worker hands it the last processed record
 // of every partition still uncommitted.
+//
+// COMMIT_PER sets how often, with Spring Kafka's ack modes as the names, and
+// with it what a crash repeats:
+//
+//	batch    after every polled batch (BATCH): at most the batch in hand
+//	record   after every record (RECORD, MANUAL_IMMEDIATE): at most the
+//	         record in hand, for a broker round trip per record
+//	count:N  every N records (COUNT): at most N-1
+//	time:T   every T (TIME): what was processed in the last T
+//	none     never (the benchmark's baseline): everything, every time
 package main
 
 import (
@@ -31,6 +41,8 @@ func main() {
 		Group:  "kitchen-sync",
 		Log:    "processed-sync.log",
 		Events: "events-sync.jsonl",
+
+		CommitPer: true,
 	})
 	if err != nil {
 		config.Fail("manual-sync", set, err)
@@ -41,11 +53,13 @@ func main() {
 		Opts: []kgo.Opt{
 			kgo.DisableAutoCommit(),
 		},
-		// After the batch, or at a clean stop with the part processed so far.
+		// When COMMIT_PER says (after the batch by default), and at a clean
+		// stop with the part processed so far.
 		Commit: func(ctx context.Context, cl *kgo.Client, latest []*kgo.Record) error {
 			return cl.CommitRecords(ctx, latest...)
 		},
 		CommitWhy: "batch",
+		CommitPer: cfg.CommitPer,
 		Wait:      true,
 	}))
 }

@@ -37,6 +37,11 @@ type Consumer struct {
 	// transactions stay open before aborting it.
 	Output             string
 	TransactionTimeout time.Duration
+	// CommitPer is when manual-sync commits; zero for the others.
+	CommitPer CommitPer
+	// Print is what a run prints as it goes: "records" (a line per record
+	// and per commit), "progress" (a line a second instead) or "none".
+	Print string
 }
 
 // ConsumerDefaults are what differ between the three binaries.
@@ -48,6 +53,7 @@ type ConsumerDefaults struct {
 	Greedy      bool          // whether the binary takes GREEDY at all (auto-commit only)
 	Database    bool          // whether the binary takes DATABASE_URL (the effect consumers)
 	Transact    bool          // whether the binary takes OUTPUT_TOPIC and TRANSACTION_TIMEOUT (the transactional consumer)
+	CommitPer   bool          // whether the binary takes COMMIT_PER (manual-sync)
 }
 
 // ParseConsumer reads a consumer's settings from args and the environment.
@@ -70,6 +76,8 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 	reset := s.Choice("RESET", "earliest", []string{"earliest", "latest"}, "where a group with nothing committed starts")
 	rebalance := s.Duration("REBALANCE_TIMEOUT", 60*time.Second, 500*time.Millisecond, time.Hour,
 		"how long the broker waits for this member to rejoin a rebalance before it drops it (kgo.RebalanceTimeout)")
+	print := s.Choice("PRINT", "records", []string{"records", "progress", "none"},
+		"a line per record and commit, a progress line a second instead, or neither")
 	idle := s.Duration("IDLE_EXIT", 0, 0, time.Hour, "stop cleanly once caught up and no record came for this long (0 = run until Ctrl+C)")
 	var greedy *bool
 	if d.Greedy {
@@ -82,6 +90,10 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 		// kgo's default; Kafka refuses more than its transaction.max.timeout.ms (15 min by default).
 		txnTimeout = s.Duration("TRANSACTION_TIMEOUT", 40*time.Second, time.Second, 15*time.Minute,
 			"how long the broker keeps a transaction of this producer open before aborting it (kgo.TransactionTimeout)")
+	}
+	var commitPer *CommitPer
+	if d.CommitPer {
+		commitPer = s.CommitPer()
 	}
 	var database *Database
 	if d.Database {
@@ -102,6 +114,7 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 		Events:         *events,
 		IdleExit:       *idle,
 		ResetLatest:    *reset == "latest",
+		Print:          *print,
 
 		RebalanceTimeout: *rebalance,
 	}
@@ -116,6 +129,9 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 	}
 	if output != nil {
 		c.Output, c.TransactionTimeout = *output, *txnTimeout
+	}
+	if commitPer != nil {
+		c.CommitPer = *commitPer
 	}
 	return c, s, nil
 }

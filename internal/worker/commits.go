@@ -27,6 +27,7 @@ type commits struct {
 	event   func(events.Event) // the events log: every commit and failed commit
 	topic   string
 	closing atomic.Bool // set before Close: kgo's commits from then on are its shutdown commit
+	quiet   bool        // PRINT other than records: count commits, print no line for each
 
 	mu    sync.Mutex
 	last  map[int32]int64 // committed offsets as last printed
@@ -42,6 +43,9 @@ var whyText = map[string]string{
 	"timer":       "kgo's background auto-commit",
 	"shutdown":    "final commit on a clean stop",
 	"batch":       "CommitRecords after the batch, blocking",
+	"record":      "CommitRecords after every record, blocking (COMMIT_PER=record)",
+	"count":       "CommitRecords every COMMIT_PER=count:N records, blocking",
+	"time":        "CommitRecords once COMMIT_PER=time:T has passed since the last, blocking",
 	"flush":       "CommitMarkedOffsets after the batch, blocking",
 	"transaction": "the batch's tickets and its offsets, committed in one Kafka transaction",
 	"copy":        "a copy of the database's offsets, for lag tools: runs resume from the database",
@@ -136,7 +140,9 @@ func (c *commits) report(why string, offsets map[int32]int64) bool {
 		c.last[p] = offsets[p]
 	}
 	c.moved++
-	c.out.printf("committed %s  (%s: %s)", strings.Join(parts, " "), why, whyText[why])
+	if !c.quiet {
+		c.out.printf("committed %s  (%s: %s)", strings.Join(parts, " "), why, whyText[why])
+	}
 	c.event(events.Event{Kind: events.Commit, Cause: why, Offsets: events.OffsetsOf(moved)})
 	return true
 }

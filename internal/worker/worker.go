@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -54,6 +55,12 @@ type Strategy struct {
 	// run processed there before kgo reads where to resume. See rejoined.
 	Commit    func(ctx context.Context, cl *kgo.Client, latest []*kgo.Record) error
 	CommitWhy string
+	// CommitPer is when Commit runs: after every batch (the zero value,
+	// "batch"), after every record, every Count records or every Every
+	// (checked after each record), or never ("none": no Commit at all, not
+	// even at a clean stop). A clean stop commits what was processed
+	// whatever the policy, except "none".
+	CommitPer config.CommitPer
 	// Wait makes the loop wait for Commit: a commit that fails is tried
 	// again, with backoff, until it succeeds or the partitions are no
 	// longer this member's, and nothing more is polled meanwhile. That is
@@ -99,9 +106,14 @@ const (
 // Run runs the consumer until CRASH, a signal, IDLE_EXIT or a fatal error, and
 // returns the process exit code. A crash does not return: it is os.Exit(1).
 func Run(cfg config.Consumer, s Strategy) int {
+	if s.CommitPer.Kind == "none" {
+		// Never commit: no Commit to run, nothing to wait for, no last
+		// commit on revoke.
+		s.Commit, s.Wait = nil, false
+	}
 	out := &printer{w: os.Stdout, prefix: s.Name}
 	w := &worker{cfg: cfg, s: s, out: out, start: time.Now(), position: map[int32]*kgo.Record{}, fetched: map[int32]int64{}, owned: map[int32]bool{},
-		halt: make(chan error, 1)}
+		halt: make(chan error, 1), lastCommit: time.Now(), commitTimes: &commitTimes{}}
 	w.broker = &outage{out: out, event: w.event}
 	return w.run()
 }
@@ -122,11 +134,19 @@ type worker struct {
 	partitions []int32
 	id         string
 
-	processed int        // records processed in this run
-	effects   int        // of those, effects done (Strategy.Effect)
-	skipped   int        // and effects found already done
-	first     bool       // first record seen
-	halt      chan error // a kgo callback's error that ends the run (Resume failed)
+	done        atomic.Int64    // records processed in this run, for the progress line
+	lag         atomic.Int64    // records behind the partitions' ends as of the last poll (PRINT=progress)
+	hwm         map[int32]int64 // high watermarks the polls brought (PRINT=progress)
+	processed   int             // records processed in this run
+	firstAt     time.Time       // when the first record came, and the last was done
+	lastAt      time.Time
+	commitTimes *commitTimes // kgo's hook: how long each commit request took
+	sinceCommit int          // records processed since CommitPer last ran Commit
+	lastCommit  time.Time    // when it last did (the run's start before that)
+	effects     int          // of those, effects done (Strategy.Effect)
+	skipped     int          // and effects found already done
+	first       bool         // first record seen
+	halt        chan error   // a kgo callback's error that ends the run (Resume failed)
 
 	// Written by the loop and by kgo's rebalance callbacks.
 	mu       sync.Mutex
@@ -178,6 +198,7 @@ func (w *worker) run() int {
 		return w.fail(ExitSettings, err)
 	}
 	w.commits = newCommits(w.out, w.event, cfg.Topic, committed)
+	w.commits.quiet = cfg.Print != "records"
 	resume := committed
 	if w.s.Resume != nil {
 		if resume, err = w.s.Resume(ctx); err != nil {
@@ -241,7 +262,7 @@ func (w *worker) run() int {
 		kgo.FetchMaxWait(500 * time.Millisecond),
 		// A broker that goes away is waited for: kgo's dials say when it
 		// went and when it came back.
-		kgo.WithHooks(w.broker),
+		kgo.WithHooks(w.broker, w.commitTimes),
 		kgo.WithLogger(kgoLog{w}),
 	}
 	if w.s.Wait {
@@ -287,6 +308,11 @@ func (w *worker) run() int {
 	}
 
 	stop, stopped := w.signals()
+	if cfg.Print == "progress" {
+		quit := make(chan struct{})
+		defer close(quit)
+		go w.progress(quit)
+	}
 	code := w.loop(stop, stopped)
 	w.shutdown(code)
 	return code
@@ -350,12 +376,17 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 		}
 
 		records := fetches.Records()
+		if cfg.Print == "progress" {
+			w.noteLag(fetches)
+		}
 		if w.s.Transact && len(records) > 0 {
 			if err := w.sess.Begin(); err != nil {
 				w.cl.AllowRebalance()
 				return w.fail(ExitSettings, fmt.Errorf("begin a transaction: %w", err))
 			}
-			w.out.printf("transaction began for %s: this batch's tickets and its offsets commit together, or neither does", spans(records))
+			if cfg.Print == "records" {
+				w.out.printf("transaction began for %s: this batch's tickets and its offsets commit together, or neither does", spans(records))
+			}
 		}
 		var done []*kgo.Record
 		for _, r := range records {
@@ -373,8 +404,16 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 				return ExitEffect
 			}
 			done = append(done, r)
+			w.sinceCommit++
 			if cfg.Crash > 0 && w.processed == cfg.Crash {
 				w.crash(r)
+			}
+			if why := w.commitDue(); why != "" {
+				if code, fatal := w.commit(why); fatal {
+					w.cl.AllowRebalance()
+					return code
+				}
+				w.sinceCommit, w.lastCommit = 0, time.Now()
 			}
 			if stopped() {
 				break // the record in hand is finished; the rest of the batch is not ours to process
@@ -388,7 +427,8 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 		}
 		if len(done) > 0 {
 			lastRecord = time.Now()
-			if w.s.Commit != nil {
+			perBatch := w.s.CommitPer.Kind == "" || w.s.CommitPer.Kind == "batch"
+			if w.s.Commit != nil && (perBatch || stopped()) {
 				why := w.s.CommitWhy
 				if stopped() {
 					why = "shutdown"
@@ -397,6 +437,7 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 					w.cl.AllowRebalance()
 					return code
 				}
+				w.sinceCommit, w.lastCommit = 0, time.Now()
 			}
 		}
 		w.cl.AllowRebalance()
@@ -428,6 +469,68 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 	return ExitOK
 }
 
+// noteLag keeps the lag for the progress line: the high watermarks a poll
+// brought, less where this run will read next, over the partitions it holds.
+func (w *worker) noteLag(fetches kgo.Fetches) {
+	if w.hwm == nil {
+		w.hwm = map[int32]int64{}
+	}
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if p.HighWatermark >= 0 {
+			w.hwm[p.Partition] = p.HighWatermark
+		}
+	})
+	var lag int64
+	w.mu.Lock()
+	for p, end := range w.hwm {
+		if next, ok := w.fetched[p]; ok && w.owned[p] && end > next {
+			lag += end - next
+		}
+	}
+	w.mu.Unlock()
+	w.lag.Store(lag)
+}
+
+// progress prints, once a second until quit, what the run did: records
+// processed, the rate over the last second, lag and commits (PRINT=progress).
+func (w *worker) progress(quit <-chan struct{}) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	last, lastAt := int64(0), time.Now()
+	for {
+		select {
+		case <-quit:
+			return
+		case now := <-tick.C:
+			n := w.done.Load()
+			w.out.printf("progress: %d processed (%.0f/s), lag %d, %d commits",
+				n, float64(n-last)/now.Sub(lastAt).Seconds(), w.lag.Load(), w.commits.count())
+			last, lastAt = n, now
+		}
+	}
+}
+
+// commitDue says, after a record, whether CommitPer wants a commit now, and
+// why (the commit line's word), or "".
+func (w *worker) commitDue() string {
+	if w.s.Commit == nil {
+		return ""
+	}
+	switch p := w.s.CommitPer; p.Kind {
+	case "record":
+		return "record"
+	case "count":
+		if w.sinceCommit >= p.Count {
+			return "count"
+		}
+	case "time":
+		if time.Since(w.lastCommit) >= p.Every {
+			return "time"
+		}
+	}
+	return ""
+}
+
 // process does the pretend work, writes the record's line, does the
 // strategy's effect, then lets the strategy mark it. The order matters: the
 // line is in the log before the effect and before the offset can be
@@ -436,7 +539,8 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 func (w *worker) process(ctx context.Context, r *kgo.Record) error {
 	if !w.first {
 		w.first = true
-		w.out.printf("first record %.2fs after start", time.Since(w.start).Seconds())
+		w.firstAt = time.Now()
+		w.out.printf("first record %.2fs after start", w.firstAt.Sub(w.start).Seconds())
 	}
 	time.Sleep(w.cfg.WorkDelay)
 	// The event before the log line: a process killed between the two
@@ -475,6 +579,11 @@ func (w *worker) process(ctx context.Context, r *kgo.Record) error {
 	crash := ""
 	if w.cfg.Crash > 0 {
 		crash = fmt.Sprintf(" (crash at %d)", w.cfg.Crash)
+	}
+	w.done.Add(1)
+	w.lastAt = time.Now()
+	if w.cfg.Print != "records" {
+		return nil
 	}
 	w.out.printf("processed p%d@%d %s %q  [%d this run%s]", r.Partition, r.Offset, r.Key, r.Value, w.processed, crash)
 	if skipped != "" {
@@ -619,6 +728,12 @@ func (w *worker) crash(r *kgo.Record) {
 }
 
 func (w *worker) summary(how string) {
+	rate := ""
+	if took := w.lastAt.Sub(w.firstAt); w.processed > 1 && took > 0 {
+		rate = fmt.Sprintf(" (%.0f/s)", float64(w.processed-1)/took.Seconds())
+	}
+	w.out.printf("stats: %d records in %.3f s from the first to the last%s; %s",
+		w.processed, w.lastAt.Sub(w.firstAt).Seconds(), rate, w.commitTimes.line())
 	effects := ""
 	if w.s.Effect != nil {
 		effects = fmt.Sprintf(" effects=%d skipped=%d", w.effects, w.skipped)
@@ -802,6 +917,9 @@ func (w *worker) settings() string {
 	}
 	if cfg.Database.Kind != "" {
 		s += " DATABASE_URL=" + cfg.Database.Redacted()
+	}
+	if k := cfg.CommitPer.Kind; k != "" && k != "batch" {
+		s += " COMMIT_PER=" + cfg.CommitPer.String()
 	}
 	if cfg.Output != "" {
 		s += fmt.Sprintf(" OUTPUT_TOPIC=%s TRANSACTION_TIMEOUT=%s", cfg.Output, cfg.TransactionTimeout)

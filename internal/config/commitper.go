@@ -1,0 +1,64 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// CommitPer is how often manual-sync commits, in Spring Kafka's words: after
+// every polled batch (BATCH), after every record (RECORD, MANUAL_IMMEDIATE),
+// every N records (COUNT), every T (TIME), or never (the benchmark's
+// baseline).
+type CommitPer struct {
+	Kind  string        // "batch", "record", "count", "time" or "none"
+	Count int           // Kind "count": records between commits
+	Every time.Duration // Kind "time": time between commits
+}
+
+func (c CommitPer) String() string {
+	switch c.Kind {
+	case "count":
+		return fmt.Sprintf("count:%d", c.Count)
+	case "time":
+		return "time:" + c.Every.String()
+	case "":
+		return "batch"
+	}
+	return c.Kind
+}
+
+// ParseCommitPer reads batch, record, count:N, time:T or none.
+func ParseCommitPer(v string) (CommitPer, error) {
+	kind, arg, hasArg := strings.Cut(strings.TrimSpace(v), ":")
+	switch {
+	case (kind == "batch" || kind == "record" || kind == "none") && !hasArg:
+		return CommitPer{Kind: kind}, nil
+	case kind == "count" && hasArg:
+		n, err := strconv.Atoi(arg)
+		if err != nil || n < 1 || n > 1_000_000 {
+			return CommitPer{}, errors.New("count:N wants N from 1 to 1000000 records")
+		}
+		return CommitPer{Kind: kind, Count: n}, nil
+	case kind == "time" && hasArg:
+		d, err := time.ParseDuration(arg)
+		if err != nil || d < time.Millisecond || d > time.Hour {
+			return CommitPer{}, errors.New("time:T wants a duration from 1ms to 1h, such as time:500ms")
+		}
+		return CommitPer{Kind: kind, Every: d}, nil
+	}
+	return CommitPer{}, errors.New("want batch, record, count:N, time:T or none")
+}
+
+// CommitPer is the COMMIT_PER setting.
+func (s *Set) CommitPer() *CommitPer {
+	out := new(CommitPer)
+	s.raw("COMMIT_PER", "batch", "when to commit: batch, record, count:N, time:T or none (never: the benchmark's baseline)", func(v string) error {
+		c, err := ParseCommitPer(v)
+		*out = c
+		return err
+	})
+	return out
+}
