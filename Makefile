@@ -63,6 +63,8 @@ help: ## list targets and variables
 #: WORK_DELAY|50ms|pretend work per record
 #: COMMIT_EVERY|2s auto, 500ms async|kgo's background auto-commit interval (sync has none)
 #: MAX_POLL_RECORDS|5|records per poll at most (0 = whatever one poll returns)
+#: COMMIT_PER|batch|run-sync: when to commit: batch, record, count:N, time:T, or none (never)
+#: PRINT|records|a line per record and per commit; progress: a line a second instead; none: neither
 #: DATABASE_URL|sqlite:.lab/kitchen.db|run-idempotent, run-db-offsets, count-*: where tickets (and db-offsets' offsets) go: sqlite:PATH or postgres://user:pw@host:port/db
 #: PG_PORT|(a free one)|postgres-up: the port of its PostgreSQL (loopback only)
 #: PG_DIR|.lab/postgres|postgres-up/down: its data, log and port (deleted by postgres-down)

@@ -23,7 +23,7 @@ func TestConsumerDefaults(t *testing.T) {
 	want := Consumer{
 		Brokers: []string{"127.0.0.1:9092"}, Topic: "brew.orders.v1", Group: "kitchen-auto", Instance: 1,
 		WorkDelay: 50 * time.Millisecond, CommitEvery: 2 * time.Second, MaxPollRecords: 5, Log: "processed-auto.log",
-		Events: "events-auto.jsonl", RebalanceTimeout: time.Minute,
+		Events: "events-auto.jsonl", RebalanceTimeout: time.Minute, Print: "records",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v\nwant %+v", c, want)
@@ -66,6 +66,7 @@ func TestBadValuesNameTheSetting(t *testing.T) {
 		{"EVENTS", " ", "must not be empty"},
 		{"RESET", "newest", "want earliest or latest"},
 		{"REBALANCE_TIMEOUT", "100ms", "from 500ms"},
+		{"PRINT", "lines", "want records or progress or none"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+"="+tt.value, func(t *testing.T) {
@@ -104,7 +105,7 @@ func TestHelpAndStrayArguments(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("want ErrHelp, got %v", err)
 	}
-	for _, name := range []string{"BROKERS", "CRASH", "WORK_DELAY", "COMMIT_EVERY", "MAX_POLL_RECORDS", "IDLE_EXIT", "GREEDY", "INSTANCE", "LOG", "EVENTS", "RESET", "REBALANCE_TIMEOUT"} {
+	for _, name := range []string{"BROKERS", "CRASH", "WORK_DELAY", "COMMIT_EVERY", "MAX_POLL_RECORDS", "IDLE_EXIT", "GREEDY", "INSTANCE", "LOG", "EVENTS", "RESET", "REBALANCE_TIMEOUT", "PRINT"} {
 		if !strings.Contains(s.Usage(), name) {
 			t.Errorf("usage lacks %s", name)
 		}

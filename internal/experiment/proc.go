@@ -79,7 +79,8 @@ func cleanEnv() []string {
 	lab := map[string]bool{}
 	for _, k := range []string{"BROKERS", "TOPIC", "GROUP", "INSTANCE", "CRASH", "WORK_DELAY", "COMMIT_EVERY",
 		"MAX_POLL_RECORDS", "GREEDY", "LOG", "EVENTS", "IDLE_EXIT", "RESET", "REBALANCE_TIMEOUT", "SEED_MESSAGES",
-		"PARTITIONS", "ERR", "COUNT", "DELAY", "BROKER_PORT", "BROKER_DATA", "TO", "EXECUTE", "PARTITION", "OUT", "TITLE"} {
+		"PARTITIONS", "ERR", "COUNT", "DELAY", "BROKER_PORT", "BROKER_DATA", "TO", "EXECUTE", "PARTITION", "OUT", "TITLE",
+		"OUTPUT_TOPIC", "TRANSACTION_TIMEOUT", "DATABASE_URL", "COMMIT_PER", "PRINT"} {
 		lab[k] = true
 	}
 	var out []string
