@@ -22,7 +22,7 @@ export DATABASE_URL
 # binaries live in the lab's bin/, the processed logs in the folder you run from.
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 BIN := $(ROOT)/bin
-BINARIES := auto-commit manual-sync manual-async idempotent db-offsets transactional seed broker admin timeline experiment
+BINARIES := auto-commit manual-sync manual-async idempotent db-offsets transactional seed broker admin timeline experiment bench
 GO_FILES := $(shell find $(ROOT) -name '*.go' -not -path '$(ROOT)/.lab/*') $(ROOT)/go.mod $(ROOT)/go.sum
 ADMIN := $(BIN)/admin
 
@@ -32,7 +32,7 @@ $(BIN)/%: $(GO_FILES)
 	@echo "building bin/$*"
 	@cd $(ROOT) && go build -o $@ ./$*
 
-.PHONY: help build demo test test-unit test-e2e bench fmt vet \
+.PHONY: help build demo test test-unit test-e2e bench bench-kafka bench-calls fmt vet \
 	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down test-kafka \
 	topic-create topic-delete topic-load run-auto run-sync run-async run-idempotent run-db-offsets run-transactional \
 	count-auto count-sync count-async count-idempotent count-db-offsets count-transactional tickets-clear postgres-up postgres-down timeline-auto timeline-sync timeline-async timeline-idempotent timeline-db-offsets timeline-transactional experiment pictures \
@@ -63,6 +63,10 @@ help: ## list targets and variables
 #: WORK_DELAY|50ms|pretend work per record
 #: COMMIT_EVERY|2s auto, 500ms async|kgo's background auto-commit interval (sync has none)
 #: MAX_POLL_RECORDS|5|records per poll at most (0 = whatever one poll returns)
+#: BENCH_RECORDS|200000|bench: orders seeded once and read by every run
+#: ROUNDS|3|bench: runs of every row (the results are medians)
+#: BENCH_ROWS|all|bench: comma-separated rows, e.g. baseline-500,sync-batch-500
+#: BENCH_BROKER|embedded / kafka|bench: the broker's name in the results
 #: COMMIT_PER|batch|run-sync: when to commit: batch, record, count:N, time:T, or none (never)
 #: PRINT|records|a line per record and per commit; progress: a line a second instead; none: neither
 #: DATABASE_URL|sqlite:.lab/kitchen.db|run-idempotent, run-db-offsets, count-*: where tickets (and db-offsets' offsets) go: sqlite:PATH or postgres://user:pw@host:port/db
@@ -116,7 +120,13 @@ test: ## every test: format, vet, unit and end-to-end (builds and runs the real 
 test-unit: ## unit tests only (no broker)
 	cd $(ROOT) && go test -count=1 ./internal/...
 
-bench: ## benchmarks: what each commit costs (embedded broker), what each effect guard costs (SQLite; and DATABASE_URL if postgres://)
+bench: build ## what committing costs, end to end: every strategy's real binary at WORK_DELAY=0, ROUNDS rounds (own embedded broker; BROKERS= for another)
+	@$(BIN)/bench -out $(or $(OUT),$(ROOT)/.lab/bench)
+
+bench-kafka: build ## the same bench on Apache Kafka from the jars, started on free ports and stopped after (its rows join .lab/bench's)
+	@BENCH_BROKER=$(or $(BENCH_BROKER),kafka) $(ROOT)/scripts/with-kafka.sh $(BIN)/bench -out $(or $(OUT),$(ROOT)/.lab/bench)
+
+bench-calls: ## Go benchmarks of the calls alone: each commit call, a transaction, each effect guard (SQLite; and DATABASE_URL if postgres://)
 	cd $(ROOT) && LAB_TEST_DATABASE_URL=$(filter postgres://% postgresql://%,$(DATABASE_URL)) go test -run '^$$' -bench . -benchtime 2000x -count 3 ./e2e/ ./internal/tickets/
 
 broker: $(BIN)/broker ## run the embedded broker in the foreground (Ctrl+C stops it)

@@ -25,6 +25,7 @@ type proc struct {
 	grew  chan struct{}
 	done  chan struct{}
 	code  int
+	usage *syscall.Rusage // CPU time and peak memory, once it ended
 }
 
 // start runs bin with env (on top of a clean environment) and writes its
@@ -66,6 +67,7 @@ func start(bin, outPath string, env []string, args ...string) (*proc, error) {
 		}
 		p.mu.Lock()
 		p.code = code
+		p.usage, _ = cmd.ProcessState.SysUsage().(*syscall.Rusage)
 		p.mu.Unlock()
 		f.Close()
 		close(p.done)

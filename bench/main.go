@@ -1,0 +1,91 @@
+// bench measures what committing costs, the way the lab runs: each real
+// consumer binary, at WORK_DELAY=0, reading the same seeded topic from a
+// fresh group, round after round. It prints a table and writes
+// results.csv, results.md and throughput.svg.
+//
+//	bench                                      on its own embedded broker
+//	bench -brokers 127.0.0.1:9092 -broker kafka on a broker that runs already
+//	bench -bench-records 5000 -rounds 1        a quick look
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"offsetlab/internal/config"
+	"offsetlab/internal/experiment"
+)
+
+func main() {
+	s := config.New("bench", os.Getenv)
+	brokers := s.Optional("BROKERS", "broker(s) to measure on, host:port[,host:port] (default: start an embedded broker of its own)", func(v string) error {
+		_, err := config.ParseBrokers(v)
+		return err
+	})
+	broker := s.Optional("BENCH_BROKER", "the broker's name in the results (default: embedded, or the BROKERS given)", nil)
+	records := s.Int("BENCH_RECORDS", 200000, 100, 10_000_000, "orders seeded once and read by every run")
+	rounds := s.Int("ROUNDS", 3, 1, 20, "runs of every row; the results are their medians")
+	rows := s.Optional("BENCH_ROWS", "comma-separated rows, e.g. baseline-500,sync-batch-500 (default: all)", nil)
+	out := s.String("OUT", ".lab/bench", "folder for results.csv, results.md and throughput.svg")
+	if err := s.Parse(os.Args[1:]); err != nil {
+		config.Fail("bench", s, err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fail(err)
+	}
+	cfg := experiment.BenchConfig{Bin: filepath.Dir(self), Out: *out, Broker: *broker, Records: *records, Rounds: *rounds,
+		Progress: func(format string, args ...any) {
+			fmt.Printf("%s bench | %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+		}}
+	if *brokers != "" {
+		cfg.Brokers, _ = config.ParseBrokers(*brokers)
+	}
+	if cfg.Broker == "" {
+		cfg.Broker = "embedded"
+		if cfg.Brokers != nil {
+			cfg.Broker = strings.Join(cfg.Brokers, ",")
+		}
+	}
+	if *rows != "" {
+		for _, r := range strings.Split(*rows, ",") {
+			cfg.Rows = append(cfg.Rows, strings.TrimSpace(r))
+		}
+	}
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		fail(err)
+	}
+
+	// Ctrl+C stops the run in play and the broker the bench started.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	began := time.Now()
+	results, err := experiment.Bench(ctx, cfg)
+	if ctx.Err() != nil {
+		fmt.Fprintf(os.Stderr, "bench: stopped by a signal after %.0fs: no results written\n", time.Since(began).Seconds())
+		os.Exit(130)
+	}
+	if err != nil {
+		fail(err)
+	}
+	all, err := experiment.WriteBenchFiles(cfg.Out, results)
+	if err != nil {
+		fail(err)
+	}
+	fmt.Println()
+	fmt.Print(experiment.BenchTable(results))
+	fmt.Printf("\n%d rows × %d rounds in %.0fs on %s. Results (with earlier runs on other brokers, %d rows in all): %s, %s, %s\n",
+		len(results), cfg.Rounds, time.Since(began).Seconds(), cfg.Broker, len(all),
+		filepath.Join(cfg.Out, "results.csv"), filepath.Join(cfg.Out, "results.md"), filepath.Join(cfg.Out, "throughput.svg"))
+}
+
+func fail(err error) {
+	fmt.Fprintf(os.Stderr, "bench: error: %v\n", err)
+	os.Exit(2)
+}
