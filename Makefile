@@ -69,6 +69,7 @@ help: ## list targets and variables
 #: BENCH_BROKER|embedded / kafka|bench: the broker's name in the results
 #: COMMIT_PER|batch|run-sync: when to commit: batch, record, count:N, time:T, or none (never)
 #: PRINT|records|a line per record and per commit; progress: a line a second instead; none: neither
+#: CPUPROFILE|(none)|a consumer run writes a Go CPU profile here (go tool pprof bin/NAME FILE)
 #: DATABASE_URL|sqlite:.lab/kitchen.db|run-idempotent, run-db-offsets, count-*: where tickets (and db-offsets' offsets) go: sqlite:PATH or postgres://user:pw@host:port/db
 #: PG_PORT|(a free one)|postgres-up: the port of its PostgreSQL (loopback only)
 #: PG_DIR|.lab/postgres|postgres-up/down: its data, log and port (deleted by postgres-down)

@@ -42,6 +42,9 @@ type Consumer struct {
 	// Print is what a run prints as it goes: "records" (a line per record
 	// and per commit), "progress" (a line a second instead) or "none".
 	Print string
+	// CPUProfile, if set, is where a Go CPU profile of the run goes
+	// (go tool pprof reads it): where the lab's own time goes.
+	CPUProfile string
 }
 
 // ConsumerDefaults are what differ between the three binaries.
@@ -78,6 +81,7 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 		"how long the broker waits for this member to rejoin a rebalance before it drops it (kgo.RebalanceTimeout)")
 	print := s.Choice("PRINT", "records", []string{"records", "progress", "none"},
 		"a line per record and commit, a progress line a second instead, or neither")
+	cpuProfile := s.Optional("CPUPROFILE", "write a Go CPU profile of the run to this file (for go tool pprof)", nil)
 	idle := s.Duration("IDLE_EXIT", 0, 0, time.Hour, "stop cleanly once caught up and no record came for this long (0 = run until Ctrl+C)")
 	var greedy *bool
 	if d.Greedy {
@@ -115,6 +119,7 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 		IdleExit:       *idle,
 		ResetLatest:    *reset == "latest",
 		Print:          *print,
+		CPUProfile:     *cpuProfile,
 
 		RebalanceTimeout: *rebalance,
 	}

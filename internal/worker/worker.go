@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -307,6 +308,16 @@ func (w *worker) run() int {
 			w.cl.OptValue(kgo.TransactionalID), id, epoch, w.cl.OptValue(kgo.TransactionTimeout))
 	}
 
+	if cfg.CPUProfile != "" {
+		f, err := os.Create(cfg.CPUProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			return w.fail(ExitSettings, fmt.Errorf("CPUPROFILE=%s: %w", cfg.CPUProfile, err))
+		}
+		defer pprof.StopCPUProfile() // and crash stops it before its exit
+	}
 	stop, stopped := w.signals()
 	if cfg.Print == "progress" {
 		quit := make(chan struct{})
@@ -722,6 +733,7 @@ func (w *worker) crash(r *kgo.Record) {
 		w.out.printf("the batch's transaction stays open, its tickets written but not committed: the next run of INSTANCE=%d aborts it (without one, the broker does after TRANSACTION_TIMEOUT)", w.cfg.Instance)
 	}
 	w.summary("crash")
+	pprof.StopCPUProfile()
 	w.event(events.Event{Kind: events.Crash, Partition: events.P(r.Partition), Offset: events.O(r.Offset),
 		Detail: fmt.Sprintf("CRASH=%d", w.cfg.Crash)})
 	os.Exit(ExitCrash)
