@@ -32,7 +32,7 @@ $(BIN)/%: $(GO_FILES)
 	@echo "building bin/$*"
 	@cd $(ROOT) && go build -o $@ ./$*
 
-.PHONY: help build demo test test-unit test-e2e bench bench-kafka bench-calls fmt vet \
+.PHONY: help build demo test test-unit test-e2e bench bench-kafka bench-picture bench-calls fmt vet \
 	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down test-kafka \
 	topic-create topic-delete topic-load run-auto run-sync run-async run-idempotent run-db-offsets run-transactional \
 	count-auto count-sync count-async count-idempotent count-db-offsets count-transactional tickets-clear postgres-up postgres-down timeline-auto timeline-sync timeline-async timeline-idempotent timeline-db-offsets timeline-transactional experiment pictures \
@@ -126,6 +126,11 @@ bench: build ## what committing costs, end to end: every strategy's real binary 
 
 bench-kafka: build ## the same bench on Apache Kafka from the jars, started on free ports and stopped after (its rows join .lab/bench's)
 	@BENCH_BROKER=$(or $(BENCH_BROKER),kafka) $(ROOT)/scripts/with-kafka.sh $(BIN)/bench -out $(or $(OUT),$(ROOT)/.lab/bench)
+
+bench-picture: ## copy the last bench's chart (.lab/bench/throughput.svg, both brokers after bench and bench-kafka) to PICTURES/bench-throughput.svg
+	@mkdir -p $(or $(PICTURES),$(ROOT)/docs)
+	@cp $(or $(OUT),$(ROOT)/.lab/bench)/throughput.svg $(or $(PICTURES),$(ROOT)/docs)/bench-throughput.svg
+	@echo "bench-picture: copied $(or $(OUT),.lab/bench)/throughput.svg to $(or $(PICTURES),docs)/bench-throughput.svg"
 
 bench-calls: ## Go benchmarks of the calls alone: each commit call, a transaction, each effect guard (SQLite; and DATABASE_URL if postgres://)
 	cd $(ROOT) && LAB_TEST_DATABASE_URL=$(filter postgres://% postgresql://%,$(DATABASE_URL)) go test -run '^$$' -bench . -benchtime 2000x -count 3 ./e2e/ ./internal/tickets/
