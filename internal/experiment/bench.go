@@ -102,7 +102,7 @@ type sample struct {
 	rssMB, cpuSecs float64
 }
 
-var statsLine = regexp.MustCompile(`stats: (\d+) records in ([\d.]+) s from the first to the last(?: \((\d+)/s\))?; (?:no commit requests|(\d+) commit requests, p50 ([\d.]+) ms, p99 ([\d.]+) ms)`)
+var statsLine = regexp.MustCompile(`stats: (\d+) records in ([\d.]+) s from the first to the last(?: \((\d+)/s\))?; (?:no commit requests|(\d+) commit requests?, p50 ([\d.]+) ms, p99 ([\d.]+) ms)`)
 
 // Bench seeds the topic once, then runs every row Rounds times (round by
 // round, so that a slow moment of the machine falls on every row alike), and

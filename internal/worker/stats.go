@@ -40,5 +40,9 @@ func (c *commitTimes) line() string {
 	at := func(q float64) float64 {
 		return float64(took[int(q*float64(len(took)-1))]) / float64(time.Millisecond)
 	}
-	return fmt.Sprintf("%d commit requests, p50 %.2f ms, p99 %.2f ms", len(took), at(0.50), at(0.99))
+	noun := "commit requests"
+	if len(took) == 1 {
+		noun = "commit request"
+	}
+	return fmt.Sprintf("%d %s, p50 %.2f ms, p99 %.2f ms", len(took), noun, at(0.50), at(0.99))
 }
