@@ -4,7 +4,7 @@
 // results.csv, results.md and throughput.svg.
 //
 //	bench                                      on its own embedded broker
-//	bench -brokers 127.0.0.1:9092 -broker kafka on a broker that runs already
+//	bench -brokers 127.0.0.1:9092 -bench-broker kafka   on a broker that runs already
 //	bench -bench-records 5000 -rounds 1        a quick look
 package main
 
@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -24,10 +25,7 @@ import (
 
 func main() {
 	s := config.New("bench", os.Getenv)
-	brokers := s.Optional("BROKERS", "broker(s) to measure on, host:port[,host:port] (default: start an embedded broker of its own)", func(v string) error {
-		_, err := config.ParseBrokers(v)
-		return err
-	})
+	brokers := s.OptionalBrokers("broker(s) to measure on, host:port[,host:port] (default: start an embedded broker of its own)")
 	broker := s.Optional("BENCH_BROKER", "the broker's name in the results (default: embedded, or the BROKERS given)", nil)
 	records := s.Int("BENCH_RECORDS", 200000, 100, 10_000_000, "orders seeded once and read by every run")
 	rounds := s.Int("ROUNDS", 3, 1, 20, "runs of every row; the results are their medians")
@@ -44,9 +42,7 @@ func main() {
 		Progress: func(format string, args ...any) {
 			fmt.Printf("%s bench | %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 		}}
-	if *brokers != "" {
-		cfg.Brokers, _ = config.ParseBrokers(*brokers)
-	}
+	cfg.Brokers = *brokers
 	if cfg.Broker == "" {
 		cfg.Broker = "embedded"
 		if cfg.Brokers != nil {
@@ -54,8 +50,16 @@ func main() {
 		}
 	}
 	if *rows != "" {
+		var names []string
+		for _, r := range experiment.BenchRows {
+			names = append(names, r.Name())
+		}
 		for _, r := range strings.Split(*rows, ",") {
-			cfg.Rows = append(cfg.Rows, strings.TrimSpace(r))
+			if r = strings.TrimSpace(r); !slices.Contains(names, r) {
+				fmt.Fprintf(os.Stderr, "bench: bad settings:\n  BENCH_ROWS (-bench-rows) = %q: no row %q; there are %s\n", *rows, r, strings.Join(names, ", "))
+				os.Exit(2)
+			}
+			cfg.Rows = append(cfg.Rows, r)
 		}
 	}
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {

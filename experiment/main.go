@@ -30,10 +30,7 @@ import (
 
 func main() {
 	s := config.New("experiment", os.Getenv)
-	brokers := s.Optional("BROKERS", "broker(s) to play on, host:port[,host:port] (default: start an embedded broker of its own)", func(v string) error {
-		_, err := config.ParseBrokers(v)
-		return err
-	})
+	brokers := s.OptionalBrokers("broker(s) to play on, host:port[,host:port] (default: start an embedded broker of its own)")
 	scenarios := s.Optional("SCENARIOS", "comma-separated scenarios (default: all)", nil)
 	strategies := s.Optional("STRATEGIES", "comma-separated strategies: auto, sync, async (default: all)", nil)
 	out := s.String("OUT", ".lab/experiment", "folder for results.csv, results.md and the timelines")
@@ -54,8 +51,8 @@ func main() {
 			fmt.Printf("%s experiment | %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 		}}
 	where := "the embedded broker the experiment starts"
-	if *brokers != "" {
-		cfg.Brokers, _ = config.ParseBrokers(*brokers)
+	if *brokers != nil {
+		cfg.Brokers = *brokers
 		where = strings.Join(cfg.Brokers, ",")
 	}
 

@@ -206,6 +206,18 @@ func (s *Set) Brokers(def string) *[]string {
 	return out
 }
 
+// OptionalBrokers is BROKERS for a command that starts a broker of its own
+// when none is given (experiment, bench): nil then.
+func (s *Set) OptionalBrokers(help string) *[]string {
+	out := new([]string)
+	s.Optional("BROKERS", help, func(v string) error {
+		list, err := ParseBrokers(v)
+		*out = list
+		return err
+	})
+	return out
+}
+
 // ParseBrokers splits and checks a BROKERS value.
 func ParseBrokers(v string) ([]string, error) {
 	var list []string
