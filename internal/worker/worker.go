@@ -135,19 +135,20 @@ type worker struct {
 	partitions []int32
 	id         string
 
-	done        atomic.Int64    // records processed in this run, for the progress line
-	lag         atomic.Int64    // records behind the partitions' ends as of the last poll (PRINT=progress)
-	hwm         map[int32]int64 // high watermarks the polls brought (PRINT=progress)
-	processed   int             // records processed in this run
-	firstAt     time.Time       // when the first record came, and the last was done
+	processed atomic.Int64 // records processed in this run (atomic: the progress line reads it)
+	effects   int          // of those, effects done (Strategy.Effect)
+	skipped   int          // and effects found already done
+	first     bool         // first record seen
+	halt      chan error   // a kgo callback's error that ends the run (Resume failed)
+
+	firstAt     time.Time // when the first record came, and the last was done
 	lastAt      time.Time
 	commitTimes *commitTimes // kgo's hook: how long each commit request took
 	sinceCommit int          // records processed since CommitPer last ran Commit
 	lastCommit  time.Time    // when it last did (the run's start before that)
-	effects     int          // of those, effects done (Strategy.Effect)
-	skipped     int          // and effects found already done
-	first       bool         // first record seen
-	halt        chan error   // a kgo callback's error that ends the run (Resume failed)
+
+	lag atomic.Int64    // records behind the partitions' ends as of the last poll (PRINT=progress)
+	hwm map[int32]int64 // high watermarks the polls brought (PRINT=progress)
 
 	// Written by the loop and by kgo's rebalance callbacks.
 	mu       sync.Mutex
@@ -416,7 +417,7 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 			}
 			done = append(done, r)
 			w.sinceCommit++
-			if cfg.Crash > 0 && w.processed == cfg.Crash {
+			if cfg.Crash > 0 && w.processed.Load() == int64(cfg.Crash) {
 				w.crash(r)
 			}
 			if why := w.commitDue(); why != "" {
@@ -513,7 +514,7 @@ func (w *worker) progress(quit <-chan struct{}) {
 		case <-quit:
 			return
 		case now := <-tick.C:
-			n := w.done.Load()
+			n := w.processed.Load()
 			w.out.printf("progress: %d processed (%.0f/s), lag %d, %d commits",
 				n, float64(n-last)/now.Sub(lastAt).Seconds(), w.lag.Load(), w.commits.count())
 			last, lastAt = n, now
@@ -580,23 +581,22 @@ func (w *worker) process(ctx context.Context, r *kgo.Record) error {
 	if w.s.Processed != nil {
 		w.s.Processed(w.cl, r)
 	}
-	w.processed++
+	n := w.processed.Add(1)
 	w.mu.Lock()
 	if last, ok := w.position[r.Partition]; !ok || r.Offset > last.Offset {
 		w.position[r.Partition] = r
 	}
 	w.fetched[r.Partition] = r.Offset + 1
 	w.mu.Unlock()
-	crash := ""
-	if w.cfg.Crash > 0 {
-		crash = fmt.Sprintf(" (crash at %d)", w.cfg.Crash)
-	}
-	w.done.Add(1)
 	w.lastAt = time.Now()
 	if w.cfg.Print != "records" {
 		return nil
 	}
-	w.out.printf("processed p%d@%d %s %q  [%d this run%s]", r.Partition, r.Offset, r.Key, r.Value, w.processed, crash)
+	crash := ""
+	if w.cfg.Crash > 0 {
+		crash = fmt.Sprintf(" (crash at %d)", w.cfg.Crash)
+	}
+	w.out.printf("processed p%d@%d %s %q  [%d this run%s]", r.Partition, r.Offset, r.Key, r.Value, n, crash)
 	if skipped != "" {
 		w.out.printf("%s", skipped)
 	}
@@ -741,17 +741,18 @@ func (w *worker) crash(r *kgo.Record) {
 
 func (w *worker) summary(how string) {
 	rate := ""
-	if took := w.lastAt.Sub(w.firstAt); w.processed > 1 && took > 0 {
-		rate = fmt.Sprintf(" (%.0f/s)", float64(w.processed-1)/took.Seconds())
+	n := w.processed.Load()
+	if took := w.lastAt.Sub(w.firstAt); n > 1 && took > 0 {
+		rate = fmt.Sprintf(" (%.0f/s)", float64(n-1)/took.Seconds())
 	}
 	w.out.printf("stats: %d records in %.3f s from the first to the last%s; %s",
-		w.processed, w.lastAt.Sub(w.firstAt).Seconds(), rate, w.commitTimes.line())
+		n, w.lastAt.Sub(w.firstAt).Seconds(), rate, w.commitTimes.line())
 	effects := ""
 	if w.s.Effect != nil {
 		effects = fmt.Sprintf(" effects=%d skipped=%d", w.effects, w.skipped)
 	}
 	w.out.printf("summary strategy=%s processed=%d%s commits=%d committed=%s exit=%s",
-		w.s.Name, w.processed, effects, w.commits.count(), strings.ReplaceAll(w.commits.summary(w.partitions), " ", ","), how)
+		w.s.Name, n, effects, w.commits.count(), strings.ReplaceAll(w.commits.summary(w.partitions), " ", ","), how)
 }
 
 // fetchErrors reports what a poll brought besides records. Only errors that
