@@ -39,7 +39,7 @@ type BenchRow struct {
 func (r BenchRow) Name() string {
 	s := map[string]string{"baseline": "baseline", "auto-commit": "auto", "manual-sync": "sync", "manual-async": "async"}[r.Strategy]
 	if r.Strategy == "manual-sync" {
-		s += "-" + regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(r.CommitPer, "")
+		s += "-" + notNameChars.ReplaceAllString(r.CommitPer, "")
 	}
 	return fmt.Sprintf("%s-%d", s, r.MaxPoll)
 }
@@ -101,6 +101,9 @@ type sample struct {
 	p50, p99       float64
 	rssMB, cpuSecs float64
 }
+
+// notNameChars are what a row's name drops from COMMIT_PER ("time:100ms" → "time100ms").
+var notNameChars = regexp.MustCompile(`[^a-z0-9]+`)
 
 var statsLine = regexp.MustCompile(`stats: (\d+) records in ([\d.]+) s from the first to the last(?: \((\d+)/s\))?; (?:no commit requests|(\d+) commit requests?, p50 ([\d.]+) ms, p99 ([\d.]+) ms)`)
 

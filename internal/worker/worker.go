@@ -138,7 +138,6 @@ type worker struct {
 	processed atomic.Int64 // records processed in this run (atomic: the progress line reads it)
 	effects   int          // of those, effects done (Strategy.Effect)
 	skipped   int          // and effects found already done
-	first     bool         // first record seen
 	halt      chan error   // a kgo callback's error that ends the run (Resume failed)
 
 	firstAt     time.Time // when the first record came, and the last was done
@@ -549,8 +548,7 @@ func (w *worker) commitDue() string {
 // committed, so the log (every delivery) never misses a committed record or
 // a stored effect. It returns only an effect's error.
 func (w *worker) process(ctx context.Context, r *kgo.Record) error {
-	if !w.first {
-		w.first = true
+	if w.firstAt.IsZero() {
 		w.firstAt = time.Now()
 		w.out.printf("first record %.2fs after start", w.firstAt.Sub(w.start).Seconds())
 	}
