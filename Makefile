@@ -36,7 +36,7 @@ $(BIN)/%: $(GO_FILES)
 	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down test-kafka \
 	topic-create topic-delete topic-load run-auto run-sync run-async run-idempotent run-db-offsets run-transactional \
 	count-auto count-sync count-async count-idempotent count-db-offsets count-transactional tickets-clear postgres-up postgres-down timeline-auto timeline-sync timeline-async timeline-idempotent timeline-db-offsets timeline-transactional experiment pictures \
-	group-describe-auto group-describe-sync group-describe-async \
+	group-describe-auto group-describe-sync group-describe-async group-coordinator-auto group-coordinator-sync group-coordinator-async \
 	group-delete-auto group-delete-sync group-delete-async group-delete-all \
 	group-reset-auto group-reset-sync group-reset-async group-watch-auto group-watch-sync group-watch-async \
 	group-remove-member-auto group-remove-member-sync group-remove-member-async group-remove-member \
@@ -242,6 +242,15 @@ group-describe-sync: $(ADMIN) ## same for kitchen-sync
 
 group-describe-async: $(ADMIN) ## same for kitchen-async
 	@$(ADMIN) group-describe -group $(or $(GROUP),kitchen-async)
+
+group-coordinator-auto: $(ADMIN) ## where kitchen-auto's commits go: the lesson's __consumer_offsets formula, and the coordinator the cluster names
+	@$(ADMIN) group-coordinator -group $(or $(GROUP),kitchen-auto)
+
+group-coordinator-sync: $(ADMIN) ## same for kitchen-sync
+	@$(ADMIN) group-coordinator -group $(or $(GROUP),kitchen-sync)
+
+group-coordinator-async: $(ADMIN) ## same for kitchen-async
+	@$(ADMIN) group-coordinator -group $(or $(GROUP),kitchen-async)
 
 group-delete-auto: $(ADMIN) ## forget kitchen-auto's committed offsets (next run starts from the earliest)
 	@$(ADMIN) group-delete -group $(or $(GROUP),kitchen-auto)

@@ -59,6 +59,7 @@ var commands = map[string]func(context.Context, settings, *cluster.Client) error
 	"topic-describe":      topicDescribe,
 	"groups":              groups,
 	"group-describe":      groupDescribe,
+	"group-coordinator":   groupCoordinator,
 	"group-watch":         groupWatch,
 	"group-reset":         groupReset,
 	"group-remove-member": groupRemoveMember,
