@@ -15,8 +15,8 @@ func TestJavaStringHash(t *testing.T) {
 		{"a", 97},
 		{"kitchen-auto", javaHash("kitchen-auto")},
 		{"polygenelubricants", math.MinInt32}, // the classic: its hashCode is Integer.MIN_VALUE
-		{"é☕", 233*31 + 0x2615},                // UTF-16 code units, not bytes
-		{"𝄞", 0xD834*31 + 0xDD1E},              // one rune, two code units
+		{"é☕", 233*31 + 0x2615},               // UTF-16 code units, not bytes
+		{"𝄞", 0xD834*31 + 0xDD1E},             // one rune, two code units
 	}
 	for _, tt := range tests {
 		if got := JavaStringHash(tt.s); got != tt.want {
