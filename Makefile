@@ -36,7 +36,7 @@ $(BIN)/%: $(GO_FILES)
 	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down test-kafka \
 	topic-create topic-delete topic-load run-auto run-sync run-async run-idempotent run-db-offsets run-transactional \
 	count-auto count-sync count-async count-idempotent count-db-offsets count-transactional tickets-clear postgres-up postgres-down timeline-auto timeline-sync timeline-async timeline-idempotent timeline-db-offsets timeline-transactional experiment pictures \
-	group-describe-auto group-describe-sync group-describe-async group-coordinator-auto group-coordinator-sync group-coordinator-async \
+	group-describe-auto group-describe-sync group-describe-async group-coordinator-auto group-coordinator-sync group-coordinator-async offsets-log \
 	group-delete-auto group-delete-sync group-delete-async group-delete-all \
 	group-reset-auto group-reset-sync group-reset-async group-watch-auto group-watch-sync group-watch-async \
 	group-remove-member-auto group-remove-member-sync group-remove-member-async group-remove-member \
@@ -251,6 +251,9 @@ group-coordinator-sync: $(ADMIN) ## same for kitchen-sync
 
 group-coordinator-async: $(ADMIN) ## same for kitchen-async
 	@$(ADMIN) group-coordinator -group $(or $(GROUP),kitchen-async)
+
+offsets-log: $(ADMIN) ## Apache Kafka: the records __consumer_offsets holds for the lab's groups (GROUP= for some), decoded: each commit as Kafka wrote it
+	@$(ADMIN) offsets-log -group $(or $(GROUP),kitchen-auto,kitchen-sync,kitchen-async,kitchen-idempotent,kitchen-db-offsets,kitchen-transactional)
 
 group-delete-auto: $(ADMIN) ## forget kitchen-auto's committed offsets (next run starts from the earliest)
 	@$(ADMIN) group-delete -group $(or $(GROUP),kitchen-auto)

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"offsetlab/internal/cluster"
 )
@@ -44,6 +47,65 @@ func groupCoordinator(ctx context.Context, s settings, adm *cluster.Client) erro
 			agree = "DISAGREE"
 		}
 		fmt.Printf("  coordinator: broker %d, as the cluster answers FindCoordinator: formula and cluster %s\n", node, agree)
+	}
+	return nil
+}
+
+// offsetsLog prints the records Kafka wrote to __consumer_offsets for GROUP's
+// commits, in the order of each partition: the bookmark itself, one record
+// per commit, and a tombstone where a group's offset was deleted. Compaction
+// keeps only each key's last record, which is what a restart reads.
+func offsetsLog(ctx context.Context, s settings, adm *cluster.Client) error {
+	count, _, exists, err := adm.OffsetsLayout(ctx)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return fmt.Errorf("the broker at %s has no %s topic (the embedded broker keeps offsets in memory and its state file); run this against Apache Kafka", strings.Join(adm.Brokers, ","), cluster.OffsetsTopic)
+	}
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	all, err := cluster.OffsetCommits(rctx, adm.Brokers, time.Second)
+	if err != nil {
+		return err
+	}
+	groups := splitGroups(s.group)
+	type key struct {
+		group, topic string
+		partition    int32
+	}
+	last := map[key]cluster.OffsetCommitRecord{}
+	var keys []key
+	shown := 0
+	fmt.Printf("%s (%d partitions): the offset-commit records of %s\n", cluster.OffsetsTopic, count, strings.Join(groups, ", "))
+	for _, c := range all {
+		if !slices.Contains(groups, c.Group) {
+			continue
+		}
+		shown++
+		k := key{c.Group, c.Topic, c.Partition}
+		if _, ok := last[k]; !ok {
+			keys = append(keys, k)
+		}
+		last[k] = c
+		what := fmt.Sprintf("→ %d  committed %s", c.Committed, c.Time.Format("15:04:05.000"))
+		if c.Tombstone {
+			what = "tombstone: the group's offset was deleted"
+		}
+		fmt.Printf("  p%d@%-6d %-22s %s p%d %s\n", c.At, c.Offset, c.Group, c.Topic, c.Partition, what)
+	}
+	if shown == 0 {
+		fmt.Println("  none (no commit of these groups is in the log, or compaction and retention removed them)")
+		return nil
+	}
+	fmt.Printf("%d records for %d keys (group, topic, partition). Compaction keeps only each key's last record:\n", shown, len(keys))
+	for _, k := range keys {
+		c := last[k]
+		if c.Tombstone {
+			fmt.Printf("  %s %s p%d: nothing (a tombstone; compaction drops it too, later)\n", k.group, k.topic, k.partition)
+		} else {
+			fmt.Printf("  %s %s p%d → %d\n", k.group, k.topic, k.partition, c.Committed)
+		}
 	}
 	return nil
 }

@@ -60,6 +60,7 @@ var commands = map[string]func(context.Context, settings, *cluster.Client) error
 	"groups":              groups,
 	"group-describe":      groupDescribe,
 	"group-coordinator":   groupCoordinator,
+	"offsets-log":         offsetsLog,
 	"group-watch":         groupWatch,
 	"group-reset":         groupReset,
 	"group-remove-member": groupRemoveMember,

@@ -2,9 +2,13 @@ package cluster
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
+	"time"
 	"unicode/utf16"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // OffsetsTopic is where Kafka keeps every group's committed offsets.
@@ -69,4 +73,49 @@ func (c *Client) Coordinator(ctx context.Context, group string) (int32, error) {
 		return -1, fmt.Errorf("find the coordinator of group %s: %w", group, r.Err)
 	}
 	return r.NodeID, nil
+}
+
+// OffsetCommitRecord is one record Kafka wrote to __consumer_offsets for a
+// commit: the group, topic and partition of its key, the committed offset and
+// commit time of its value, or a tombstone (no value: the offset was deleted,
+// and compaction will drop everything before it).
+type OffsetCommitRecord struct {
+	At        int32 // the __consumer_offsets partition
+	Offset    int64 // of this record in it
+	Group     string
+	Topic     string
+	Partition int32
+	Committed int64
+	Time      time.Time
+	Tombstone bool
+}
+
+// OffsetCommits reads __consumer_offsets from its start (a plain read, no
+// group) and decodes its offset-commit records with franz-go's kmsg types;
+// group metadata records are left out.
+func OffsetCommits(ctx context.Context, brokers []string, idle time.Duration) ([]OffsetCommitRecord, error) {
+	rs, err := ReadRecords(ctx, brokers, OffsetsTopic, false, idle)
+	if err != nil {
+		return nil, err
+	}
+	var out []OffsetCommitRecord
+	for _, r := range rs {
+		// Key versions 0 and 1 are offset commits, 2 group metadata.
+		var key kmsg.OffsetCommitKey
+		if len(r.Key) < 2 || binary.BigEndian.Uint16(r.Key) > 1 || key.ReadFrom(r.Key) != nil {
+			continue
+		}
+		c := OffsetCommitRecord{At: r.Partition, Offset: r.Offset, Group: key.Group, Topic: key.Topic, Partition: key.Partition}
+		if r.Value == nil {
+			c.Tombstone = true
+		} else {
+			var v kmsg.OffsetCommitValue
+			if err := v.ReadFrom(r.Value); err != nil {
+				return nil, fmt.Errorf("decode the commit of %s %s p%d at %s p%d@%d: %w", key.Group, key.Topic, key.Partition, OffsetsTopic, r.Partition, r.Offset, err)
+			}
+			c.Committed, c.Time = v.Offset, time.UnixMilli(v.CommitTimestamp)
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }

@@ -70,6 +70,19 @@ func TopicKeys(ctx context.Context, brokers []string, topic string, ranges map[i
 // now (read_committed: only committed transactions, and nothing past an open
 // one), until no record came for idle. It reads without a group.
 func ReadKeys(ctx context.Context, brokers []string, topic string, readCommitted bool, idle time.Duration) ([]Keyed, error) {
+	rs, err := ReadRecords(ctx, brokers, topic, readCommitted, idle)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Keyed, len(rs))
+	for i, r := range rs {
+		out[i] = Keyed{Partition: r.Partition, Offset: r.Offset, Key: string(r.Key)}
+	}
+	return out, nil
+}
+
+// ReadRecords is ReadKeys with the whole records.
+func ReadRecords(ctx context.Context, brokers []string, topic string, readCommitted bool, idle time.Duration) ([]*kgo.Record, error) {
 	iso := kgo.ReadUncommitted()
 	if readCommitted {
 		iso = kgo.ReadCommitted()
@@ -86,7 +99,7 @@ func ReadKeys(ctx context.Context, brokers []string, topic string, readCommitted
 		return nil, fmt.Errorf("reading %s: %w", topic, err)
 	}
 	defer cl.Close()
-	var out []Keyed
+	var out []*kgo.Record
 	for {
 		pctx, cancel := context.WithTimeout(ctx, idle)
 		fetches := cl.PollFetches(pctx)
@@ -106,8 +119,6 @@ func ReadKeys(ctx context.Context, brokers []string, topic string, readCommitted
 		if fetches.NumRecords() == 0 {
 			return out, nil
 		}
-		fetches.EachRecord(func(r *kgo.Record) {
-			out = append(out, Keyed{Partition: r.Partition, Offset: r.Offset, Key: string(r.Key)})
-		})
+		out = append(out, fetches.Records()...)
 	}
 }
