@@ -98,6 +98,7 @@ help: ## list targets and variables
 #: DELAY|0|fault-commit: answer those commits this much later (up to 30s)
 #: KAFKA_PORT|9092|client port of jvm-kafka-up's Apache Kafka
 #: KAFKA_CONTROLLER_PORT|KAFKA_PORT+1|its KRaft controller port
+#: NODES|1|jvm-kafka-up/down: 1 node, or 3 (ports KAFKA_PORT..+2, controllers KAFKA_CONTROLLER_PORT..+2; __consumer_offsets with 50 partitions on all three)
 #: KAFKA_DIR|.lab/jvm-kafka-PORT|its data, server.properties, pid and logs
 
 build: $(addprefix $(BIN)/,$(BINARIES)) ## build every binary into bin/

@@ -9,7 +9,9 @@
 #        tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server 127.0.0.1:9092 --list
 #
 # KAFKA_PORT (default 9092): the client port, on 127.0.0.1.
-# KAFKA_CONTROLLER_PORT (default KAFKA_PORT+1): the KRaft controller port.
+# NODES (default 1; or 3): how many nodes, each broker and KRaft controller; node i on
+#   KAFKA_PORT+i-1 and KAFKA_CONTROLLER_PORT+i-1, its files in KAFKA_DIR/node-i.
+# KAFKA_CONTROLLER_PORT (default KAFKA_PORT+NODES): the (first) KRaft controller port.
 # KAFKA_DIR (default .lab/jvm-kafka-PORT): its data, server.properties, pid and logs (server.log, kafka.out).
 # The jars are cached in ${XDG_CACHE_HOME:-~/.cache}/offsets-lab/kafka-VERSION, shared by every run.
 # LAB_BIN (default the lab's bin/, built with make if missing) is where bin/admin is, to check it answers.
@@ -21,9 +23,16 @@ version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$lab/script
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/offsets-lab/kafka-$version
 lib=$cache/lib
 port=${KAFKA_PORT:-9092}
-cport=${KAFKA_CONTROLLER_PORT:-$((port + 1))}
+nodes=${NODES:-1}
+[[ $nodes == 1 || $nodes == 3 ]] || { echo "jvm-kafka: NODES=$nodes: want 1 or 3" >&2; exit 2; }
+cport=${KAFKA_CONTROLLER_PORT:-$((port + nodes))}
 dir=${KAFKA_DIR:-$lab/.lab/jvm-kafka-$port}
 pidfile=$dir/kafka.pid
+
+# Node i (1..NODES) listens for clients on KAFKA_PORT+i-1 and for the KRaft
+# quorum on KAFKA_CONTROLLER_PORT+i-1; one node keeps its files in KAFKA_DIR,
+# several in KAFKA_DIR/node-i.
+node_dir() { if [[ $nodes == 1 ]]; then echo "$dir"; else echo "$dir/node-$1"; fi; }
 
 say() { echo "jvm-kafka: $*"; }
 die() { echo "jvm-kafka: $*" >&2; exit 1; }
@@ -47,58 +56,103 @@ jars() {
   touch "$lib/.complete"
 }
 
-jvm=(java -Xms256m -Xmx768m "-Dkafka.logs.dir=$dir" "-Dlog4j2.configurationFile=$lab/scripts/jvm-kafka/log4j2.xml" -cp "$lib/*")
-java_cmd() { "${jvm[@]}" "$@"; }
+jvm=(java -Xms256m -Xmx768m "-Dlog4j2.configurationFile=$lab/scripts/jvm-kafka/log4j2.xml" -cp "$lib/*")
+java_cmd() { "${jvm[@]}" "-Dkafka.logs.dir=$dir" "$@"; }
 
-running() { [[ -f $pidfile ]] && alive "$(cat "$pidfile")"; }
+# running [NODE]: that node's process (default: the first) is alive.
+running() { local f; f=$(node_dir "${1:-1}")/kafka.pid; [[ -f $f ]] && alive "$(cat "$f")"; }
 
 bin=${LAB_BIN:-$lab/bin}
 answers() { BROKERS=127.0.0.1:$port "$bin/admin" ping >/dev/null 2>&1; }
+
+# props NODE: the node's server.properties.
+props() {
+  local i=$1 nd voters="" v
+  nd=$(node_dir "$i")
+  for v in $(seq "$nodes"); do voters+="${voters:+,}$v@127.0.0.1:$((cport + v - 1))"; done
+  cat <<EOF
+# Written by scripts/jvm-kafka.sh: node $i of $nodes, broker and KRaft controller in one JVM.
+process.roles=broker,controller
+node.id=$i
+listeners=PLAINTEXT://127.0.0.1:$((port + i - 1)),CONTROLLER://127.0.0.1:$((cport + i - 1))
+advertised.listeners=PLAINTEXT://127.0.0.1:$((port + i - 1))
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$nd/data
+# The first rebalance is not delayed waiting for more members; topics exist
+# only when the lab creates them.
+group.initial.rebalance.delay.ms=0
+num.partitions=3
+auto.create.topics.enable=false
+EOF
+  if [[ $nodes == 1 ]]; then
+    cat <<EOF
+controller.quorum.bootstrap.servers=127.0.0.1:$cport
+# One broker: the internal topics cannot have more than one replica; a small
+# offsets topic starts fast.
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+offsets.topic.num.partitions=3
+EOF
+  else
+    cat <<EOF
+controller.quorum.voters=$voters
+# As a real cluster has it: __consumer_offsets with Kafka's default 50
+# partitions, every internal topic on all three nodes, and a write with
+# acks=all acknowledged once two replicas have it.
+offsets.topic.replication.factor=3
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+min.insync.replicas=2
+EOF
+  fi
+}
 
 up() {
   need_java
   jars
   [[ -x $bin/admin ]] || (cd "$lab" && make -s build)
-  if running; then die "already running on port $port (pid $(cat "$pidfile")); \`make jvm-kafka-down\` stops it"; fi
-  for p in "$port" "$cport"; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then die "something already listens on 127.0.0.1:$p; stop it or choose KAFKA_PORT / KAFKA_CONTROLLER_PORT"; fi
+  if running; then die "already running on port $port (pid $(cat "$(node_dir 1)/kafka.pid")); \`make jvm-kafka-down\` stops it"; fi
+  local i p nd cid="" answering
+  for i in $(seq "$nodes"); do
+    for p in $((port + i - 1)) $((cport + i - 1)); do
+      if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then die "something already listens on 127.0.0.1:$p; stop it or choose KAFKA_PORT / KAFKA_CONTROLLER_PORT"; fi
+    done
   done
-  mkdir -p "$dir/data"
-  cat >"$dir/server.properties" <<EOF
-# Written by scripts/jvm-kafka.sh: one node that is both broker and KRaft controller.
-process.roles=broker,controller
-node.id=1
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-controller.quorum.bootstrap.servers=127.0.0.1:$cport
-log.dirs=$dir/data
-# One broker: the internal topics cannot have more than one replica.
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-# A lab broker: a small offsets topic starts fast; the first rebalance is not
-# delayed waiting for more members; topics exist only when the lab creates them.
-offsets.topic.num.partitions=3
-group.initial.rebalance.delay.ms=0
-num.partitions=3
-auto.create.topics.enable=false
-EOF
-  if [[ ! -f $dir/data/meta.properties ]]; then
-    java_cmd kafka.tools.StorageTool format --standalone -t "$(java_cmd kafka.tools.StorageTool random-uuid)" \
-      -c "$dir/server.properties" >"$dir/format.out" 2>&1 || { cat "$dir/format.out" >&2; die "formatting the storage failed"; }
-  fi
-  nohup "${jvm[@]}" kafka.Kafka "$dir/server.properties" >"$dir/kafka.out" 2>&1 &
-  echo $! >"$pidfile"
-  for _ in $(seq 120); do
-    if ! running; then
-      tail -20 "$dir/kafka.out" "$dir/server.log" 2>/dev/null >&2
-      rm -f "$pidfile"
-      die "Kafka exited during start-up (above: the end of its output)"
+  for i in $(seq "$nodes"); do
+    nd=$(node_dir "$i")
+    mkdir -p "$nd/data"
+    props "$i" >"$nd/server.properties"
+    if [[ ! -f $nd/data/meta.properties ]]; then
+      # One cluster id for every node of the cluster.
+      [[ -n $cid ]] || cid=$(cat "$dir/cluster-id" 2>/dev/null || java_cmd kafka.tools.StorageTool random-uuid)
+      echo "$cid" >"$dir/cluster-id"
+      local standalone=()
+      [[ $nodes == 1 ]] && standalone=(--standalone)
+      java_cmd kafka.tools.StorageTool format "${standalone[@]}" -t "$cid" -c "$nd/server.properties" >"$nd/format.out" 2>&1 ||
+        { cat "$nd/format.out" >&2; die "formatting the storage of node $i failed"; }
     fi
-    if answers; then
-      say "Apache Kafka $version answering on 127.0.0.1:$port (pid $(cat "$pidfile"), logs in $dir)"
+    nohup "${jvm[@]}" "-Dkafka.logs.dir=$nd" kafka.Kafka "$nd/server.properties" >"$nd/kafka.out" 2>&1 &
+    echo $! >"$nd/kafka.pid"
+  done
+  for _ in $(seq 120); do
+    answering=0
+    for i in $(seq "$nodes"); do
+      nd=$(node_dir "$i")
+      if ! running "$i"; then
+        tail -20 "$nd/kafka.out" "$nd/server.log" 2>/dev/null >&2
+        rm -f "$nd/kafka.pid"
+        die "Kafka node $i exited during start-up (above: the end of its output)"
+      fi
+      BROKERS=127.0.0.1:$((port + i - 1)) "$bin/admin" ping >/dev/null 2>&1 && answering=$((answering + 1))
+    done
+    if [[ $answering == "$nodes" ]]; then
+      if [[ $nodes == 1 ]]; then
+        say "Apache Kafka $version answering on 127.0.0.1:$port (pid $(cat "$pidfile"), logs in $dir)"
+      else
+        say "Apache Kafka $version, $nodes nodes, answering on 127.0.0.1:$port to $((port + nodes - 1)) (logs in $dir/node-*): BROKERS=127.0.0.1:$port,127.0.0.1:$((port + 1)),127.0.0.1:$((port + 2))"
+      fi
       return
     fi
     sleep 0.5
@@ -107,21 +161,28 @@ EOF
 }
 
 down() {
-  if ! running; then
-    say "not running on port $port (no live pid in $pidfile)"
-    rm -f "$pidfile"
-    return
-  fi
-  local pid
-  pid=$(cat "$pidfile")
-  kill -TERM "$pid"
-  for _ in $(seq 60); do
-    alive "$pid" || { rm -f "$pidfile"; say "stopped (pid $pid); data and logs kept in $dir"; return; }
-    sleep 0.5
+  local i nd pid any=0
+  for i in $(seq "$nodes"); do
+    nd=$(node_dir "$i")
+    if ! running "$i"; then
+      rm -f "$nd/kafka.pid"
+      continue
+    fi
+    any=1
+    pid=$(cat "$nd/kafka.pid")
+    kill -TERM "$pid"
+    for _ in $(seq 60); do alive "$pid" || break; sleep 0.5; done
+    if alive "$pid"; then
+      kill -KILL "$pid" 2>/dev/null || true
+      say "node $i (pid $pid) did not stop within 30s: killed"
+    else
+      local who="(pid $pid)"
+      [[ $nodes == 1 ]] || who="node $i (pid $pid)"
+      say "stopped $who; data and logs kept in $nd"
+    fi
+    rm -f "$nd/kafka.pid"
   done
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
-  say "pid $pid did not stop within 30s: killed"
+  [[ $any == 1 ]] || say "not running on port $port (no live pid in $(node_dir 1)/kafka.pid)"
 }
 
 case "${1:-}" in

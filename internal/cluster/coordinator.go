@@ -3,11 +3,13 @@ package cluster
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"time"
 	"unicode/utf16"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -61,18 +63,30 @@ func (c *Client) OffsetsLayout(ctx context.Context) (partitions int, leaders map
 
 // Coordinator is the broker (node id) that coordinates group, as the cluster
 // answers FindCoordinator.
+// A fresh cluster answers COORDINATOR_NOT_AVAILABLE while it creates
+// __consumer_offsets (the first group to ask makes it), and
+// COORDINATOR_LOAD_IN_PROGRESS while a new coordinator loads a partition:
+// both are waited out, within ReachTimeout.
 func (c *Client) Coordinator(ctx context.Context, group string) (int32, error) {
 	ctx, cancel := c.ctx(ctx)
 	defer cancel()
-	resp := c.FindGroupCoordinators(ctx, group)
-	r, ok := resp[group]
-	if !ok {
-		return -1, fmt.Errorf("find the coordinator of group %s: no answer", group)
+	for {
+		r, ok := c.FindGroupCoordinators(ctx, group)[group]
+		switch {
+		case !ok:
+			return -1, fmt.Errorf("find the coordinator of group %s: no answer", group)
+		case r.Err == nil:
+			return r.NodeID, nil
+		case errors.Is(r.Err, kerr.CoordinatorNotAvailable) || errors.Is(r.Err, kerr.CoordinatorLoadInProgress):
+			select {
+			case <-ctx.Done():
+				return -1, fmt.Errorf("find the coordinator of group %s: %w (still, after %s)", group, r.Err, ReachTimeout)
+			case <-time.After(200 * time.Millisecond):
+			}
+		default:
+			return -1, fmt.Errorf("find the coordinator of group %s: %w", group, r.Err)
+		}
 	}
-	if r.Err != nil {
-		return -1, fmt.Errorf("find the coordinator of group %s: %w", group, r.Err)
-	}
-	return r.NodeID, nil
 }
 
 // OffsetCommitRecord is one record Kafka wrote to __consumer_offsets for a
