@@ -162,15 +162,18 @@ up() {
 
 down() {
   local i nd pid any=0
+  # Every node at once: the last one left alone would wait for a quorum of
+  # controllers that is gone before it shuts down.
+  for i in $(seq "$nodes"); do
+    running "$i" && kill -TERM "$(cat "$(node_dir "$i")/kafka.pid")"
+  done
   for i in $(seq "$nodes"); do
     nd=$(node_dir "$i")
-    if ! running "$i"; then
-      rm -f "$nd/kafka.pid"
+    if [[ ! -f $nd/kafka.pid ]]; then
       continue
     fi
     any=1
     pid=$(cat "$nd/kafka.pid")
-    kill -TERM "$pid"
     for _ in $(seq 60); do alive "$pid" || break; sleep 0.5; done
     if alive "$pid"; then
       kill -KILL "$pid" 2>/dev/null || true
