@@ -86,8 +86,10 @@ help: ## list targets and variables
 #: IDLE_EXIT|5s (binaries alone: 0)|stop cleanly once caught up and idle this long (0 = never)
 #: SEED_MESSAGES|30|orders topic-load produces
 #: PARTITIONS|3|partitions topic-create makes
+#: REPLICATION|1|topic-create: replicas of each partition (3 on a three-node cluster)
 #: BROKER_PORT|9092|port of the embedded broker
 #: BROKER_DATA|.lab/broker-data|state directory of the embedded broker
+#: BROKER_NODES|1|brokers in the embedded cluster, on BROKER_PORT and the ports after it
 #: TO|(none)|group-reset: earliest, latest, datetime:2026-05-01T00:00:00Z, shift:-10, shift:+10, offset:42
 #: EXECUTE|0|1 = group-reset applies the reset (default: dry run)
 #: PARTITION|-1|limit group-reset to this partition (-1 = all)

@@ -34,20 +34,21 @@ import (
 )
 
 type settings struct {
-	brokers    []string
-	topic      string
-	group      string
-	partitions int
-	log        string
-	database   config.Database
-	output     string
-	to         cluster.ResetSpec
-	toGiven    bool
-	execute    bool
-	partition  int
-	instance   int
-	interval   time.Duration
-	once       bool
+	brokers     []string
+	topic       string
+	group       string
+	partitions  int
+	replication int
+	log         string
+	database    config.Database
+	output      string
+	to          cluster.ResetSpec
+	toGiven     bool
+	execute     bool
+	partition   int
+	instance    int
+	interval    time.Duration
+	once        bool
 }
 
 // Each command gets an admin client on BROKERS, dialled (and checked) once in
@@ -97,6 +98,7 @@ func main() {
 	topic := s.Topic(config.DefaultTopic)
 	group := s.String("GROUP", "kitchen-auto", "consumer group(s), comma-separated where several make sense")
 	partitions := s.Int("PARTITIONS", 3, 1, 1000, "partitions for topic-create")
+	replication := s.Int("REPLICATION", 1, 1, 9, "replicas of each partition for topic-create (3 on a three-node cluster)")
 	log := s.String("LOG", "processed-auto.log", "processed log to count")
 	to := s.Optional("TO", "where group-reset moves the offsets: "+cluster.ResetForms, func(v string) error {
 		_, err := cluster.ParseResetSpec(v)
@@ -112,7 +114,7 @@ func main() {
 	if err := s.Parse(os.Args[2:]); err != nil {
 		config.Fail("admin "+cmd, s, err)
 	}
-	st := settings{brokers: *brokers, topic: *topic, group: *group, partitions: *partitions, log: *log,
+	st := settings{brokers: *brokers, topic: *topic, group: *group, partitions: *partitions, replication: *replication, log: *log,
 		execute: *execute, partition: *partition, instance: *instance, interval: *interval, once: *once, database: *database, output: *output}
 	if *to != "" {
 		st.to, _ = cluster.ParseResetSpec(*to) // validated by Parse

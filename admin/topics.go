@@ -15,14 +15,14 @@ import (
 // consumer writes its tickets), with the same partitions.
 func topicCreate(ctx context.Context, s settings, adm *cluster.Client) error {
 	for _, topic := range []string{s.topic, s.output} {
-		if err := createTopic(ctx, topic, s.partitions, adm); err != nil {
+		if err := createTopic(ctx, topic, s.partitions, s.replication, adm); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func createTopic(ctx context.Context, topic string, partitions int, adm *cluster.Client) error {
+func createTopic(ctx context.Context, topic string, partitions, replication int, adm *cluster.Client) error {
 	if ps, err := adm.Partitions(ctx, topic); err == nil {
 		fmt.Printf("topic %s already exists with %d partitions\n", topic, len(ps))
 		return nil
@@ -31,8 +31,10 @@ func createTopic(ctx context.Context, topic string, partitions int, adm *cluster
 	}
 	cctx, cancel := context.WithTimeout(ctx, cluster.ReachTimeout)
 	defer cancel()
-	// Replication factor -1: the broker's default (1 on the lab's one-broker setups).
-	resp, err := adm.CreateTopic(cctx, int32(partitions), -1, nil, topic)
+	// Each partition on REPLICATION brokers: 1 on one broker; 3 on a
+	// three-node cluster, where its min.insync.replicas=2 lets a write
+	// with acks=all through while one of the three is down.
+	resp, err := adm.CreateTopic(cctx, int32(partitions), int16(replication), nil, topic)
 	if err == nil {
 		err = resp.Err
 	}
@@ -58,6 +60,9 @@ func createTopic(ctx context.Context, topic string, partitions int, adm *cluster
 		time.Sleep(50 * time.Millisecond)
 	}
 	fmt.Printf("created topic %s with %d partitions\n", topic, partitions)
+	if replication > 1 {
+		fmt.Printf("  each on %d brokers (REPLICATION=%d)\n", replication, replication)
+	}
 	return nil
 }
 

@@ -48,6 +48,7 @@ func serve() {
 	port := s.Int("BROKER_PORT", 9092, 1, 65535, "port to listen on, on 127.0.0.1")
 	data := s.String("BROKER_DATA", ".lab/broker-data", "directory the broker keeps its state in")
 	partitions := s.Int("PARTITIONS", 3, 1, 1000, "partitions of a topic created without a count")
+	nodes := s.Int("BROKER_NODES", 1, 1, 9, "brokers in the embedded cluster, on BROKER_PORT and the ports after it")
 	if err := s.Parse(os.Args[1:]); err != nil {
 		config.Fail("broker", s, err)
 	}
@@ -60,9 +61,13 @@ func serve() {
 	versions := kversion.Stable()
 	versions.SetMaxKeyVersion(kmsg.DescribeTopicPartitions.Int16(), -1)
 
+	ports := make([]int, *nodes)
+	for i := range ports {
+		ports[i] = *port + i
+	}
 	c, err := kfake.NewCluster(
-		kfake.NumBrokers(1),
-		kfake.Ports(*port),
+		kfake.NumBrokers(*nodes),
+		kfake.Ports(ports...),
 		kfake.DataDir(*data),
 		kfake.DefaultNumPartitions(*partitions),
 		kfake.MaxVersions(versions),
@@ -75,7 +80,7 @@ func serve() {
 		}
 		os.Exit(2)
 	}
-	fmt.Printf("broker: embedded Kafka-compatible broker (kfake) listening on %s, state in %s; Ctrl+C to stop\n", c.ListenAddrs()[0], *data)
+	fmt.Printf("broker: embedded Kafka-compatible broker (kfake) listening on %s, state in %s; Ctrl+C to stop\n", strings.Join(c.ListenAddrs(), ","), *data)
 
 	// Faults on demand: `make fault-commit` reaches this broker through a
 	// loopback-only endpoint whose address is in BROKER_DATA/control.
