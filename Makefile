@@ -40,7 +40,7 @@ $(BIN)/%: $(GO_FILES)
 	group-delete-auto group-delete-sync group-delete-async group-delete-all \
 	group-reset-auto group-reset-sync group-reset-async group-watch-auto group-watch-sync group-watch-async \
 	group-remove-member-auto group-remove-member-sync group-remove-member-async group-remove-member \
-	groups topic-describe fault-commit fault-clear faults \
+	groups topic-describe user-add fault-commit fault-clear faults \
 	clean-logs clean
 
 help: ## list targets and variables
@@ -52,8 +52,20 @@ help: ## list targets and variables
 	@echo "Variables (make VAR=value, or in the environment; the binaries take the same as -flags):"
 	@printf "  %-22s %-24s %s\n" NAME DEFAULT MEANING
 	@awk -F'|' '/^#: / { sub(/^#: /, "", $$1); printf "  %-22s %-24s %s\n", $$1, $$2, $$3 }' $(MAKEFILE_LIST)
+	@echo
+	@echo "A class on one cluster (docs/clusters.md): the instructor starts it (make jvm-kafka-up NODES=3 KAFKA_SASL_PORT=9192),"
+	@echo "creates a user per learner (NEW_USER=alice NEW_PASSWORD=... make user-add), and each learner sets"
+	@echo "BROKERS, SASL_MECHANISM=SCRAM-SHA-256, SASL_USER, SASL_PASSWORD and LEARNER=<name>, then make topic-create topic-load run-auto."
 
 #: BROKERS|127.0.0.1:9092|broker(s) to talk to, host:port[,host:port]
+#: LEARNER|(none)|a class on one cluster: your name, appended to topics and groups (brew.orders.v1.alice, kitchen-auto-alice)
+#: SASL_MECHANISM|(none)|a secured cluster's login: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (with SASL_USER and a password)
+#: SASL_USER|(none)|the user to log in as (the embedded broker's one user with BROKER_SASL)
+#: SASL_PASSWORD|(none)|its password: environment only (never a flag: ps shows flags), never printed
+#: SASL_PASSWORD_FILE|(none)|or a file holding the password
+#: TLS|0|1 = connect over TLS
+#: TLS_CA|(system CAs)|PEM file of the CA that signed the brokers' certificates
+#: TLS_SERVER_NAME|(host in BROKERS)|the name the brokers' certificate must carry
 #: TOPIC|brew.orders.v1|the orders topic
 #: OUTPUT_TOPIC|brew.tickets.v1|the tickets topic run-transactional writes (topic-create makes it too)
 #: TRANSACTION_TIMEOUT|40s|run-transactional: how long the broker keeps one of its transactions open before aborting it (a killed run's, if no restart fences it)
@@ -90,6 +102,11 @@ help: ## list targets and variables
 #: BROKER_PORT|9092|port of the embedded broker
 #: BROKER_DATA|.lab/broker-data|state directory of the embedded broker
 #: BROKER_NODES|1|brokers in the embedded cluster, on BROKER_PORT and the ports after it
+#: BROKER_SASL|(none)|the embedded broker requires SASL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, SASL_USER/SASL_PASSWORD its user
+#: BROKER_TLS_CERT|(none)|the embedded broker serves TLS only, with this PEM certificate (and BROKER_TLS_KEY)
+#: BROKER_TLS_KEY|(none)|the PEM private key of BROKER_TLS_CERT
+#: NEW_USER|(none)|user-add: the SCRAM user to create (password in NEW_PASSWORD or NEW_PASSWORD_FILE; environment only)
+#: NEW_MECHANISM|SCRAM-SHA-256|user-add: SCRAM-SHA-256 or SCRAM-SHA-512
 #: TO|(none)|group-reset: earliest, latest, datetime:2026-05-01T00:00:00Z, shift:-10, shift:+10, offset:42
 #: EXECUTE|0|1 = group-reset applies the reset (default: dry run)
 #: PARTITION|-1|limit group-reset to this partition (-1 = all)
@@ -101,6 +118,7 @@ help: ## list targets and variables
 #: KAFKA_PORT|9092|client port of jvm-kafka-up's Apache Kafka
 #: KAFKA_CONTROLLER_PORT|KAFKA_PORT+1|its KRaft controller port
 #: NODES|1|jvm-kafka-up/down: 1 node, or 3 (ports KAFKA_PORT..+2, controllers KAFKA_CONTROLLER_PORT..+2; __consumer_offsets with 50 partitions on all three)
+#: KAFKA_SASL_PORT|(none)|jvm-kafka-up: also a SASL/SCRAM listener there (node i on +i-1); users with user-add
 #: KAFKA_DIR|.lab/jvm-kafka-PORT|its data, server.properties, pid and logs
 
 build: $(addprefix $(BIN)/,$(BINARIES)) ## build every binary into bin/
@@ -167,6 +185,9 @@ kafka-logs: ## follow Docker's Kafka log
 
 topic-create: $(ADMIN) ## create TOPIC with PARTITIONS partitions
 	@$(ADMIN) topic-create
+
+user-add: $(ADMIN) ## create the SCRAM user NEW_USER on a SASL cluster (password in NEW_PASSWORD or NEW_PASSWORD_FILE)
+	@$(ADMIN) user-add
 
 topic-delete: $(ADMIN) ## delete TOPIC (waits until it is gone)
 	@$(ADMIN) topic-delete

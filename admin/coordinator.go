@@ -65,7 +65,7 @@ func offsetsLog(ctx context.Context, s settings, adm *cluster.Client) error {
 	}
 	rctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	all, err := cluster.OffsetCommits(rctx, adm.Brokers, time.Second)
+	all, err := cluster.OffsetCommits(rctx, adm.Conn, time.Second)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ func count(ctx context.Context, s settings, _ *cluster.Client) error {
 		return err
 	}
 	var note string
-	ranges, err := cluster.TopicRanges(ctx, s.brokers, s.topic)
+	ranges, err := cluster.TopicRanges(ctx, s.conn, s.topic)
 	if err != nil {
 		note = fmt.Sprintf("lost=? because %v", err)
 	}

@@ -34,7 +34,7 @@ func countEffects(ctx context.Context, s settings, adm *cluster.Client) error {
 	}
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	orders, err := cluster.TopicKeys(rctx, s.brokers, s.topic, ranges)
+	orders, err := cluster.TopicKeys(rctx, s.conn, s.topic, ranges)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@
 //	admin count-effects         GROUP's tickets in DATABASE_URL against TOPIC's orders, then LOG's count
 //	admin count-output          OUTPUT_TOPIC's tickets as read_committed and read_uncommitted readers see them, then LOG's count
 //	admin tickets-clear         forget GROUP's tickets, idempotency keys and stored offsets for TOPIC
+//	admin user-add              create the SCRAM user NEW_USER (password in NEW_PASSWORD or NEW_PASSWORD_FILE)
 //
 // Settings are flags or environment variables, as for the consumers.
 package main
@@ -34,7 +35,7 @@ import (
 )
 
 type settings struct {
-	brokers     []string
+	conn        config.Connection
 	topic       string
 	group       string
 	partitions  int
@@ -49,6 +50,10 @@ type settings struct {
 	instance    int
 	interval    time.Duration
 	once        bool
+
+	newUser      string
+	newPassword  config.Secret
+	newMechanism string
 }
 
 // Each command gets an admin client on BROKERS, dialled (and checked) once in
@@ -70,6 +75,7 @@ var commands = map[string]func(context.Context, settings, *cluster.Client) error
 	"count-effects":       countEffects,
 	"count-output":        countOutput,
 	"tickets-clear":       ticketsClear,
+	"user-add":            userAdd,
 }
 
 func usage() string {
@@ -94,9 +100,9 @@ func main() {
 	}
 
 	s := config.New("admin "+cmd, os.Getenv)
-	brokers := s.Brokers(config.DefaultBrokers)
+	conn := s.Connection(config.DefaultBrokers)
 	topic := s.Topic(config.DefaultTopic)
-	group := s.String("GROUP", "kitchen-auto", "consumer group(s), comma-separated where several make sense")
+	group := s.Groups("kitchen-auto", "consumer group(s), comma-separated where several make sense")
 	partitions := s.Int("PARTITIONS", 3, 1, 1000, "partitions for topic-create")
 	replication := s.Int("REPLICATION", 1, 1, 9, "replicas of each partition for topic-create (3 on a three-node cluster)")
 	log := s.String("LOG", "processed-auto.log", "processed log to count")
@@ -111,11 +117,13 @@ func main() {
 	once := s.Bool("ONCE", false, "1: group-watch prints one sample and exits (for scripts)")
 	database := s.DatabaseURL()
 	output := s.OutputTopic(config.DefaultOutput)
+	newUser := s.NewUser()
 	if err := s.Parse(os.Args[2:]); err != nil {
 		config.Fail("admin "+cmd, s, err)
 	}
-	st := settings{brokers: *brokers, topic: *topic, group: *group, partitions: *partitions, replication: *replication, log: *log,
-		execute: *execute, partition: *partition, instance: *instance, interval: *interval, once: *once, database: *database, output: *output}
+	st := settings{conn: *conn, topic: *topic, group: *group, partitions: *partitions, replication: *replication, log: *log,
+		execute: *execute, partition: *partition, instance: *instance, interval: *interval, once: *once, database: *database, output: *output,
+		newUser: newUser.Name, newPassword: newUser.Password, newMechanism: newUser.Mechanism}
 	if *to != "" {
 		st.to, _ = cluster.ParseResetSpec(*to) // validated by Parse
 		st.toGiven = true
@@ -127,7 +135,7 @@ func main() {
 	var adm *cluster.Client
 	if cmd != "count" {
 		var err error
-		if adm, err = cluster.Dial(ctx, st.brokers); err != nil {
+		if adm, err = cluster.Dial(ctx, st.conn); err != nil {
 			fail(cmd, err)
 		}
 		defer adm.Close()
@@ -147,6 +155,6 @@ func fail(cmd string, err error) {
 
 // ping: main has already dialled and pinged the broker.
 func ping(_ context.Context, s settings, _ *cluster.Client) error {
-	fmt.Printf("a broker answers at %s\n", strings.Join(s.brokers, ","))
+	fmt.Printf("a broker answers at %s\n", s.conn.Describe())
 	return nil
 }

@@ -22,15 +22,15 @@ func countOutput(ctx context.Context, s settings, adm *cluster.Client) error {
 	}
 	rctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	orders, err := cluster.TopicKeys(rctx, s.brokers, s.topic, ranges)
+	orders, err := cluster.TopicKeys(rctx, s.conn, s.topic, ranges)
 	if err != nil {
 		return err
 	}
-	committed, err := cluster.ReadKeys(rctx, s.brokers, s.output, true, time.Second)
+	committed, err := cluster.ReadKeys(rctx, s.conn, s.output, true, time.Second)
 	if err != nil {
 		return err
 	}
-	all, err := cluster.ReadKeys(rctx, s.brokers, s.output, false, time.Second)
+	all, err := cluster.ReadKeys(rctx, s.conn, s.output, false, time.Second)
 	if err != nil {
 		return err
 	}

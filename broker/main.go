@@ -49,6 +49,7 @@ func serve() {
 	data := s.String("BROKER_DATA", ".lab/broker-data", "directory the broker keeps its state in")
 	partitions := s.Int("PARTITIONS", 3, 1, 1000, "partitions of a topic created without a count")
 	nodes := s.Int("BROKER_NODES", 1, 1, 9, "brokers in the embedded cluster, on BROKER_PORT and the ports after it")
+	secure := s.BrokerSecurity()
 	if err := s.Parse(os.Args[1:]); err != nil {
 		config.Fail("broker", s, err)
 	}
@@ -65,13 +66,23 @@ func serve() {
 	for i := range ports {
 		ports[i] = *port + i
 	}
-	c, err := kfake.NewCluster(
+	opts := []kfake.Opt{
 		kfake.NumBrokers(*nodes),
 		kfake.Ports(ports...),
 		kfake.DataDir(*data),
 		kfake.DefaultNumPartitions(*partitions),
 		kfake.MaxVersions(versions),
-	)
+	}
+	if secure.SASLMechanism != "" {
+		// Every connection must authenticate first; the lab's user is a
+		// superuser, so no ACLs get in the way of the lesson.
+		opts = append(opts, kfake.EnableSASL(), kfake.Superuser(secure.SASLMechanism, secure.SASLUser, string(secure.SASLPassword)))
+	}
+	if secure.TLS != nil {
+		// Every listener speaks TLS only, like a Kafka SSL listener.
+		opts = append(opts, kfake.TLS(secure.TLS))
+	}
+	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			fmt.Fprintf(os.Stderr, "broker: error: port %d on 127.0.0.1 is already taken (a broker already running? `make broker-down`, or choose BROKER_PORT)\n", *port)
@@ -80,7 +91,7 @@ func serve() {
 		}
 		os.Exit(2)
 	}
-	fmt.Printf("broker: embedded Kafka-compatible broker (kfake) listening on %s, state in %s; Ctrl+C to stop\n", strings.Join(c.ListenAddrs(), ","), *data)
+	fmt.Printf("broker: embedded Kafka-compatible broker (kfake) listening on %s%s, state in %s; Ctrl+C to stop\n", strings.Join(c.ListenAddrs(), ","), secure.Describe(), *data)
 
 	// Faults on demand: `make fault-commit` reaches this broker through a
 	// loopback-only endpoint whose address is in BROKER_DATA/control.

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"offsetlab/internal/cluster"
+	"offsetlab/internal/config"
 )
 
 // The lesson's formula, abs(groupId.hashCode()) % partitions, against where
@@ -28,7 +29,7 @@ func TestOffsetsPartitionFormulaOnKafka(t *testing.T) {
 	l.seed(3)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	adm, err := cluster.Dial(ctx, strings.Split(l.brokers, ","))
+	adm, err := cluster.Dial(ctx, config.Plaintext(strings.Split(l.brokers, ",")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"offsetlab/internal/cluster"
+	"offsetlab/internal/config"
 	"offsetlab/internal/processedlog"
 	"offsetlab/internal/tally"
 )
@@ -125,9 +126,11 @@ type brokerProc struct {
 	port int
 }
 
-func startBroker(data string, port int) (*brokerProc, error) {
+// startBroker starts bin/broker on port with its state in data, and with the
+// settings kv (BROKER_SASL, BROKER_NODES, ...).
+func startBroker(data string, port int, kv ...string) (*brokerProc, error) {
 	cmd := exec.Command(filepath.Join(binDir, "broker"))
-	cmd.Env = cleanEnv("BROKER_PORT="+strconv.Itoa(port), "BROKER_DATA="+data)
+	cmd.Env = cleanEnv(append([]string{"BROKER_PORT=" + strconv.Itoa(port), "BROKER_DATA=" + data}, kv...)...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -263,12 +266,7 @@ func alive(pid int) bool {
 
 // labVars are the settings the binaries read from the environment; the tests
 // set them explicitly so a developer's own environment cannot leak in.
-var labVars = []string{"BROKERS", "TOPIC", "GROUP", "INSTANCE", "CRASH", "WORK_DELAY", "COMMIT_EVERY",
-	"MAX_POLL_RECORDS", "LOG", "IDLE_EXIT", "GREEDY", "SEED_MESSAGES", "PARTITIONS", "BROKER_PORT", "BROKER_DATA",
-	"TO", "EXECUTE", "PARTITION", "INTERVAL", "ONCE", "ERR", "COUNT", "DELAY", "LAB_BIN", "LAB_TEST_BROKERS",
-	"EVENTS", "RESET", "REBALANCE_TIMEOUT", "OUT", "TITLE", "SCENARIOS", "STRATEGIES", "DATABASE_URL", "PG_PORT", "PG_DIR", "OUTPUT_TOPIC",
-	"TRANSACTION_TIMEOUT", "COMMIT_PER", "PRINT", "CPUPROFILE", "REPLICATION", "BROKER_NODES", "NODES",
-	"LAB_TEST_DATABASE_URL"}
+var labVars = append([]string{"LAB_BIN", "LAB_TEST_BROKERS", "LAB_TEST_DATABASE_URL", "PG_PORT", "PG_DIR", "NODES"}, config.Names...)
 
 func cleanEnv(kv ...string) []string {
 	var env []string
@@ -524,7 +522,7 @@ func parseCount(t testing.TB, out string) counted {
 // adm is an admin client the test uses to look at the broker directly.
 func (l *lab) adm() *cluster.Client {
 	l.t.Helper()
-	a, err := cluster.Dial(context.Background(), strings.Split(l.brokers, ","))
+	a, err := cluster.Dial(context.Background(), config.Plaintext(strings.Split(l.brokers, ",")))
 	if err != nil {
 		l.t.Fatal(err)
 	}

@@ -12,6 +12,9 @@
 # NODES (default 1; or 3): how many nodes, each broker and KRaft controller; node i on
 #   KAFKA_PORT+i-1 and KAFKA_CONTROLLER_PORT+i-1, its files in KAFKA_DIR/node-i.
 # KAFKA_CONTROLLER_PORT (default KAFKA_PORT+NODES): the (first) KRaft controller port.
+# KAFKA_SASL_PORT (default none): also a SASL_PLAINTEXT listener with SCRAM-SHA-256 and -512, node i on
+#   KAFKA_SASL_PORT+i-1 (a secured cluster's login, without TLS). Users are created with
+#   `make user-add NEW_USER=alice` (bin/admin user-add) on the plaintext port.
 # KAFKA_DIR (default .lab/jvm-kafka-PORT): its data, server.properties, pid and logs (server.log, kafka.out).
 # The jars are cached in ${XDG_CACHE_HOME:-~/.cache}/offsets-lab/kafka-VERSION, shared by every run.
 # LAB_BIN (default the lab's bin/, built with make if missing) is where bin/admin is, to check it answers.
@@ -26,6 +29,7 @@ port=${KAFKA_PORT:-9092}
 nodes=${NODES:-1}
 [[ $nodes == 1 || $nodes == 3 ]] || { echo "jvm-kafka: NODES=$nodes: want 1 or 3" >&2; exit 2; }
 cport=${KAFKA_CONTROLLER_PORT:-$((port + nodes))}
+sport=${KAFKA_SASL_PORT:-}
 dir=${KAFKA_DIR:-$lab/.lab/jvm-kafka-$port}
 pidfile=$dir/kafka.pid
 
@@ -63,7 +67,10 @@ java_cmd() { "${jvm[@]}" "-Dkafka.logs.dir=$dir" "$@"; }
 running() { local f; f=$(node_dir "${1:-1}")/kafka.pid; [[ -f $f ]] && alive "$(cat "$f")"; }
 
 bin=${LAB_BIN:-$lab/bin}
-answers() { BROKERS=127.0.0.1:$port "$bin/admin" ping >/dev/null 2>&1; }
+# plain_admin ARGS: bin/admin on the plaintext listener, whatever SASL or TLS
+# settings the shell has for the lab's own commands.
+plain_admin() { env -u SASL_MECHANISM -u SASL_USER -u SASL_PASSWORD -u SASL_PASSWORD_FILE -u TLS -u TLS_CA -u TLS_SERVER_NAME -u LEARNER "$bin/admin" "$@"; }
+answers() { BROKERS=127.0.0.1:$port plain_admin ping >/dev/null 2>&1; }
 
 # props NODE: the node's server.properties.
 props() {
@@ -74,10 +81,11 @@ props() {
 # Written by scripts/jvm-kafka.sh: node $i of $nodes, broker and KRaft controller in one JVM.
 process.roles=broker,controller
 node.id=$i
-listeners=PLAINTEXT://127.0.0.1:$((port + i - 1)),CONTROLLER://127.0.0.1:$((cport + i - 1))
-advertised.listeners=PLAINTEXT://127.0.0.1:$((port + i - 1))
+listeners=PLAINTEXT://127.0.0.1:$((port + i - 1)),CONTROLLER://127.0.0.1:$((cport + i - 1))${sport:+,SASL_PLAINTEXT://127.0.0.1:$((sport + i - 1))}
+advertised.listeners=PLAINTEXT://127.0.0.1:$((port + i - 1))${sport:+,SASL_PLAINTEXT://127.0.0.1:$((sport + i - 1))}
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
 log.dirs=$nd/data
 # The first rebalance is not delayed waiting for more members; topics exist
 # only when the lab creates them.
@@ -85,6 +93,15 @@ group.initial.rebalance.delay.ms=0
 num.partitions=3
 auto.create.topics.enable=false
 EOF
+  if [[ -n $sport ]]; then
+    cat <<EOF
+# KAFKA_SASL_PORT: clients log in with SCRAM; the users live in the cluster's
+# metadata (admin user-add), only their salted hashes.
+sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+EOF
+  fi
   if [[ $nodes == 1 ]]; then
     cat <<EOF
 controller.quorum.bootstrap.servers=127.0.0.1:$cport
@@ -116,7 +133,7 @@ up() {
   if running; then die "already running on port $port (pid $(cat "$(node_dir 1)/kafka.pid")); \`make jvm-kafka-down\` stops it"; fi
   local i p nd cid="" answering
   for i in $(seq "$nodes"); do
-    for p in $((port + i - 1)) $((cport + i - 1)); do
+    for p in $((port + i - 1)) $((cport + i - 1)) ${sport:+$((sport + i - 1))}; do
       if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then die "something already listens on 127.0.0.1:$p; stop it or choose KAFKA_PORT / KAFKA_CONTROLLER_PORT"; fi
     done
   done
@@ -145,7 +162,7 @@ up() {
         rm -f "$nd/kafka.pid"
         die "Kafka node $i exited during start-up (above: the end of its output)"
       fi
-      BROKERS=127.0.0.1:$((port + i - 1)) "$bin/admin" ping >/dev/null 2>&1 && answering=$((answering + 1))
+      BROKERS=127.0.0.1:$((port + i - 1)) plain_admin ping >/dev/null 2>&1 && answering=$((answering + 1))
     done
     if [[ $answering == "$nodes" ]]; then
       if [[ $nodes == 1 ]]; then
@@ -153,6 +170,9 @@ up() {
       else
         say "Apache Kafka $version, $nodes nodes, answering on 127.0.0.1:$port to $((port + nodes - 1)) (logs in $dir/node-*): BROKERS=127.0.0.1:$port,127.0.0.1:$((port + 1)),127.0.0.1:$((port + 2))"
       fi
+      local sports=$sport
+      [[ $nodes == 1 ]] || sports="$sport to $((sport + nodes - 1))"
+      [[ -z $sport ]] || say "SASL/SCRAM listener on 127.0.0.1:$sports: create users with \`BROKERS=127.0.0.1:$port NEW_USER=alice NEW_PASSWORD=... make user-add\`, then BROKERS=127.0.0.1:$sport SASL_MECHANISM=SCRAM-SHA-256"
       return
     fi
     sleep 0.5

@@ -27,21 +27,21 @@ func order(i int) string {
 
 func main() {
 	s := config.New("seed", os.Getenv)
-	brokers := s.Brokers(config.DefaultBrokers)
+	conn := s.Connection(config.DefaultBrokers)
 	topic := s.Topic(config.DefaultTopic)
 	n := s.Int("SEED_MESSAGES", 30, 1, 1_000_000, "orders to produce")
 	if err := s.Parse(os.Args[1:]); err != nil {
 		config.Fail("seed", s, err)
 	}
-	if err := run(*brokers, *topic, *n); err != nil {
+	if err := run(*conn, *topic, *n); err != nil {
 		fmt.Fprintf(os.Stderr, "seed: error: %v\n", err)
 		os.Exit(2)
 	}
 }
 
-func run(brokers []string, topic string, n int) error {
+func run(conn config.Connection, topic string, n int) error {
 	ctx := context.Background()
-	adm, err := cluster.Dial(ctx, brokers)
+	adm, err := cluster.Dial(ctx, conn)
 	if err != nil {
 		return err
 	}
@@ -51,14 +51,13 @@ func run(brokers []string, topic string, n int) error {
 		return err
 	}
 
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(brokers...),
+	cl, err := kgo.NewClient(append(conn.Opts(),
 		kgo.DefaultProduceTopic(topic),
 		// We choose each record's partition ourselves (Record.Partition).
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		// Every in-sync replica must have the order before it counts as sent.
 		kgo.RequiredAcks(kgo.AllISRAcks()),
-	)
+	)...)
 	if err != nil {
 		return fmt.Errorf("producer: %w", err)
 	}

@@ -25,7 +25,7 @@ import (
 
 func main() {
 	s := config.New("timeline", os.Getenv)
-	brokers := s.Brokers(config.DefaultBrokers)
+	conn := s.Connection(config.DefaultBrokers)
 	topic := s.Topic(config.DefaultTopic)
 	log := s.String("LOG", "processed-auto.log", "processed log of the runs to draw")
 	evs := s.String("EVENTS", "events-auto.jsonl", "events log of the runs to draw")
@@ -36,7 +36,7 @@ func main() {
 	}
 
 	note := ""
-	ranges, err := cluster.TopicRanges(context.Background(), *brokers, *topic)
+	ranges, err := cluster.TopicRanges(context.Background(), *conn, *topic)
 	if err != nil {
 		note = fmt.Sprintf("lost=? (offsets never processed are not drawn) because %v", err)
 	}

@@ -7,8 +7,11 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"strings"
@@ -18,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"offsetlab/internal/config"
 	"offsetlab/internal/tally"
 )
 
@@ -32,13 +36,14 @@ var ErrTopicMissing = errors.New("topic does not exist")
 type Client struct {
 	*kadm.Client
 	Brokers []string
+	Conn    config.Connection
 	kgo     *kgo.Client
 }
 
 // Dial makes an admin client and checks, within ReachTimeout, that a broker answers.
-func Dial(ctx context.Context, brokers []string) (*Client, error) {
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(brokers...),
+func Dial(ctx context.Context, conn config.Connection) (*Client, error) {
+	brokers := conn.Brokers
+	cl, err := kgo.NewClient(append(conn.Opts(),
 		kgo.DialTimeout(2*time.Second),
 		// Admin calls are few and small; give up on a request rather than
 		// retrying for the default 30s, so a dead broker answers in seconds.
@@ -46,11 +51,11 @@ func Dial(ctx context.Context, brokers []string) (*Client, error) {
 		// kadm answers topic questions from kgo's metadata cache, kept for 5s
 		// by default: too stale to see a topic deleted a moment ago.
 		kgo.MetadataMinAge(250*time.Millisecond),
-	)
+	)...)
 	if err != nil {
 		return nil, fmt.Errorf("admin client for %s: %w", strings.Join(brokers, ","), err)
 	}
-	c := &Client{Client: kadm.NewClient(cl), Brokers: brokers, kgo: cl}
+	c := &Client{Client: kadm.NewClient(cl), Brokers: brokers, Conn: conn, kgo: cl}
 	// kgo's dial retries do not always stop at the context's deadline (a
 	// port that accepts connections but never answers kept Ping for 10s), so
 	// the deadline is enforced here.
@@ -67,10 +72,56 @@ func Dial(ctx context.Context, brokers []string) (*Client, error) {
 	}
 	if pingErr != nil {
 		go cl.Close() // may wait for the abandoned dial; nobody needs to
-		return nil, fmt.Errorf("no Kafka broker answered at %s within %s (%v); start one with `make broker-up` (embedded) or `make kafka-up` (Docker), or set BROKERS",
-			strings.Join(brokers, ","), time.Since(start).Round(100*time.Millisecond), pingErr)
+		if why := refused(pingErr, conn); why != "" {
+			return nil, fmt.Errorf("the broker at %s %s", strings.Join(brokers, ","), why)
+		}
+		waited := ""
+		if d := time.Since(start); d >= time.Second {
+			waited = " within " + d.Round(100*time.Millisecond).String()
+		}
+		// kgo's own words for a connection closed at once already ask "is
+		// TLS missing?" or "is SASL missing?".
+		return nil, fmt.Errorf("no Kafka broker answered at %s%s (%v); start one with `make broker-up` (embedded) or `make kafka-up` (Docker), or set BROKERS",
+			strings.Join(brokers, ","), waited, pingErr)
 	}
 	return c, nil
+}
+
+// refused says, in terms of the lab's settings, why a broker that answered
+// would not let the client in: a SASL or TLS refusal is not an unreachable
+// broker, and the learner needs to know which setting to fix. "" if the
+// error is neither.
+func refused(err error, conn config.Connection) string {
+	var (
+		unknownCA x509.UnknownAuthorityError
+		badName   x509.HostnameError
+		badCert   *tls.CertificateVerificationError
+		notTLS    tls.RecordHeaderError
+	)
+	switch {
+	case errors.Is(err, kerr.SaslAuthenticationFailed):
+		return fmt.Sprintf("refused SASL_USER=%s with SASL_MECHANISM=%s: %v (check SASL_PASSWORD or SASL_PASSWORD_FILE, and that the user exists for this mechanism)",
+			conn.SASLUser, conn.SASLMechanism, err)
+	case conn.SASLMechanism != "" && errors.Is(err, io.EOF) && !strings.Contains(err.Error(), "?"):
+		// kfake closes the connection on a failed login where Apache Kafka
+		// answers SASL_AUTHENTICATION_FAILED. (With SASL configured, kgo
+		// adds a question to EOF only when TLS looks missing.)
+		return fmt.Sprintf("closed the connection while SASL_USER=%s logged in with SASL_MECHANISM=%s (%v): the embedded broker does that for a wrong password, an unknown user or another mechanism than the one it was started with (check SASL_PASSWORD or SASL_PASSWORD_FILE)",
+			conn.SASLUser, conn.SASLMechanism, err)
+	case errors.Is(err, io.EOF) && strings.Contains(err.Error(), "missing?"):
+		return fmt.Sprintf("closed the connection (%v); TLS=1 turns TLS on, SASL_MECHANISM SASL", err)
+	case errors.Is(err, kerr.UnsupportedSaslMechanism), errors.Is(err, kerr.IllegalSaslState):
+		return fmt.Sprintf("does not take SASL_MECHANISM=%s: %v", conn.SASLMechanism, err)
+	case errors.As(err, &unknownCA):
+		return fmt.Sprintf("sent a TLS certificate signed by a CA this client does not trust (%v): set TLS_CA to the PEM file of the CA that signed it", err)
+	case errors.As(err, &badName):
+		return fmt.Sprintf("sent a TLS certificate for another name (%v): set TLS_SERVER_NAME to a name the certificate carries, or use that name in BROKERS", err)
+	case errors.As(err, &badCert):
+		return fmt.Sprintf("sent a TLS certificate this client refuses (%v): check TLS_CA and TLS_SERVER_NAME", err)
+	case errors.As(err, &notTLS):
+		return fmt.Sprintf("does not speak TLS on that port (%v): unset TLS, or use the broker's TLS port in BROKERS", err)
+	}
+	return ""
 }
 
 // Close closes the underlying client.
@@ -166,8 +217,8 @@ func (c *Client) Ranges(ctx context.Context, topic string) (map[int32]tally.Rang
 // TopicRanges dials brokers, asks for topic's Ranges and hangs up: for a
 // command that needs nothing else from the broker (counting, drawing), and
 // that goes on without an answer.
-func TopicRanges(ctx context.Context, brokers []string, topic string) (map[int32]tally.Range, error) {
-	adm, err := Dial(ctx, brokers)
+func TopicRanges(ctx context.Context, conn config.Connection, topic string) (map[int32]tally.Range, error) {
+	adm, err := Dial(ctx, conn)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"offsetlab/internal/config"
 )
 
 // OffsetsTopic is where Kafka keeps every group's committed offsets.
@@ -107,8 +109,8 @@ type OffsetCommitRecord struct {
 // OffsetCommits reads __consumer_offsets from its start (a plain read, no
 // group) and decodes its offset-commit records with franz-go's kmsg types;
 // group metadata records are left out.
-func OffsetCommits(ctx context.Context, brokers []string, idle time.Duration) ([]OffsetCommitRecord, error) {
-	rs, err := ReadRecords(ctx, brokers, OffsetsTopic, false, idle)
+func OffsetCommits(ctx context.Context, conn config.Connection, idle time.Duration) ([]OffsetCommitRecord, error) {
+	rs, err := ReadRecords(ctx, conn, OffsetsTopic, false, idle)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"offsetlab/internal/config"
 	"offsetlab/internal/tally"
 )
 
@@ -22,7 +23,7 @@ type Keyed struct {
 // partition's log start to its log end, as ranges says) and returns their
 // keys in partition and offset order. It reads without a group, so it moves
 // no group's offsets.
-func TopicKeys(ctx context.Context, brokers []string, topic string, ranges map[int32]tally.Range) ([]Keyed, error) {
+func TopicKeys(ctx context.Context, conn config.Connection, topic string, ranges map[int32]tally.Range) ([]Keyed, error) {
 	want := map[int32]kgo.Offset{}
 	left := 0
 	for p, r := range ranges {
@@ -34,11 +35,10 @@ func TopicKeys(ctx context.Context, brokers []string, topic string, ranges map[i
 	if left == 0 {
 		return nil, nil
 	}
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(brokers...),
+	cl, err := kgo.NewClient(append(conn.Opts(),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: want}),
 		kgo.DialTimeout(2*time.Second),
-	)
+	)...)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", topic, err)
 	}
@@ -69,8 +69,8 @@ func TopicKeys(ctx context.Context, brokers []string, topic string, ranges map[i
 // ReadKeys reads every record of topic a reader with the given isolation sees
 // now (read_committed: only committed transactions, and nothing past an open
 // one), until no record came for idle. It reads without a group.
-func ReadKeys(ctx context.Context, brokers []string, topic string, readCommitted bool, idle time.Duration) ([]Keyed, error) {
-	rs, err := ReadRecords(ctx, brokers, topic, readCommitted, idle)
+func ReadKeys(ctx context.Context, conn config.Connection, topic string, readCommitted bool, idle time.Duration) ([]Keyed, error) {
+	rs, err := ReadRecords(ctx, conn, topic, readCommitted, idle)
 	if err != nil {
 		return nil, err
 	}
@@ -82,19 +82,18 @@ func ReadKeys(ctx context.Context, brokers []string, topic string, readCommitted
 }
 
 // ReadRecords is ReadKeys with the whole records.
-func ReadRecords(ctx context.Context, brokers []string, topic string, readCommitted bool, idle time.Duration) ([]*kgo.Record, error) {
+func ReadRecords(ctx context.Context, conn config.Connection, topic string, readCommitted bool, idle time.Duration) ([]*kgo.Record, error) {
 	iso := kgo.ReadUncommitted()
 	if readCommitted {
 		iso = kgo.ReadCommitted()
 	}
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(brokers...),
+	cl, err := kgo.NewClient(append(conn.Opts(),
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(iso),
 		kgo.FetchMaxWait(idle/2),
 		kgo.DialTimeout(2*time.Second),
-	)
+	)...)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", topic, err)
 	}

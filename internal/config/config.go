@@ -24,10 +24,11 @@ import (
 
 // Set is a group of settings for one command.
 type Set struct {
-	fs     *flag.FlagSet
-	getenv func(string) string
-	checks []func() error
-	usage  []string
+	fs      *flag.FlagSet
+	getenv  func(string) string
+	checks  []func() error
+	usage   []string
+	learner *string // LEARNER, registered with the first name it suffixes
 }
 
 // New returns an empty set for the command name. getenv is usually os.Getenv;
@@ -246,32 +247,73 @@ var topicName = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
 
 // Topic is a Kafka topic name.
 func (s *Set) Topic(def string) *string {
-	return s.raw("TOPIC", def, "topic the orders live in", func(v string) error {
-		if !topicName.MatchString(v) || v == "." || v == ".." {
-			return errors.New("a topic name is 1 to 249 of a-z A-Z 0-9 . _ -, and not . or ..")
-		}
-		return nil
-	})
+	return s.suffixed(".", s.raw("TOPIC", def, "topic the orders live in", checkTopic))
 }
 
 // OutputTopic is the topic a consumer that produces writes to.
 func (s *Set) OutputTopic(def string) *string {
-	return s.raw("OUTPUT_TOPIC", def, "topic the tickets are written to (the transactional consumer)", func(v string) error {
-		if !topicName.MatchString(v) || v == "." || v == ".." {
-			return errors.New("a topic name is 1 to 249 of a-z A-Z 0-9 . _ -, and not . or ..")
-		}
-		return nil
-	})
+	return s.suffixed(".", s.raw("OUTPUT_TOPIC", def, "topic the tickets are written to (the transactional consumer)", checkTopic))
+}
+
+func checkTopic(v string) error {
+	if !topicName.MatchString(v) || v == "." || v == ".." {
+		return errors.New("a topic name is 1 to 249 of a-z A-Z 0-9 . _ -, and not . or ..")
+	}
+	return nil
 }
 
 // Group is a consumer group id.
 func (s *Set) Group(def string) *string {
-	return s.raw("GROUP", def, "consumer group id", func(v string) error {
-		if strings.TrimSpace(v) == "" || len(v) > 255 || strings.ContainsAny(v, "\n\r\t") {
-			return errors.New("a group id is 1 to 255 characters with no tabs or line breaks")
+	return s.suffixed("-", s.raw("GROUP", def, "consumer group id", checkGroup))
+}
+
+// Groups is one or more comma-separated group ids (the admin commands).
+func (s *Set) Groups(def, help string) *string {
+	return s.suffixed("-", s.raw("GROUP", def, help, func(v string) error {
+		for _, g := range strings.Split(v, ",") {
+			if err := checkGroup(strings.TrimSpace(g)); err != nil {
+				return err
+			}
 		}
 		return nil
+	}))
+}
+
+func checkGroup(v string) error {
+	if strings.TrimSpace(v) == "" || len(v) > 255 || strings.ContainsAny(v, "\n\r\t") {
+		return errors.New("a group id is 1 to 255 characters with no tabs or line breaks")
+	}
+	return nil
+}
+
+var learnerName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,40}$`)
+
+// suffixed appends sep+LEARNER to the name p (each name of a comma-separated
+// list) once everything is parsed: with LEARNER=alice, brew.orders.v1 is
+// brew.orders.v1.alice and kitchen-auto kitchen-auto-alice, so a class shares
+// one cluster without two learners reading or committing each other's.
+func (s *Set) suffixed(sep string, p *string) *string {
+	if s.learner == nil {
+		s.learner = s.Optional("LEARNER", "a class on one cluster: your name, appended to the topics and groups (brew.orders.v1.alice, kitchen-auto-alice)", func(v string) error {
+			if !learnerName.MatchString(v) {
+				return errors.New("a learner name is 1 to 40 of a-z A-Z 0-9 _ -")
+			}
+			return nil
+		})
+	}
+	learner := s.learner
+	s.checks = append(s.checks, func() error {
+		if *learner == "" || !learnerName.MatchString(*learner) {
+			return nil
+		}
+		names := strings.Split(*p, ",")
+		for i, n := range names {
+			names[i] = strings.TrimSpace(n) + sep + *learner
+		}
+		*p = strings.Join(names, ",")
+		return nil
 	})
+	return p
 }
 
 // Fail handles a Parse error the way every lab binary does: -h prints the
@@ -287,4 +329,19 @@ func Fail(name string, s *Set, err error) {
 
 func indent(s string) string {
 	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}
+
+// Names are every setting a lab binary reads from the environment: what the
+// experiment, the bench and the tests clear from the environment they hand
+// to the binaries, so that what a learner has set in the shell cannot change
+// their runs.
+var Names = []string{
+	"BROKERS", "SASL_MECHANISM", "SASL_USER", "SASL_PASSWORD", "SASL_PASSWORD_FILE", "TLS", "TLS_CA", "TLS_SERVER_NAME",
+	"TOPIC", "OUTPUT_TOPIC", "GROUP", "LEARNER", "INSTANCE", "CRASH", "WORK_DELAY", "COMMIT_EVERY", "COMMIT_PER",
+	"MAX_POLL_RECORDS", "GREEDY", "LOG", "EVENTS", "IDLE_EXIT", "RESET", "REBALANCE_TIMEOUT", "PRINT", "CPUPROFILE",
+	"TRANSACTION_TIMEOUT", "DATABASE_URL", "SEED_MESSAGES", "PARTITIONS", "REPLICATION",
+	"BROKER_PORT", "BROKER_DATA", "BROKER_NODES", "BROKER_SASL", "BROKER_TLS_CERT", "BROKER_TLS_KEY",
+	"ERR", "COUNT", "DELAY", "TO", "EXECUTE", "PARTITION", "INTERVAL", "ONCE",
+	"NEW_USER", "NEW_PASSWORD", "NEW_PASSWORD_FILE", "NEW_MECHANISM",
+	"OUT", "TITLE", "SCENARIOS", "STRATEGIES", "ROUNDS", "BENCH_RECORDS", "BENCH_ROWS", "BENCH_BROKER",
 }

@@ -21,7 +21,7 @@ func TestConsumerDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Consumer{
-		Brokers: []string{"127.0.0.1:9092"}, Topic: "brew.orders.v1", Group: "kitchen-auto", Instance: 1,
+		Conn: Connection{Brokers: []string{"127.0.0.1:9092"}}, Topic: "brew.orders.v1", Group: "kitchen-auto", Instance: 1,
 		WorkDelay: 50 * time.Millisecond, CommitEvery: 2 * time.Second, MaxPollRecords: 5, Log: "processed-auto.log",
 		Events: "events-auto.jsonl", RebalanceTimeout: time.Minute, Print: "records",
 	}

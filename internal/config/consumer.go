@@ -13,7 +13,7 @@ const (
 
 // Consumer holds the settings every consumer binary takes.
 type Consumer struct {
-	Brokers        []string
+	Conn           Connection
 	Topic          string
 	Group          string
 	Instance       int
@@ -62,7 +62,7 @@ type ConsumerDefaults struct {
 // ParseConsumer reads a consumer's settings from args and the environment.
 func ParseConsumer(name string, args []string, getenv func(string) string, d ConsumerDefaults) (Consumer, *Set, error) {
 	s := New(name, getenv)
-	brokers := s.Brokers(DefaultBrokers)
+	conn := s.Connection(DefaultBrokers)
 	topic := s.Topic(DefaultTopic)
 	group := s.Group(d.Group)
 	instance := s.Int("INSTANCE", 1, 1, 9999, "copy number; the static member id is GROUP-INSTANCE, one process per number")
@@ -107,7 +107,7 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 		return Consumer{}, s, err
 	}
 	c := Consumer{
-		Brokers:        *brokers,
+		Conn:           *conn,
 		Topic:          *topic,
 		Group:          *group,
 		Instance:       *instance,

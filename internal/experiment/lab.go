@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"offsetlab/internal/cluster"
+	"offsetlab/internal/config"
 )
 
 // Config is what an experiment is run with.
@@ -90,7 +91,7 @@ func (l *lab) startBroker(ctx context.Context) error {
 	l.own = p
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		if adm, err := cluster.Dial(ctx, l.brokers); err == nil {
+		if adm, err := cluster.Dial(ctx, config.Plaintext(l.brokers)); err == nil {
 			adm.Close()
 			return nil
 		}
@@ -230,7 +231,7 @@ func (c *cell) expect(ctx context.Context, p *proc, want int) error {
 // only knows about its own, so a scenario with copies stops them itself once
 // the group as a whole is done.
 func (c *cell) waitCommitted(ctx context.Context, timeout time.Duration) error {
-	adm, err := cluster.Dial(ctx, c.lab.brokers)
+	adm, err := cluster.Dial(ctx, config.Plaintext(c.lab.brokers))
 	if err != nil {
 		return err
 	}

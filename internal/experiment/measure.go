@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"offsetlab/internal/cluster"
+	"offsetlab/internal/config"
 	"offsetlab/internal/timeline"
 )
 
@@ -42,7 +43,7 @@ type Result struct {
 // timeline, and fills in the numbers.
 func (c *cell) measure(ctx context.Context) (Result, error) {
 	r := Result{Scenario: c.scenario, Strategy: c.strategy.Name, Notes: c.notes}
-	ranges, err := cluster.TopicRanges(ctx, c.lab.brokers, c.topic)
+	ranges, err := cluster.TopicRanges(ctx, config.Plaintext(c.lab.brokers), c.topic)
 	if err != nil {
 		return r, err
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"offsetlab/internal/config"
 )
 
 // proc is one run of a lab binary: a real process, its output kept in a
@@ -79,10 +81,7 @@ func start(bin, outPath string, env []string, args ...string) (*proc, error) {
 // that what a learner has set in the shell cannot change an experiment.
 func cleanEnv() []string {
 	lab := map[string]bool{}
-	for _, k := range []string{"BROKERS", "TOPIC", "GROUP", "INSTANCE", "CRASH", "WORK_DELAY", "COMMIT_EVERY",
-		"MAX_POLL_RECORDS", "GREEDY", "LOG", "EVENTS", "IDLE_EXIT", "RESET", "REBALANCE_TIMEOUT", "SEED_MESSAGES",
-		"PARTITIONS", "ERR", "COUNT", "DELAY", "BROKER_PORT", "BROKER_DATA", "TO", "EXECUTE", "PARTITION", "OUT", "TITLE",
-		"OUTPUT_TOPIC", "TRANSACTION_TIMEOUT", "DATABASE_URL", "COMMIT_PER", "PRINT", "CPUPROFILE", "REPLICATION", "BROKER_NODES"} {
+	for _, k := range config.Names {
 		lab[k] = true
 	}
 	var out []string

@@ -166,17 +166,27 @@ func (w *worker) fail(code int, err error) int {
 func (w *worker) run() int {
 	cfg := w.cfg
 	w.id = instance.ID(cfg.Group, cfg.Instance)
-	w.out.printf("group %s as static member %s, topic %s on %s", cfg.Group, w.id, cfg.Topic, strings.Join(cfg.Brokers, ","))
+	w.out.printf("group %s as static member %s, topic %s on %s", cfg.Group, w.id, cfg.Topic, cfg.Conn.Describe())
 	settings := w.settings()
 	w.out.printf("%s", settings)
 
 	// Everything that can be refused is checked before joining the group, so
 	// a bad start appends nothing to the log and commits nothing.
-	lock, err := instance.Acquire(cfg.Brokers, cfg.Group, cfg.Instance)
+	lock, err := instance.Acquire(cfg.Conn.Brokers, cfg.Group, cfg.Instance)
 	if err != nil {
 		return w.fail(ExitSettings, err)
 	}
 	defer lock.Release()
+	// The broker first: one that is not there, or refuses this client's
+	// SASL or TLS, leaves no log or events file behind.
+	ctx := context.Background()
+	if w.adm, err = cluster.Dial(ctx, cfg.Conn); err != nil {
+		return w.fail(ExitSettings, err)
+	}
+	defer w.adm.Close()
+	if w.partitions, err = w.adm.Partitions(ctx, cfg.Topic); err != nil {
+		return w.fail(ExitSettings, err)
+	}
 	if w.log, err = processedlog.Open(cfg.Log); err != nil {
 		return w.fail(ExitSettings, fmt.Errorf("LOG=%s: %w", cfg.Log, err))
 	}
@@ -186,14 +196,6 @@ func (w *worker) run() int {
 	}
 	defer w.events.Close()
 
-	ctx := context.Background()
-	if w.adm, err = cluster.Dial(ctx, cfg.Brokers); err != nil {
-		return w.fail(ExitSettings, err)
-	}
-	defer w.adm.Close()
-	if w.partitions, err = w.adm.Partitions(ctx, cfg.Topic); err != nil {
-		return w.fail(ExitSettings, err)
-	}
 	committed, err := w.adm.Committed(ctx, cfg.Group, cfg.Topic)
 	if err != nil {
 		return w.fail(ExitSettings, err)
@@ -216,8 +218,9 @@ func (w *worker) run() int {
 	w.event(events.Event{Kind: events.Start, Strategy: w.s.Name, Instance: cfg.Instance,
 		Offsets: events.OffsetsOf(resume), Partitions: w.partitions, Detail: settings})
 
-	opts := []kgo.Opt{
-		kgo.SeedBrokers(cfg.Brokers...),
+	// Where the cluster is and, on a secured one, SASL and TLS (BROKERS,
+	// SASL_*, TLS*): the same for every client the lab makes.
+	opts := append(cfg.Conn.Opts(),
 		kgo.ConsumerGroup(cfg.Group),
 		kgo.ConsumeTopics(cfg.Topic),
 		// Where a group with nothing committed starts: the beginning of each
@@ -254,18 +257,18 @@ func (w *worker) run() int {
 			}
 			w.timedOut(err)
 		}),
-		kgo.DialTimeout(2 * time.Second),
+		kgo.DialTimeout(2*time.Second),
 		// How long the broker may hold a fetch that has nothing to return.
 		// kgo's default is 5s (Java's fetch.max.wait.ms is 500ms), and a
 		// partition whose start offset kgo is still looking up waits for the
 		// fetch in flight: a restart whose other partitions were read to the
 		// end sat idle for 5s before its first record.
-		kgo.FetchMaxWait(500 * time.Millisecond),
+		kgo.FetchMaxWait(500*time.Millisecond),
 		// A broker that goes away is waited for: kgo's dials say when it
 		// went and when it came back.
 		kgo.WithHooks(w.broker, w.commitTimes),
 		kgo.WithLogger(kgoLog{w}),
-	}
+	)
 	if w.s.Wait {
 		// kgo makes no commit of its own when auto-commit is off (its default
 		// revoke commits only auto-committed offsets), so this costs the
