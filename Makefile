@@ -33,7 +33,7 @@ $(BIN)/%: $(GO_FILES)
 	@cd $(ROOT) && go build -o $@ ./$*
 
 .PHONY: help build demo test test-unit test-e2e bench bench-kafka bench-picture bench-calls fmt vet \
-	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down test-kafka \
+	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down jvm-kafka-node-kill jvm-kafka-node-up test-kafka \
 	topic-create topic-delete topic-load run-auto run-sync run-async run-idempotent run-db-offsets run-transactional \
 	count-auto count-sync count-async count-idempotent count-db-offsets count-transactional tickets-clear postgres-up postgres-down timeline-auto timeline-sync timeline-async timeline-idempotent timeline-db-offsets timeline-transactional experiment pictures \
 	group-describe-auto group-describe-sync group-describe-async group-coordinator-auto group-coordinator-sync group-coordinator-async offsets-log \
@@ -92,7 +92,7 @@ help: ## list targets and variables
 #: TITLE|(strategy and log)|timeline-*: the picture's title
 #: RESET|earliest|where a group with nothing committed starts: earliest or latest
 #: REBALANCE_TIMEOUT|60s|how long the broker waits for a member to rejoin a rebalance before dropping it
-#: SCENARIOS|all|experiment: crash, sigkill, broker-restart, commit-fail, rebalance, ctrl-c, slow, new-group-latest, new-group-earliest, greedy
+#: SCENARIOS|all|experiment: crash, sigkill, broker-restart, commit-fail, rebalance, ctrl-c, slow, new-group-latest, new-group-earliest, greedy; coordinator-failover only when named (it starts a three-node Apache Kafka: Java)
 #: STRATEGIES|all|experiment: auto, sync, async
 #: PICTURES|docs|pictures: the folder the demo's timelines are copied to
 #: IDLE_EXIT|5s (binaries alone: 0)|stop cleanly once caught up and idle this long (0 = never)
@@ -106,6 +106,8 @@ help: ## list targets and variables
 #: BROKER_TLS_CERT|(none)|the embedded broker serves TLS only, with this PEM certificate (and BROKER_TLS_KEY)
 #: BROKER_TLS_KEY|(none)|the PEM private key of BROKER_TLS_CERT
 #: NEW_USER|(none)|user-add: the SCRAM user to create (password in NEW_PASSWORD or NEW_PASSWORD_FILE; environment only)
+#: NEW_PASSWORD|(none)|user-add: the new user's password (environment only, never a flag)
+#: NEW_PASSWORD_FILE|(none)|user-add: or a file holding it
 #: NEW_MECHANISM|SCRAM-SHA-256|user-add: SCRAM-SHA-256 or SCRAM-SHA-512
 #: TO|(none)|group-reset: earliest, latest, datetime:2026-05-01T00:00:00Z, shift:-10, shift:+10, offset:42
 #: EXECUTE|0|1 = group-reset applies the reset (default: dry run)
@@ -120,6 +122,7 @@ help: ## list targets and variables
 #: NODES|1|jvm-kafka-up/down: 1 node, or 3 (ports KAFKA_PORT..+2, controllers KAFKA_CONTROLLER_PORT..+2; __consumer_offsets with 50 partitions on all three)
 #: KAFKA_SASL_PORT|(none)|jvm-kafka-up: also a SASL/SCRAM listener there (node i on +i-1); users with user-add
 #: KAFKA_DIR|.lab/jvm-kafka-PORT|its data, server.properties, pid and logs
+#: NODE|(none)|jvm-kafka-node-kill/-up: which node (1 to 3; node i is broker id i, port KAFKA_PORT+i-1)
 
 build: $(addprefix $(BIN)/,$(BINARIES)) ## build every binary into bin/
 
@@ -170,6 +173,12 @@ jvm-kafka-up: build ## start real Apache Kafka without Docker (Java 17+, jars fr
 
 jvm-kafka-down: ## stop that Kafka (keeps its data and logs in .lab/jvm-kafka-PORT)
 	@$(ROOT)/scripts/jvm-kafka.sh down
+
+jvm-kafka-node-kill: ## SIGKILL node NODE of jvm-kafka-up's cluster (NODES=3): a broker failing, e.g. a group's coordinator
+	@$(ROOT)/scripts/jvm-kafka.sh node-kill
+
+jvm-kafka-node-up: ## start node NODE again after jvm-kafka-node-kill
+	@$(ROOT)/scripts/jvm-kafka.sh node-up
 
 test-kafka: build ## the end-to-end suite against real Apache Kafka (started on free ports, or BROKERS if given)
 	@$(ROOT)/scripts/test-kafka.sh

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -122,10 +124,20 @@ func topicDescribe(ctx context.Context, s settings, adm *cluster.Client) error {
 	}
 	d := td[s.topic]
 	fmt.Printf("topic %s: %d partitions\n", s.topic, len(d.Partitions))
-	fmt.Printf("  %-9s %6s %9s %9s %8s\n", "partition", "leader", "log-start", "log-end", "records")
+	// Replicas are the brokers holding a copy (REPLICATION of them); in-sync
+	// those caught up with the leader, which acks=all waits for.
+	fmt.Printf("  %-9s %6s %-9s %-9s %9s %9s %8s\n", "partition", "leader", "replicas", "in-sync", "log-start", "log-end", "records")
 	for _, p := range d.Partitions.Sorted() {
 		r := ranges[p.Partition]
-		fmt.Printf("  %-9s %6d %9d %9d %8d\n", fmt.Sprintf("p%d", p.Partition), p.Leader, r.Start, r.End, r.End-r.Start)
+		fmt.Printf("  %-9s %6d %-9s %-9s %9d %9d %8d\n", fmt.Sprintf("p%d", p.Partition), p.Leader, nodeList(p.Replicas), nodeList(p.ISR), r.Start, r.End, r.End-r.Start)
 	}
 	return nil
+}
+
+func nodeList(ids []int32) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.Itoa(int(id))
+	}
+	return strings.Join(s, ",")
 }

@@ -205,3 +205,69 @@ func TestExperimentCtrlC(t *testing.T) {
 		t.Error("a stopped experiment wrote results.csv")
 	}
 }
+
+// make experiment SCENARIOS=coordinator-failover: a three-node Apache Kafka
+// of its own, the broker coordinating all three groups SIGKILLed mid-run and
+// started again; every strategy loses nothing, repeats nothing, and ends
+// with everything committed, its commits having failed while the
+// coordinator moved. Needs Java: `make test-kafka` plays it.
+func TestCoordinatorFailoverExperiment(t *testing.T) {
+	if os.Getenv("LAB_TEST_BROKER_KIND") != "jvm-kafka" {
+		t.Skip("starts a three-node Apache Kafka from the jars: `make test-kafka` plays it")
+	}
+	out := t.TempDir()
+	printed := makeIn(t, t.TempDir(), cleanEnv("OUT="+out, "SCENARIOS=coordinator-failover"), true, "experiment")
+	if !strings.Contains(printed, "[1/1] coordinator-failover: starting a three-node Apache Kafka") ||
+		!strings.Contains(printed, "on a three-node Apache Kafka the experiment starts") {
+		t.Errorf("the progress lines do not say what runs where:\n%s", printed)
+	}
+	f, err := os.Open(filepath.Join(out, "results.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) != 4 {
+		t.Fatalf("results.csv: %v, %d rows:\n%s", err, len(rows), printed)
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	for _, r := range rows[1:] {
+		n := func(c string) int { v, _ := strconv.Atoi(r[col[c]]); return v }
+		cell := r[col["strategy"]]
+		if r[col["ok"]] != "true" || n("lost") != 0 || n("duplicates") != 0 || n("unique") != 150 || n("window") != 0 {
+			t.Errorf("%s: %v", cell, r)
+		}
+		// manual-sync and manual-async commit after every batch: some of
+		// those commits met the dead coordinator.
+		if cell != "auto" && n("failed_commits") == 0 {
+			t.Errorf("%s: no commit failed while its coordinator was dead: %v", cell, r)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(out, "results.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`its coordinator, broker (\d), SIGKILLed after 25 records; the cluster named broker (\d) [\d.]+ s later; broker (\d) back`).FindAllStringSubmatch(string(md), -1)
+	if len(m) != 3 {
+		t.Fatalf("results.md does not tell the failover for each strategy:\n%s", md)
+	}
+	for _, g := range m {
+		if g[1] == g[2] || g[1] != g[3] || g[1] != m[0][1] {
+			t.Errorf("failover told as %q: want one dead coordinator for all, another broker taking over, the same one back", g[0])
+		}
+	}
+	// The cluster is stopped: no node's process is left.
+	pids, _ := filepath.Glob(filepath.Join(out, "kafka-cluster", "node-*", "kafka.pid"))
+	for _, p := range pids {
+		b, _ := os.ReadFile(p)
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && alive(pid) {
+			t.Errorf("node %s still runs after the experiment", p)
+		}
+	}
+	if t.Failed() {
+		t.Logf("experiment printed:\n%s", printed)
+	}
+}

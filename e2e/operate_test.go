@@ -207,7 +207,7 @@ func TestGroupsAndTopicDescribe(t *testing.T) {
 		t.Fatalf("groups should list %s: Stable, 1 member (the crashed one), total lag 20:\n%s", l.group, out)
 	}
 	td := l.admin("topic-describe").output()
-	if !strings.Contains(td, "topic "+l.topic+": 3 partitions") || len(regexp.MustCompile(`(?m)^  p\d +\d+ +0 +10 +10$`).FindAllString(td, -1)) != 3 {
+	if !strings.Contains(td, "topic "+l.topic+": 3 partitions") || len(regexp.MustCompile(`(?m)^  p\d +\d+ +\d+ +\d+ +0 +10 +10$`).FindAllString(td, -1)) != 3 {
 		t.Fatalf("topic-describe:\n%s", td)
 	}
 	d := l.admin("group-describe").output()

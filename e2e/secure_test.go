@@ -220,7 +220,7 @@ func TestSecuredRefusals(t *testing.T) {
 		t.Errorf("the refused starts left a trace in the group:\n%s", describe)
 	}
 	records := 0
-	for _, m := range regexp.MustCompile(`(?m)^\s+p\d+\s+\d+\s+\d+\s+\d+\s+(\d+)$`).FindAllStringSubmatch(
+	for _, m := range regexp.MustCompile(`(?m)^\s+p\d+\s+\d+\s+\S+\s+\S+\s+\d+\s+\d+\s+(\d+)$`).FindAllStringSubmatch(
 		l.runArgs(0, "admin", []string{"topic-describe"}, good...).output(), -1) {
 		n, _ := strconv.Atoi(m[1])
 		records += n
@@ -229,4 +229,55 @@ func TestSecuredRefusals(t *testing.T) {
 		t.Errorf("the topic holds %d records after the refused seeds, want the 10 seeded before", records)
 	}
 	noSecret(t, "broker", b.out.String(), password)
+}
+
+// Apache Kafka with a SCRAM listener (`make test-kafka` starts its Kafka with
+// KAFKA_SASL_PORT and sets LAB_TEST_SASL_BROKERS): an instructor creates a
+// learner's user with admin user-add on the plaintext port, the learner runs
+// the crash recipe through the SASL port, and a wrong password is refused by
+// name in seconds.
+func TestSCRAMOnKafka(t *testing.T) {
+	sasl := os.Getenv("LAB_TEST_SASL_BROKERS")
+	if sasl == "" {
+		if os.Getenv("LAB_TEST_KAFKA_SASL") == "1" {
+			t.Fatal("LAB_TEST_KAFKA_SASL=1 but LAB_TEST_SASL_BROKERS is not set: scripts/with-kafka.sh sets it")
+		}
+		t.Skip("no SCRAM listener: `make test-kafka` starts Apache Kafka with one")
+	}
+	t.Parallel()
+	l := newLab(t)
+	for _, mech := range []string{"SCRAM-SHA-256", "SCRAM-SHA-512"} {
+		user, password := l.group+"-"+strings.ToLower(mech[len(mech)-3:]), randomPassword(t)
+		add := l.runArgs(0, "admin", []string{"user-add"}, "NEW_USER="+user, "NEW_PASSWORD="+password, "NEW_MECHANISM="+mech)
+		if !strings.Contains(add.output(), "SCRAM user "+user+" can now log in with SASL_MECHANISM="+mech) {
+			t.Fatalf("user-add:\n%s", add.output())
+		}
+		noSecret(t, "user-add", add.output(), password)
+		login := []string{"BROKERS=" + sasl, "SASL_MECHANISM=" + mech, "SASL_USER=" + user, "SASL_PASSWORD=" + password, "LEARNER=" + mech[len(mech)-3:]}
+		l.admin("topic-create", login...)
+		l.run(0, "seed", append(login, "SEED_MESSAGES=30")...)
+		log := l.path(mech + ".log")
+		crashed := l.run(1, "manual-sync", append(login, "LOG="+log, "CRASH=10", "WORK_DELAY=0")...)
+		rest := l.run(0, "manual-sync", append(login, "LOG="+log, "IDLE_EXIT=2s", "WORK_DELAY=0")...)
+		got := parseCount(t, l.runArgs(0, "admin", []string{"count"}, append(login, "LOG="+log)...).output())
+		if got.total != 35 || got.unique != 30 || got.lost != 0 || got.duplicates != 5 {
+			t.Errorf("%s: count after the crash recipe: %+v", mech, got)
+		}
+		for what, out := range map[string]string{"crashed run": crashed.output(), "restart": rest.output()} {
+			noSecret(t, what, out, password)
+		}
+
+		wrong := l.startArgs("manual-sync", nil, append(login, "SASL_PASSWORD=not-"+password, "LOG="+l.path("refused.log"))...)
+		if code := wrong.wait(15 * time.Second); code != 2 || time.Since(wrong.start) > 5*time.Second {
+			t.Fatalf("a wrong password: exit %d after %s, want 2 within 5s:\n%s", code, time.Since(wrong.start), wrong.output())
+		}
+		for _, w := range []string{"refused SASL_USER=" + user, "SASL_AUTHENTICATION_FAILED", "SASL_PASSWORD"} {
+			if !strings.Contains(wrong.output(), w) {
+				t.Errorf("a wrong password: the message does not say %q:\n%s", w, wrong.output())
+			}
+		}
+		if _, err := os.Stat(l.path("refused.log")); err == nil {
+			t.Error("a refused login created the processed log")
+		}
+	}
 }

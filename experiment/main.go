@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -46,11 +47,20 @@ func main() {
 		fmt.Fprintf(os.Stderr, "experiment: error: %v\n", err)
 		os.Exit(2)
 	}
-	cfg := experiment.Config{Bin: filepath.Dir(self), Out: *out, Scenarios: sc, Strategies: st,
+	// The lab's scripts/ beside bin/: where jvm-kafka.sh starts the
+	// coordinator-failover scenario's three-node Apache Kafka.
+	scripts := filepath.Join(filepath.Dir(filepath.Dir(self)), "scripts")
+	if _, err := os.Stat(filepath.Join(scripts, "jvm-kafka.sh")); err != nil {
+		scripts = ""
+	}
+	cfg := experiment.Config{Bin: filepath.Dir(self), Scripts: scripts, Out: *out, Scenarios: sc, Strategies: st,
 		Progress: func(format string, args ...any) {
 			fmt.Printf("%s experiment | %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 		}}
 	where := "the embedded broker the experiment starts"
+	if !slices.ContainsFunc(sc, func(name string) bool { return !experiment.IsCluster(name) }) {
+		where = "a three-node Apache Kafka the experiment starts"
+	}
 	if *brokers != nil {
 		cfg.Brokers = *brokers
 		where = strings.Join(cfg.Brokers, ",")

@@ -5,6 +5,7 @@
 #   scripts/jvm-kafka.sh up      fetch the jars once, format the storage, start, wait until it answers
 #   scripts/jvm-kafka.sh down    stop it by its own pid (SIGTERM, then SIGKILL after 30s)
 #   scripts/jvm-kafka.sh jars    only fetch the jars (prints their folder)
+#   scripts/jvm-kafka.sh node-kill N   SIGKILL node N (NODES=3: a broker failing), node-up N: start it again
 #   scripts/jvm-kafka.sh tool CLASS ARGS...   run one of Kafka's own tools from the same jars, e.g.
 #        tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server 127.0.0.1:9092 --list
 #
@@ -126,6 +127,51 @@ EOF
   fi
 }
 
+# start_node I: node I's JVM, in the background, its pid in its folder.
+start_node() {
+  local nd
+  nd=$(node_dir "$1")
+  nohup "${jvm[@]}" "-Dkafka.logs.dir=$nd" kafka.Kafka "$nd/server.properties" >>"$nd/kafka.out" 2>&1 &
+  echo $! >"$nd/kafka.pid"
+}
+
+# node_kill I: SIGKILL node I, as a machine that dies would: no clean
+# shutdown, no leadership handed over; the others find out by timeouts.
+node_kill() {
+  local i=$1 nd pid
+  [[ $i =~ ^[0-9]+$ && $i -ge 1 && $i -le $nodes ]] || die "NODE=$i: want 1 to $nodes"
+  nd=$(node_dir "$i")
+  running "$i" || die "node $i is not running"
+  pid=$(cat "$nd/kafka.pid")
+  kill -KILL "$pid"
+  for _ in $(seq 100); do alive "$pid" || break; sleep 0.1; done
+  rm -f "$nd/kafka.pid"
+  say "node $i (pid $pid, port $((port + i - 1))) SIGKILLed"
+}
+
+# node_up I: start node I again (after node-kill) with its data as it was,
+# and wait until it answers.
+node_up() {
+  local i=$1
+  [[ $i =~ ^[0-9]+$ && $i -ge 1 && $i -le $nodes ]] || die "NODE=$i: want 1 to $nodes"
+  running "$i" && die "node $i is already running"
+  [[ -f $(node_dir "$i")/server.properties ]] || die "node $i was never set up here: \`make jvm-kafka-up\` first"
+  need_java
+  start_node "$i"
+  for _ in $(seq 120); do
+    if ! running "$i"; then
+      tail -20 "$(node_dir "$i")/kafka.out" >&2
+      die "node $i exited during start-up"
+    fi
+    if BROKERS=127.0.0.1:$((port + i - 1)) plain_admin ping >/dev/null 2>&1; then
+      say "node $i (pid $(cat "$(node_dir "$i")/kafka.pid")) answering on 127.0.0.1:$((port + i - 1)) again"
+      return
+    fi
+    sleep 0.5
+  done
+  die "node $i did not answer within 60s"
+}
+
 up() {
   need_java
   jars
@@ -150,8 +196,7 @@ up() {
       java_cmd kafka.tools.StorageTool format "${standalone[@]}" -t "$cid" -c "$nd/server.properties" >"$nd/format.out" 2>&1 ||
         { cat "$nd/format.out" >&2; die "formatting the storage of node $i failed"; }
     fi
-    nohup "${jvm[@]}" "-Dkafka.logs.dir=$nd" kafka.Kafka "$nd/server.properties" >"$nd/kafka.out" 2>&1 &
-    echo $! >"$nd/kafka.pid"
+    start_node "$i"
   done
   for _ in $(seq 120); do
     answering=0
@@ -213,5 +258,7 @@ up) up ;;
 down) down ;;
 jars) need_java; jars; echo "$lib" ;;
 tool) shift; need_java; jars; java_cmd "$@" ;;
-*) echo "usage: $0 up|down|jars|tool CLASS ARGS..." >&2; exit 2 ;;
+node-kill) node_kill "${2:-${NODE:-}}" ;;
+node-up) node_up "${2:-${NODE:-}}" ;;
+*) echo "usage: $0 up|down|jars|node-kill N|node-up N|tool CLASS ARGS..." >&2; exit 2 ;;
 esac

@@ -13,5 +13,6 @@ if [[ -n ${BROKERS:-} ]]; then
   LAB_TEST_BROKERS=$BROKERS exec go test -count=1 -timeout 30m ./e2e/
 fi
 
-# Tests that restart the broker start their own Apache Kafka the same way.
-LAB_TEST_BROKER_KIND=jvm-kafka exec scripts/with-kafka.sh bash -c 'LAB_TEST_BROKERS=$BROKERS exec go test -count=1 -timeout 30m ./e2e/'
+# Tests that restart the broker start their own Apache Kafka the same way;
+# this one has a SCRAM listener too, which the SASL test must find.
+LAB_TEST_KAFKA_SASL=1 LAB_TEST_BROKER_KIND=jvm-kafka exec scripts/with-kafka.sh bash -c 'LAB_TEST_BROKERS=$BROKERS exec go test -count=1 -timeout 30m ./e2e/'

@@ -30,6 +30,9 @@ type Config struct {
 	Scenarios  []string
 	Strategies []string
 	Progress   func(format string, args ...any)
+	// Scripts is the lab's scripts/ folder: a Cluster scenario starts its
+	// three-node Apache Kafka with jvm-kafka.sh from there.
+	Scripts string
 }
 
 // Strategy is one consumer binary.
@@ -56,6 +59,11 @@ type lab struct {
 	own     *proc // the embedded broker the experiment started; nil with BROKERS
 	port    int
 	data    string
+
+	// A three-node Apache Kafka a Cluster scenario started (jvm-kafka.sh).
+	kafkaPort   int
+	kafkaDir    string
+	replication int // topics' replication factor; 0: the broker's default
 }
 
 func (l *lab) bin(name string) string { return filepath.Join(l.cfg.Bin, name) }
@@ -181,6 +189,9 @@ func (c *cell) fresh(ctx context.Context, partitions, records int) error {
 	// tickets topic too: each cell names its own, or the cells, which run
 	// in parallel, would create and delete one shared brew.tickets.v1.
 	env := []string{"TOPIC=" + c.topic, "OUTPUT_TOPIC=" + c.topic + ".tickets", "GROUP=" + c.group, fmt.Sprintf("PARTITIONS=%d", partitions)}
+	if c.lab.replication > 0 {
+		env = append(env, fmt.Sprintf("REPLICATION=%d", c.lab.replication))
+	}
 	for _, cmd := range []string{"topic-delete", "topic-create", "group-delete"} {
 		if err := c.lab.admin(ctx, c.dir, env, cmd); err != nil {
 			return err

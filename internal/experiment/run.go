@@ -12,17 +12,21 @@ import (
 
 // Pick resolves SCENARIOS= and STRATEGIES= ("" or "all": every one).
 func Pick(scenarios, strategies string) ([]string, []string, error) {
-	var sc, st []string
+	var sc, st, named []string
 	for _, s := range Scenarios {
-		sc = append(sc, s.Name)
+		named = append(named, s.Name)
+		if !s.Cluster {
+			sc = append(sc, s.Name)
+		}
 	}
 	for _, s := range Strategies {
 		st = append(st, s.Name)
 	}
-	pick := func(what, given string, all []string) ([]string, error) {
+	pick := func(what, given string, all, known []string) ([]string, error) {
 		if given == "" || given == "all" {
 			return all, nil
 		}
+		all = known
 		var out []string
 		for _, n := range strings.Split(given, ",") {
 			n = strings.TrimSpace(n)
@@ -33,11 +37,11 @@ func Pick(scenarios, strategies string) ([]string, []string, error) {
 		}
 		return out, nil
 	}
-	sc, err := pick("SCENARIOS", scenarios, sc)
+	sc, err := pick("SCENARIOS", scenarios, sc, named)
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err = pick("STRATEGIES", strategies, st)
+	st, err = pick("STRATEGIES", strategies, st, st)
 	return sc, st, err
 }
 
@@ -55,7 +59,8 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		}
 	}
 	l := &lab{cfg: cfg, brokers: cfg.Brokers}
-	if l.embedded() {
+	shared := slices.ContainsFunc(cfg.Scenarios, func(name string) bool { return !scenario(name).Cluster })
+	if l.embedded() && shared {
 		if err := l.startBroker(ctx); err != nil {
 			return nil, err
 		}
@@ -78,42 +83,73 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			cells = append(cells, &cell{lab: l, scenario: s.Name, strategy: st, dir: dir,
 				topic: "lab.experiment." + s.Name + "." + st.Name, group: "lab-experiment-" + s.Name + "-" + st.Name})
 		}
-		if s.Embedded && !l.embedded() {
-			cfg.Progress("[%d/%d] %s: skipped: it needs the broker the experiment starts itself (run without BROKERS)", i+1, len(cfg.Scenarios), s.Name)
+		played := l
+		if s.Cluster {
+			// Its own cluster, started for it and stopped after it.
+			played = &lab{cfg: cfg}
 			for _, c := range cells {
-				results = append(results, Result{Scenario: s.Name, Strategy: c.strategy.Name, Window: -1, OK: true,
-					Verdict: "skipped: needs the embedded broker the experiment starts (it kills it, or makes its commits fail)"})
+				c.lab = played
 			}
-			continue
+			cfg.Progress("[%d/%d] %s: starting a three-node Apache Kafka (scripts/jvm-kafka.sh NODES=3)", i+1, len(cfg.Scenarios), s.Name)
+			if err := played.startCluster(ctx); err != nil {
+				played.stopCluster()
+				return results, fmt.Errorf("scenario %s: %w", s.Name, err)
+			}
+			played.cfg.Brokers = played.brokers
 		}
-		began := time.Now()
-		cfg.Progress("[%d/%d] %s: %s", i+1, len(cfg.Scenarios), s.Name, s.Shows)
-		if err := s.Play(ctx, l, cells); err != nil {
-			return results, fmt.Errorf("scenario %s: %w (outputs in %s)", s.Name, err, filepath.Join(cfg.Out, s.Name))
+		res, err := play(ctx, cfg, s, played, cells, i)
+		if s.Cluster {
+			played.stopCluster()
 		}
-		var line []string
-		for _, c := range cells {
-			r, err := c.measure(ctx)
-			if err != nil {
-				return results, fmt.Errorf("scenario %s, %s: %w", s.Name, c.strategy.Binary, err)
-			}
-			r.OK, r.Verdict = s.Judge(c.strategy, r)
-			if len(r.Backwards) > 0 {
-				// Not a loss, but the next restart repeats what lies between:
-				// said in every verdict where it happened.
-				r.Verdict += "; the group's committed offset moved back: " + strings.Join(r.Backwards, ", ")
-			}
-			results = append(results, r)
-			verdict := "ok"
-			if !r.OK {
-				verdict = "FAIL"
-			}
-			line = append(line, fmt.Sprintf("%s dup %d lost %d %s", c.strategy.Name, r.Duplicates, r.Lost, verdict))
+		results = append(results, res...)
+		if err != nil {
+			return results, err
 		}
-		cfg.Progress("      %s (%.0fs)", strings.Join(line, ", "), time.Since(began).Seconds())
 	}
 	return results, nil
 }
+
+// play plays scenario s (number i) with its cells and measures them.
+func play(ctx context.Context, cfg Config, s Scenario, l *lab, cells []*cell, i int) ([]Result, error) {
+	var results []Result
+	if s.Embedded && !l.embedded() {
+		cfg.Progress("[%d/%d] %s: skipped: it needs the broker the experiment starts itself (run without BROKERS)", i+1, len(cfg.Scenarios), s.Name)
+		for _, c := range cells {
+			results = append(results, Result{Scenario: s.Name, Strategy: c.strategy.Name, Window: -1, OK: true,
+				Verdict: "skipped: needs the embedded broker the experiment starts (it kills it, or makes its commits fail)"})
+		}
+		return results, nil
+	}
+	began := time.Now()
+	cfg.Progress("[%d/%d] %s: %s", i+1, len(cfg.Scenarios), s.Name, s.Shows)
+	if err := s.Play(ctx, l, cells); err != nil {
+		return results, fmt.Errorf("scenario %s: %w (outputs in %s)", s.Name, err, filepath.Join(cfg.Out, s.Name))
+	}
+	var line []string
+	for _, c := range cells {
+		r, err := c.measure(ctx)
+		if err != nil {
+			return results, fmt.Errorf("scenario %s, %s: %w", s.Name, c.strategy.Binary, err)
+		}
+		r.OK, r.Verdict = s.Judge(c.strategy, r)
+		if len(r.Backwards) > 0 {
+			// Not a loss, but the next restart repeats what lies between:
+			// said in every verdict where it happened.
+			r.Verdict += "; the group's committed offset moved back: " + strings.Join(r.Backwards, ", ")
+		}
+		results = append(results, r)
+		verdict := "ok"
+		if !r.OK {
+			verdict = "FAIL"
+		}
+		line = append(line, fmt.Sprintf("%s dup %d lost %d %s", c.strategy.Name, r.Duplicates, r.Lost, verdict))
+	}
+	cfg.Progress("      %s (%.0fs)", strings.Join(line, ", "), time.Since(began).Seconds())
+	return results, nil
+}
+
+// IsCluster says whether the scenario plays on a cluster of its own.
+func IsCluster(name string) bool { return scenario(name).Cluster }
 
 func scenario(name string) Scenario {
 	for _, s := range Scenarios {

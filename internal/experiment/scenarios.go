@@ -6,6 +6,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -19,7 +22,11 @@ type Scenario struct {
 	// Embedded: needs the experiment's own broker (to kill it or to make
 	// its commits fail); skipped, and said so, on a broker given by BROKERS.
 	Embedded bool
-	Play     func(ctx context.Context, l *lab, cells []*cell) error
+	// Cluster: plays on a three-node Apache Kafka the experiment starts for
+	// it (Java, the jars from Maven Central; half a minute more), so it is
+	// played only when SCENARIOS names it.
+	Cluster bool
+	Play    func(ctx context.Context, l *lab, cells []*cell) error
 	// Judge says whether the strategy kept its promise, and in what words.
 	Judge func(s Strategy, r Result) (bool, string)
 }
@@ -359,6 +366,78 @@ var Scenarios = []Scenario{
 			return atLeastOnce(s, r, 30)
 		},
 	},
+	{
+		Name:    "coordinator-failover",
+		Cluster: true,
+		Claim:   "offsets-and-read-position.txt: commits go to the group's coordinator, the broker leading the group's __consumer_offsets partition (abs(groupId.hashCode()) % 50); when it fails, another replica of that partition takes over and the commits follow it.",
+		Shows:   "a three-node Apache Kafka (replication 3, min.insync.replicas 2); 150 orders; the three groups named so that one __consumer_offsets partition, so one broker, holds all their commits; that broker SIGKILLed once every consumer processed 25, started again 5 s later; the same runs go on to the end.",
+		Play: func(ctx context.Context, l *lab, cells []*cell) error {
+			partition := oneCoordinator(cells)
+			if err := each(cells, func(c *cell) error { return c.fresh(ctx, 3, 150) }); err != nil {
+				return err
+			}
+			procs := make([]*proc, len(cells))
+			for i, c := range cells {
+				p, err := c.start("IDLE_EXIT=3s")
+				if err != nil {
+					return err
+				}
+				procs[i] = p
+			}
+			for i, p := range procs {
+				if !p.waitFor(ctx, "[25 this run", 60*time.Second) {
+					return fmt.Errorf("%s never reached 25 records: %s", cells[i].strategy.Binary, p.tail(3))
+				}
+			}
+			old, err := l.coordinator(ctx, cells[0].group)
+			if err != nil {
+				return err
+			}
+			for _, c := range cells[1:] {
+				if node, err := l.coordinator(ctx, c.group); err != nil || node != old {
+					return fmt.Errorf("group %s: coordinator %d (%v), not broker %d like %s: the formula and the cluster disagree", c.group, node, err, old, cells[0].group)
+				}
+			}
+			killed := time.Now()
+			if err := l.killNode(ctx, old); err != nil {
+				return err
+			}
+			node, took, err := l.newCoordinator(ctx, cells[0].group, old, time.Minute)
+			if err != nil {
+				return err
+			}
+			time.Sleep(time.Until(killed.Add(5 * time.Second)))
+			if err := l.nodeUp(ctx, old); err != nil {
+				return err
+			}
+			back := time.Since(killed)
+			for _, c := range cells {
+				c.note("group %s commits to __consumer_offsets partition %d; its coordinator, broker %d, SIGKILLed after 25 records; the cluster named broker %d %.1f s later; broker %d back %.1f s after the kill",
+					c.group, partition, old, node, took.Seconds(), old, back.Seconds())
+			}
+			for i, p := range procs {
+				if err := cells[i].expect(ctx, p, 0); err != nil {
+					return err
+				}
+				cells[i].note("%s", commitTrouble(p))
+			}
+			return nil
+		},
+		Judge: func(s Strategy, r Result) (bool, string) {
+			if r.Lost != 0 {
+				return false, fmt.Sprintf("lost %d", r.Lost)
+			}
+			if r.Duplicates != 0 {
+				// One run throughout: kgo retried the commits against the new
+				// coordinator, so no record needed processing again.
+				return false, fmt.Sprintf("repeated %d within one run", r.Duplicates)
+			}
+			if r.Window != 0 {
+				return false, fmt.Sprintf("lost 0, but the run ended %d records past its committed offsets: a restart would repeat them", r.Window)
+			}
+			return true, fmt.Sprintf("lost 0, repeated 0, everything committed at the end: %d commit tries failed while the coordinator moved (Kafka fences a dead broker after broker.session.timeout.ms, 9 s), then the commits went on at the new one", r.Failed)
+		},
+	},
 }
 
 // newGroup plays a new group with a backlog, starting at reset.
@@ -405,4 +484,43 @@ func atLeastOnce(s Strategy, r Result, bound int) (bool, string) {
 		promise = fmt.Sprintf("at most %d per run (largest: %d)", bound, r.MaxGap)
 	}
 	return true, fmt.Sprintf("lost 0; repeated %d = exactly what was processed past the last commit when the runs ended; %s", r.Duplicates, promise)
+}
+
+// errName is a Kafka error's name as kgo prints it (NOT_COORDINATOR, ...).
+var errName = regexp.MustCompile(`\b[A-Z][A-Z_]{6,}\b`)
+
+// commitTrouble says what a run's commits met: the failed tries it printed,
+// by Kafka error, and its commit latency.
+func commitTrouble(p *proc) string {
+	seen := map[string]int{}
+	failed, stats := 0, ""
+	p.mu.Lock()
+	lines := append([]string(nil), p.lines...)
+	p.mu.Unlock()
+	for _, line := range lines {
+		if strings.Contains(line, "commit FAILED") {
+			failed++
+			for _, e := range errName.FindAllString(line, -1) {
+				if e != "FAILED" {
+					seen[e]++
+				}
+			}
+		}
+		if i := strings.Index(line, "commit requests"); i >= 0 {
+			stats = strings.TrimSpace(line[strings.LastIndex(line[:i], ";")+1:])
+		}
+	}
+	if failed == 0 {
+		return "its commits printed no failure (kgo retried inside the commit call); " + stats
+	}
+	var names []string
+	for e, n := range seen {
+		names = append(names, fmt.Sprintf("%s ×%d", e, n))
+	}
+	sort.Strings(names)
+	why := ""
+	if len(names) > 0 {
+		why = " (" + strings.Join(names, ", ") + ")"
+	}
+	return fmt.Sprintf("%d commit FAILED lines%s; %s", failed, why, stats)
 }

@@ -25,20 +25,30 @@ type outage struct {
 	since  time.Time // zero while the broker answers
 	said   time.Time
 	last   error
-	failed int // commit tries that failed for want of a broker, not printed one by one
+	failed int    // commit tries that failed for want of a broker, not printed one by one
+	addr   string // the broker a dial to failed, if a dial told
 }
 
 // down notes that the broker could not be reached.
-func (o *outage) down(err error) {
+func (o *outage) down(err error) { o.downAt("", err) }
+
+// downAt notes that a dial to addr failed. On a cluster, another broker
+// answering later does not mean this one is back: only a dial to addr, or
+// a commit that went through, ends the outage.
+func (o *outage) downAt(addr string, err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.last = err
 	if !o.since.IsZero() {
 		return
 	}
-	o.since, o.said = time.Now(), time.Now()
+	o.since, o.said, o.addr = time.Now(), time.Now(), addr
 	o.event(events.Event{Kind: events.Unreachable, Detail: err.Error()})
-	o.out.printf("lost the broker: %v. Waiting for it: kgo keeps trying to reach it and rejoins the group when it is back (Ctrl+C stops)", err)
+	at := ""
+	if addr != "" {
+		at = " at " + addr
+	}
+	o.out.printf("lost the broker%s: %v. Waiting for it: kgo keeps trying to reach it and rejoins the group when it is back (Ctrl+C stops)", at, err)
 }
 
 // remind says, every few seconds, that the run still waits.
@@ -77,7 +87,7 @@ func (o *outage) back(how string) {
 	}
 	o.out.printf("the broker is back after %.1fs%s: %s", time.Since(o.since).Seconds(), o.failedNote(), how)
 	o.event(events.Event{Kind: events.Reachable, Detail: how})
-	o.since, o.failed = time.Time{}, 0
+	o.since, o.failed, o.addr = time.Time{}, 0, ""
 }
 
 func (o *outage) isDown() bool {
@@ -88,10 +98,16 @@ func (o *outage) isDown() bool {
 
 // OnBrokerConnect is kgo's hook after every dial: a refused dial is the
 // first sign of an outage, a successful one the first sign of its end.
-func (o *outage) OnBrokerConnect(_ kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
+func (o *outage) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
+	addr := net.JoinHostPort(meta.Host, fmt.Sprint(meta.Port))
 	if err != nil {
-		o.down(err)
+		o.downAt(addr, err)
 		return
 	}
-	o.back("it accepts connections again")
+	o.mu.Lock()
+	other := o.addr != "" && o.addr != addr
+	o.mu.Unlock()
+	if !other {
+		o.back(addr + " accepts connections again")
+	}
 }

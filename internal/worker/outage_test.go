@@ -43,6 +43,23 @@ func TestOutageLines(t *testing.T) {
 	}
 }
 
+// On a cluster, one broker dying is not over when another one answers:
+// only that broker answering again, or a commit, ends the outage.
+func TestOutageOfOneBrokerOfSeveral(t *testing.T) {
+	var out bytes.Buffer
+	o := &outage{out: &printer{w: &out, prefix: "x"}, event: func(events.Event) {}}
+	one, two := kgo.BrokerMetadata{Host: "127.0.0.1", Port: 9092}, kgo.BrokerMetadata{Host: "127.0.0.1", Port: 9093}
+	o.OnBrokerConnect(one, 0, nil, errors.New("connection refused"))
+	o.OnBrokerConnect(two, 0, nil, nil)
+	if !o.isDown() || !strings.Contains(out.String(), "lost the broker at 127.0.0.1:9092: connection refused") {
+		t.Fatalf("after another broker answered: down=%v %q", o.isDown(), out.String())
+	}
+	o.OnBrokerConnect(one, 0, nil, nil)
+	if o.isDown() || !strings.Contains(out.String(), "127.0.0.1:9092 accepts connections again") {
+		t.Fatalf("after the lost broker answered: down=%v %q", o.isDown(), out.String())
+	}
+}
+
 func TestKgoLogReadsSessions(t *testing.T) {
 	type mtps map[string][]int32 // the shape kgo logs
 	w := &worker{cfg: testConsumer("orders"), out: &printer{w: &bytes.Buffer{}}}

@@ -1,0 +1,112 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// A class on one cluster: two learners run the same commands with the same
+// TOPIC and GROUP, and LEARNER keeps their topics, groups and counts apart.
+func TestLearnersShareOneCluster(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	orders := map[string]int{"alice": 10, "bob": 20}
+	for _, who := range []string{"alice", "bob"} {
+		me := "LEARNER=" + who
+		l.admin("topic-create", me)
+		l.run(0, "seed", me, "SEED_MESSAGES="+strconv.Itoa(orders[who]))
+		run := l.run(0, "manual-sync", me, "LOG="+l.path(who+".log"), "IDLE_EXIT=1s", "WORK_DELAY=0")
+		if want := fmt.Sprintf("group %s-%s as static member %s-%s-1, topic %s.%s on", l.group, who, l.group, who, l.topic, who); !strings.Contains(run.output(), want) {
+			t.Errorf("%s's run does not say %q:\n%s", who, want, run.output())
+		}
+	}
+	for _, who := range []string{"alice", "bob"} {
+		c := parseCount(t, l.runArgs(0, "admin", []string{"count"}, "LEARNER="+who, "LOG="+l.path(who+".log")).output())
+		if c.total != orders[who] || c.unique != orders[who] || c.duplicates != 0 || c.lost != 0 {
+			t.Errorf("%s: %+v, want %d orders each once", who, c, orders[who])
+		}
+	}
+	groups := l.admin("groups").output()
+	for _, who := range []string{"alice", "bob"} {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(l.group+"-"+who) + ` .* ` + regexp.QuoteMeta(l.topic+"."+who) + `$`).MatchString(groups) {
+			t.Errorf("groups does not list %s's group on %s's topic:\n%s", who, who, groups)
+		}
+	}
+	if p := l.runArgs(2, "admin", []string{"topic-describe"}); !strings.Contains(p.output(), "topic does not exist: "+l.topic+" ") {
+		t.Errorf("the unsuffixed topic should not exist:\n%s", p.output())
+	}
+	if p := l.runArgs(2, "manual-sync", nil, "LEARNER=a.b"); !strings.Contains(p.output(), `LEARNER (-learner) = "a.b": a learner name is`) {
+		t.Errorf("a bad LEARNER is not named:\n%s", p.output())
+	}
+}
+
+// freePorts finds n consecutive free ports on loopback (BROKER_NODES uses
+// BROKER_PORT and the ports after it).
+func freePorts(t *testing.T, n int) int {
+	t.Helper()
+	for range 50 {
+		first := freePort()
+		ok := true
+		for i := 1; i < n && ok; i++ {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", first+i))
+			if err != nil {
+				ok = false
+				continue
+			}
+			l.Close()
+		}
+		if ok {
+			return first
+		}
+	}
+	t.Fatalf("no %d consecutive free ports", n)
+	return 0
+}
+
+// The embedded broker as three brokers (BROKER_NODES=3): a topic created
+// with REPLICATION=3 has a copy on each, and the crash recipe counts as on
+// one broker.
+func TestEmbeddedThreeBrokers(t *testing.T) {
+	t.Parallel()
+	port := freePorts(t, 3)
+	b, err := startBroker(t.TempDir(), port, "BROKER_NODES=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.stop(syscall.SIGTERM) })
+	if want := fmt.Sprintf("listening on 127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d", port, port+1, port+2); !strings.Contains(b.out.String(), want) {
+		t.Fatalf("the broker does not say %q:\n%s", want, b.out.String())
+	}
+	l := newLab(t)
+	l.brokers = fmt.Sprintf("127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d", port, port+1, port+2)
+	l.admin("topic-create", "REPLICATION=3")
+	td := l.admin("topic-describe").output()
+	rows := regexp.MustCompile(`(?m)^  p\d +(\d+) +(\S+) +(\S+) +0 +0 +0$`).FindAllStringSubmatch(td, -1)
+	for _, r := range rows {
+		// kfake picks each partition's leader at random among the three.
+		if r[1] != "0" && r[1] != "1" && r[1] != "2" {
+			t.Errorf("a partition led by broker %s, not one of 0, 1, 2: %q", r[1], r[0])
+		}
+		if len(strings.Split(r[2], ",")) != 3 || len(strings.Split(r[3], ",")) != 3 {
+			t.Errorf("a partition with REPLICATION=3 should have 3 replicas, all in sync: %q", r[0])
+		}
+	}
+	if len(rows) != 3 {
+		t.Errorf("want 3 partitions:\n%s", td)
+	}
+	l.run(0, "seed", "SEED_MESSAGES=30")
+	l.run(1, "manual-sync", "LOG=p.log", "CRASH=10", "WORK_DELAY=0")
+	l.run(0, "manual-sync", "LOG=p.log", "IDLE_EXIT=1s", "WORK_DELAY=0")
+	if c := l.count(l.path("p.log")); c.unique != 30 || c.lost != 0 || c.duplicates != 5 {
+		t.Errorf("crash recipe on three brokers: %+v", c)
+	}
+	coord := l.admin("group-coordinator").output()
+	if !regexp.MustCompile(`coordinator: broker \d, as the broker answers FindCoordinator`).MatchString(coord) {
+		t.Errorf("group-coordinator:\n%s", coord)
+	}
+}
