@@ -3,6 +3,9 @@ package e2e
 import (
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -108,5 +111,68 @@ func TestEmbeddedThreeBrokers(t *testing.T) {
 	coord := l.admin("group-coordinator").output()
 	if !regexp.MustCompile(`coordinator: broker \d, as the broker answers FindCoordinator`).MatchString(coord) {
 		t.Errorf("group-coordinator:\n%s", coord)
+	}
+}
+
+// jvm-kafka-up NODES=3: three KRaft nodes from the jars, __consumer_offsets
+// with Kafka's 50 partitions on all three; a topic with REPLICATION=3 keeps
+// taking acks=all writes and serving the group with one node SIGKILLed, the
+// group's coordinator then being another node; the formula agrees with the
+// cluster before and after.
+func TestThreeNodeKafka(t *testing.T) {
+	if os.Getenv("LAB_TEST_BROKER_KIND") != "jvm-kafka" {
+		t.Skip("starts a three-node Apache Kafka from the jars: `make test-kafka` runs it")
+	}
+	t.Parallel()
+	port, dir := freePorts(t, 6), t.TempDir()
+	script := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(filepath.Join(root, "scripts", "jvm-kafka.sh"), args...)
+		cmd.Env = cleanEnv("LAB_BIN="+binDir, "NODES=3", fmt.Sprintf("KAFKA_PORT=%d", port), fmt.Sprintf("KAFKA_CONTROLLER_PORT=%d", port+3), "KAFKA_DIR="+dir)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("jvm-kafka.sh %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	up := script("up")
+	t.Cleanup(func() { script("down") })
+	addrs := fmt.Sprintf("127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d", port, port+1, port+2)
+	if !strings.Contains(up, "3 nodes, answering on 127.0.0.1:") || !strings.Contains(up, "BROKERS="+addrs) {
+		t.Fatalf("jvm-kafka.sh up NODES=3 said:\n%s", up)
+	}
+	l := newLab(t)
+	l.brokers = addrs
+	l.admin("topic-create", "REPLICATION=3")
+	l.run(0, "seed", "SEED_MESSAGES=30")
+	l.run(0, "manual-sync", "LOG=p.log", "IDLE_EXIT=1s", "WORK_DELAY=0")
+
+	coordinator := regexp.MustCompile(`__consumer_offsets has 50 partitions: abs\(-?\d+\) % 50 = partition (\d+), led by broker (\d)\n  coordinator: broker (\d), as the cluster answers FindCoordinator: formula and cluster agree`)
+	m := coordinator.FindStringSubmatch(l.admin("group-coordinator").output())
+	if m == nil {
+		t.Fatalf("group-coordinator:\n%s", l.admin("group-coordinator").output())
+	}
+	td := l.admin("topic-describe").output()
+	if n := len(regexp.MustCompile(`(?m)^  p\d +[123] +\d,\d,\d +\d,\d,\d +0 +10 +10$`).FindAllString(td, -1)); n != 3 {
+		t.Fatalf("want 3 partitions with 3 replicas, all in sync:\n%s", td)
+	}
+
+	// The coordinator dies: acks=all writes go on (two in-sync replicas
+	// are min.insync.replicas), and another node coordinates the group.
+	dead := m[3]
+	if out := script("node-kill", dead); !strings.Contains(out, "node "+dead+" (pid") {
+		t.Fatalf("node-kill said:\n%s", out)
+	}
+	l.run(0, "seed", "SEED_MESSAGES=30")
+	l.run(0, "manual-sync", "LOG=p.log", "IDLE_EXIT=1s", "WORK_DELAY=0")
+	if c := l.count(l.path("p.log")); c.total != 60 || c.unique != 60 || c.lost != 0 {
+		t.Errorf("with node %s dead: %+v, want the 60 orders once each", dead, c)
+	}
+	m2 := coordinator.FindStringSubmatch(l.admin("group-coordinator").output())
+	if m2 == nil || m2[3] == dead || m2[1] != m[1] {
+		t.Errorf("after node %s died, want the same partition %s led and coordinated by another node: %v", dead, m[1], m2)
+	}
+	if out := script("node-up", dead); !strings.Contains(out, "node "+dead+" (pid") || !strings.Contains(out, "answering on") {
+		t.Errorf("node-up said:\n%s", out)
 	}
 }

@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -48,8 +49,11 @@ func TestWindow(t *testing.T) {
 
 func TestPick(t *testing.T) {
 	sc, st, err := Pick("", "all")
-	if err != nil || len(sc) != len(Scenarios) || len(st) != 3 {
-		t.Fatalf("defaults: %v %v %v", sc, st, err)
+	if err != nil || len(sc) != len(Scenarios)-1 || slices.Contains(sc, "coordinator-failover") || len(st) != 3 {
+		t.Fatalf("defaults: every scenario but the cluster's: %v %v %v", sc, st, err)
+	}
+	if sc, _, err = Pick("crash,coordinator-failover", ""); err != nil || strings.Join(sc, ",") != "crash,coordinator-failover" {
+		t.Fatalf("a cluster scenario named: %v %v", sc, err)
 	}
 	if sc, st, err = Pick("greedy, crash", "sync"); err != nil || strings.Join(sc, ",") != "greedy,crash" || strings.Join(st, ",") != "sync" {
 		t.Fatalf("picked %v %v %v", sc, st, err)
