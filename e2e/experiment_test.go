@@ -27,6 +27,8 @@ func TestMakeExperiment(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
+	// Its own embedded broker (or its own topics on Kafka): beside the others.
+	t.Parallel()
 	out := t.TempDir()
 	env := cleanEnv("OUT=" + out)
 	// All: every scenario but the one that starts a cluster of its own
@@ -222,6 +224,7 @@ func TestCoordinatorFailoverExperiment(t *testing.T) {
 	if os.Getenv("LAB_TEST_BROKER_KIND") != "jvm-kafka" {
 		t.Skip("starts a three-node Apache Kafka from the jars: `make test-kafka` plays it")
 	}
+	t.Parallel()
 	out := t.TempDir()
 	printed := makeIn(t, t.TempDir(), cleanEnv("OUT="+out, "SCENARIOS=coordinator-failover"), true, "experiment")
 	if !strings.Contains(printed, "[1/1] coordinator-failover: starting a three-node Apache Kafka") ||

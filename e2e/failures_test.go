@@ -159,6 +159,8 @@ func TestEachFaultKind(t *testing.T) {
 	for _, tt := range tests {
 		for _, bin := range strategies {
 			t.Run(tt.err+"/"+bin, func(t *testing.T) {
+				// Each fault is its own group's: the cells run side by side.
+				t.Parallel()
 				l := newLab(t)
 				l.brokers = b.address()
 				l.seed(30)
@@ -225,6 +227,7 @@ func TestCommitRefusedForGood(t *testing.T) {
 // does not go on processing while its commit fails: it repeats at most the
 // batch in hand.
 func TestLessonCommitFailureScenario(t *testing.T) {
+	t.Parallel()
 	b := newEmbedded(t)
 	for _, bin := range strategies {
 		t.Run(bin, func(t *testing.T) {
@@ -276,6 +279,7 @@ func TestLessonCommitFailureScenario(t *testing.T) {
 // reports, only ever go up. (kgo sends a commit only after the previous one
 // was answered, so the reordering of Java's commitAsync cannot happen.)
 func TestCommittedOffsetsNeverMoveBackwards(t *testing.T) {
+	t.Parallel()
 	b := newEmbedded(t)
 	for _, bin := range strategies {
 		t.Run(bin, func(t *testing.T) {
@@ -547,6 +551,7 @@ func TestFailuresPageShowsWhatTheTestsCheck(t *testing.T) {
 // A deleted topic is an error waiting cannot cure: the consumer says so and
 // stops (exit 2) instead of waiting for it.
 func TestTopicDeletedMidRunStops(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	l.seed(30)
 	p := l.start("manual-sync", "LOG="+l.path("p.log"), "WORK_DELAY=10ms")

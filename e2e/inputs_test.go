@@ -91,6 +91,8 @@ func TestRefusedStartsAppendNothing(t *testing.T) {
 	for _, tt := range tests {
 		for _, bin := range []string{"auto-commit", "manual-sync", "manual-async", "idempotent", "db-offsets"} {
 			t.Run(tt.name+"/"+bin, func(t *testing.T) {
+				// Each waits on its own (the silent broker 5 s): side by side.
+				t.Parallel()
 				l := newLab(t)
 				if !tt.noSeed {
 					l.seed(30)
@@ -122,6 +124,7 @@ func TestRefusedStartsAppendNothing(t *testing.T) {
 }
 
 func TestSecondCopyWithSameInstanceIsRefused(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	l.seed(30)
 	log := l.path("p.log")

@@ -7,13 +7,26 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
 // makeIn runs `make -f <lab>/Makefile args...` in dir, as a learner would
 // from their own folder, and returns its output.
+// built runs `make build` once, before the first make target a test runs:
+// tests that run make side by side then find bin/ up to date, instead of
+// two makes writing the same binary at once.
+var built = sync.OnceValues(func() ([]byte, error) {
+	cmd := exec.Command("make", "-s", "--no-print-directory", "-f", filepath.Join(root, "Makefile"), "build")
+	cmd.Env = cleanEnv()
+	return cmd.CombinedOutput()
+})
+
 func makeIn(t *testing.T, dir string, env []string, wantOK bool, args ...string) string {
 	t.Helper()
+	if out, err := built(); err != nil {
+		t.Fatalf("make build: %v\n%s", err, out)
+	}
 	cmd := exec.Command("make", append([]string{"-s", "--no-print-directory", "-f", filepath.Join(root, "Makefile")}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = env

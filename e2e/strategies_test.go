@@ -165,6 +165,7 @@ func TestDefaultAutoCommitDoesNotLoseRecords(t *testing.T) {
 // Default auto-commit's own final commit is one poll behind: a restart may
 // repeat the part of the batch in hand that was processed, but loses nothing.
 func TestSIGTERMThenRestart(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		bin        string
 		shutdownOK bool // prints a shutdown commit
@@ -314,6 +315,7 @@ func TestSecondCopyJoining(t *testing.T) {
 // Every processed line in the log is whole, even when the process is killed
 // with SIGKILL at random moments, and nothing committed is missing from it.
 func TestSIGKILLNeverTearsTheLogNorLosesRecords(t *testing.T) {
+	t.Parallel()
 	for _, bin := range []string{"auto-commit", "manual-sync", "manual-async"} {
 		t.Run(bin, func(t *testing.T) {
 			l := newLab(t)

@@ -123,6 +123,7 @@ func drawTimeline(l *lab, log, evs string) string {
 // crosses are exactly the offsets the count reports lost; each lane's
 // committed line ends at the group's committed offset.
 func TestTimelineCarriesTheRunsData(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, bin string
 		first     []string
@@ -329,6 +330,7 @@ func TestTimelineRendersAsAPicture(t *testing.T) {
 // and an event the log does not confirm (a kill between the two writes) is
 // left out of the picture.
 func TestEventsLogSurvivesSIGKILL(t *testing.T) {
+	t.Parallel()
 	for _, bin := range strategies {
 		t.Run(bin, func(t *testing.T) {
 			l := newLab(t)

@@ -50,6 +50,7 @@ func (l *lab) countOutput(log string) output {
 // resumes at the first batch's committed offsets. Deliveries repeat, a
 // read_committed reader sees every order once.
 func TestTransactionalCrashRecipe(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	l.seed(30)
 	log := l.path("p.log")
@@ -81,6 +82,7 @@ func TestTransactionalCrashRecipe(t *testing.T) {
 // read_committed reader sees each order exactly once, and kcat reading with
 // isolation.level=read_committed agrees.
 func TestTransactionalSurvivesSIGKILLs(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	const orders = 200
 	l.seed(orders)
@@ -159,6 +161,7 @@ func lineCount(l *lab, log string) int {
 // A second copy joins mid-run: the rebalance aborts or lets finish the
 // transactions in flight, and read_committed still sees each order once.
 func TestTransactionalSecondCopyJoins(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	l.seed(60)
 	log1, log2 := l.path("p1.log"), l.path("p2.log")
@@ -231,6 +234,7 @@ func TestTransactionalTimeoutAbortsAKilledRun(t *testing.T) {
 // Kafka the lab's restarts used to sit idle 40 s or more. Every restart here
 // must reach a record long before the timeout (60 s here) could end it.
 func TestTransactionalRestartDoesNotWaitForAKilledTransaction(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	// At 1 ms of work per record, End is a large part of each batch on
 	// Kafka; 10000 orders outlast the twelve runs on either broker.

@@ -10,9 +10,9 @@ cd "$lab"
 export LAB_TEST_KAFKA_TOOLS=1   # the cross-checks with Kafka's own tools must run, not skip
 if [[ -n ${BROKERS:-} ]]; then
   echo "test-kafka: against the broker at $BROKERS"
-  LAB_TEST_BROKERS=$BROKERS exec go test -count=1 -timeout 30m ./e2e/
+  LAB_TEST_BROKERS=$BROKERS exec go test -count=1 -parallel 6 -timeout 30m ./e2e/
 fi
 
 # Tests that restart the broker start their own Apache Kafka the same way;
 # this one has a SCRAM listener too, which the SASL test must find.
-LAB_TEST_KAFKA_SASL=1 LAB_TEST_BROKER_KIND=jvm-kafka exec scripts/with-kafka.sh bash -c 'LAB_TEST_BROKERS=$BROKERS exec go test -count=1 -timeout 30m ./e2e/'
+LAB_TEST_KAFKA_SASL=1 LAB_TEST_BROKER_KIND=jvm-kafka exec scripts/with-kafka.sh bash -c 'LAB_TEST_BROKERS=$BROKERS exec go test -count=1 -parallel 6 -timeout 30m ./e2e/'
