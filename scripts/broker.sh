@@ -6,6 +6,11 @@
 # its pid and output go to BROKER_PIDFILE and BROKER_LOGFILE (default .lab/broker.pid, .lab/broker.log).
 # LAB_BIN (default bin, where make builds them) is where bin/broker and bin/admin are.
 set -euo pipefail
+# The certificate, key and password files are named from where make runs
+# (BROKER_DATA and the pid and log files, as ever, from the lab's folder).
+for v in BROKER_TLS_CERT BROKER_TLS_KEY SASL_PASSWORD_FILE; do
+  if [[ -n ${!v:-} && ${!v} != /* ]]; then export "$v=$PWD/${!v}"; fi
+done
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 

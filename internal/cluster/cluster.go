@@ -73,7 +73,11 @@ func Dial(ctx context.Context, conn config.Connection) (*Client, error) {
 	if pingErr != nil {
 		go cl.Close() // may wait for the abandoned dial; nobody needs to
 		if why := refused(pingErr, conn); why != "" {
-			return nil, fmt.Errorf("the broker at %s %s", strings.Join(brokers, ","), why)
+			the := "the broker at"
+			if len(brokers) > 1 {
+				the = "the brokers at"
+			}
+			return nil, fmt.Errorf("%s %s %s", the, strings.Join(brokers, ","), why)
 		}
 		waited := ""
 		if d := time.Since(start); d >= time.Second {
@@ -109,7 +113,7 @@ func refused(err error, conn config.Connection) string {
 		return fmt.Sprintf("closed the connection while SASL_USER=%s logged in with SASL_MECHANISM=%s (%v): the embedded broker does that for a wrong password, an unknown user or another mechanism than the one it was started with (check SASL_PASSWORD or SASL_PASSWORD_FILE)",
 			conn.SASLUser, conn.SASLMechanism, err)
 	case errors.Is(err, io.EOF) && strings.Contains(err.Error(), "missing?"):
-		return fmt.Sprintf("closed the connection (%v); TLS=1 turns TLS on, SASL_MECHANISM SASL", err)
+		return fmt.Sprintf("closed the connection (%v): set TLS=1 for a TLS listener, SASL_MECHANISM with SASL_USER and a password for a SASL one", err)
 	case errors.Is(err, kerr.UnsupportedSaslMechanism), errors.Is(err, kerr.IllegalSaslState):
 		return fmt.Sprintf("does not take SASL_MECHANISM=%s: %v", conn.SASLMechanism, err)
 	case errors.As(err, &unknownCA):

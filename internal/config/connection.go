@@ -244,7 +244,7 @@ func (s *Set) BrokerSecurity() *BrokerSecurity {
 		switch {
 		case (*cert == "") != (*key == ""):
 			errs = append(errs, errors.New("BROKER_TLS_CERT and BROKER_TLS_KEY go together: set both, or neither"))
-		case *cert != "":
+		case *cert != "" && fileExists(*cert) == nil && fileExists(*key) == nil:
 			pair, err := tls.LoadX509KeyPair(*cert, *key)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("BROKER_TLS_CERT / BROKER_TLS_KEY: %w", err))

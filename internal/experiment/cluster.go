@@ -35,6 +35,9 @@ func (l *lab) startCluster(ctx context.Context) error {
 	if err := os.RemoveAll(l.kafkaDir); err != nil {
 		return err
 	}
+	if err := os.Remove(filepath.Join(l.cfg.Out, "kafka-cluster.log")); err != nil && !os.IsNotExist(err) {
+		return err
+	}
 	for i := range clusterNodes {
 		l.brokers = append(l.brokers, fmt.Sprintf("127.0.0.1:%d", port+i))
 	}
