@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +30,11 @@ func groupCoordinator(ctx context.Context, s settings, adm *cluster.Client) erro
 			return err
 		}
 		fmt.Printf("group %s: %q.hashCode() = %d\n", group, group, hash)
+		if hash == math.MinInt32 {
+			// The one int with no positive counterpart: Java's Math.abs (the
+			// lesson's formula) leaves it negative, Kafka's Utils.abs makes it 0.
+			fmt.Printf("  Integer.MIN_VALUE: Math.abs, as the lesson writes it, leaves it negative (a partition of %d); Kafka uses Utils.abs, which makes it 0\n", int32(hash)%kafkaOffsetsPartitions)
+		}
 		if !exists {
 			fmt.Printf("  this broker keeps offsets without a %s topic (the embedded broker does); on a cluster with Kafka's default %d partitions: abs(%d) %% %d = partition %d\n",
 				cluster.OffsetsTopic, kafkaOffsetsPartitions, hash, kafkaOffsetsPartitions, cluster.OffsetsPartition(group, kafkaOffsetsPartitions))

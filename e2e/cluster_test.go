@@ -108,13 +108,19 @@ func TestEmbeddedThreeBrokers(t *testing.T) {
 	if c := l.count(l.path("p.log")); c.unique != 30 || c.lost != 0 || c.duplicates != 5 {
 		t.Errorf("crash recipe on three brokers: %+v", c)
 	}
+	// The one name whose hash is Integer.MIN_VALUE: where the lesson's
+	// Math.abs and Kafka's Utils.abs part ways.
+	if out := l.admin("group-coordinator", "GROUP=polygenelubricants").output(); !strings.Contains(out, "hashCode() = -2147483648") ||
+		!strings.Contains(out, "a partition of -48") || !strings.Contains(out, "% 50 = partition 0") {
+		t.Errorf("group-coordinator on polygenelubricants:\n%s", out)
+	}
 	coord := l.admin("group-coordinator").output()
 	if !regexp.MustCompile(`coordinator: broker \d, as the broker answers FindCoordinator`).MatchString(coord) {
 		t.Errorf("group-coordinator:\n%s", coord)
 	}
 }
 
-// jvm-kafka-up NODES=3: three KRaft nodes from the jars, __consumer_offsets
+// jvm-kafka-up NODES=3 (on KAFKA_HOST): three KRaft nodes from the jars, __consumer_offsets
 // with Kafka's 50 partitions on all three; a topic with REPLICATION=3 keeps
 // taking acks=all writes and serving the group with one node SIGKILLed, the
 // group's coordinator then being another node; the formula agrees with the
@@ -128,7 +134,9 @@ func TestThreeNodeKafka(t *testing.T) {
 	script := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(filepath.Join(root, "scripts", "jvm-kafka.sh"), args...)
-		cmd.Env = cleanEnv("LAB_BIN="+binDir, "NODES=3", fmt.Sprintf("KAFKA_PORT=%d", port), fmt.Sprintf("KAFKA_CONTROLLER_PORT=%d", port+3), "KAFKA_DIR="+dir)
+		// KAFKA_HOST: the address a class's machine would give; another
+		// loopback address here, so that nothing may assume 127.0.0.1.
+		cmd.Env = cleanEnv("LAB_BIN="+binDir, "NODES=3", "KAFKA_HOST=127.0.0.2", fmt.Sprintf("KAFKA_PORT=%d", port), fmt.Sprintf("KAFKA_CONTROLLER_PORT=%d", port+3), "KAFKA_DIR="+dir)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("jvm-kafka.sh %v: %v\n%s", args, err, out)
@@ -137,8 +145,8 @@ func TestThreeNodeKafka(t *testing.T) {
 	}
 	up := script("up")
 	t.Cleanup(func() { script("down") })
-	addrs := fmt.Sprintf("127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d", port, port+1, port+2)
-	if !strings.Contains(up, "3 nodes, answering on 127.0.0.1:") || !strings.Contains(up, "BROKERS="+addrs) {
+	addrs := fmt.Sprintf("127.0.0.2:%d,127.0.0.2:%d,127.0.0.2:%d", port, port+1, port+2)
+	if !strings.Contains(up, "3 nodes, answering on 127.0.0.2:") || !strings.Contains(up, "BROKERS="+addrs) {
 		t.Fatalf("jvm-kafka.sh up NODES=3 said:\n%s", up)
 	}
 	l := newLab(t)
@@ -174,5 +182,34 @@ func TestThreeNodeKafka(t *testing.T) {
 	}
 	if out := script("node-up", dead); !strings.Contains(out, "node "+dead+" (pid") || !strings.Contains(out, "answering on") {
 		t.Errorf("node-up said:\n%s", out)
+	}
+}
+
+// docs/clusters.md shows what the tests pin: the lines it quotes are the
+// ones the tests above look for.
+func TestClustersPageShowsWhatTheTestsCheck(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "docs", "clusters.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	for _, line := range []string{
+		"__consumer_offsets has 50 partitions: abs(561532472) % 50 = partition 22, led by broker 2\n  coordinator: broker 2, as the cluster answers FindCoordinator: formula and cluster agree",
+		`"polygenelubricants".hashCode() = -2147483648`,
+		"leaves it negative (a partition of -48); Kafka uses Utils.abs, which makes it 0",
+		"Compaction keeps only each key's last record:",
+		"tombstone: the group's offset was deleted",
+		"coordinator-failover auto           150    150          0     0",
+		"its\n> coordinator, broker 2, SIGKILLed after 25 records; the cluster named broker 3",
+		"is TLS missing?", "signed by a CA this client does not trust", "set TLS_CA to the PEM file",
+		"is SASL missing?", "closed the connection while SASL_USER=teacher logged in with SASL_MECHANISM=SCRAM-SHA-512",
+		"SCRAM user alice can now log in with SASL_MECHANISM=SCRAM-SHA-256",
+		"refused SASL_USER=alice with SASL_MECHANISM=SCRAM-SHA-256: SASL_AUTHENTICATION_FAILED",
+		"group kitchen-sync-alice as static member kitchen-sync-alice-1, topic brew.orders.v1.alice on",
+		"processed-sync.log: total=35 unique-offsets=30 duplicates=5 lost=0",
+	} {
+		if !strings.Contains(page, line) {
+			t.Errorf("docs/clusters.md lacks %q", line)
+		}
 	}
 }

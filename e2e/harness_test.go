@@ -267,7 +267,7 @@ func alive(pid int) bool {
 // labVars are the settings the binaries read from the environment; the tests
 // set them explicitly so a developer's own environment cannot leak in.
 var labVars = append([]string{"LAB_BIN", "LAB_TEST_BROKERS", "LAB_TEST_SASL_BROKERS", "LAB_TEST_DATABASE_URL", "PG_PORT", "PG_DIR",
-	"NODES", "NODE", "KAFKA_PORT", "KAFKA_CONTROLLER_PORT", "KAFKA_SASL_PORT", "KAFKA_DIR"}, config.Names...)
+	"NODES", "NODE", "KAFKA_HOST", "KAFKA_PORT", "KAFKA_CONTROLLER_PORT", "KAFKA_SASL_PORT", "KAFKA_DIR"}, config.Names...)
 
 func cleanEnv(kv ...string) []string {
 	var env []string

@@ -9,7 +9,9 @@
 #   scripts/jvm-kafka.sh tool CLASS ARGS...   run one of Kafka's own tools from the same jars, e.g.
 #        tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server 127.0.0.1:9092 --list
 #
-# KAFKA_PORT (default 9092): the client port, on 127.0.0.1.
+# KAFKA_PORT (default 9092): the client port.
+# KAFKA_HOST (default 127.0.0.1): the address the client listeners bind to and advertise; a class's
+#   machine gives its network address so that the learners' laptops reach it (the controllers stay on loopback).
 # NODES (default 1; or 3): how many nodes, each broker and KRaft controller; node i on
 #   KAFKA_PORT+i-1 and KAFKA_CONTROLLER_PORT+i-1, its files in KAFKA_DIR/node-i.
 # KAFKA_CONTROLLER_PORT (default KAFKA_PORT+NODES): the (first) KRaft controller port.
@@ -31,6 +33,7 @@ nodes=${NODES:-1}
 [[ $nodes == 1 || $nodes == 3 ]] || { echo "jvm-kafka: NODES=$nodes: want 1 or 3" >&2; exit 2; }
 cport=${KAFKA_CONTROLLER_PORT:-$((port + nodes))}
 sport=${KAFKA_SASL_PORT:-}
+host=${KAFKA_HOST:-127.0.0.1}
 dir=${KAFKA_DIR:-$lab/.lab/jvm-kafka-$port}
 pidfile=$dir/kafka.pid
 
@@ -71,7 +74,7 @@ bin=${LAB_BIN:-$lab/bin}
 # plain_admin ARGS: bin/admin on the plaintext listener, whatever SASL or TLS
 # settings the shell has for the lab's own commands.
 plain_admin() { env -u SASL_MECHANISM -u SASL_USER -u SASL_PASSWORD -u SASL_PASSWORD_FILE -u TLS -u TLS_CA -u TLS_SERVER_NAME -u LEARNER "$bin/admin" "$@"; }
-answers() { BROKERS=127.0.0.1:$port plain_admin ping >/dev/null 2>&1; }
+answers() { BROKERS=$host:$port plain_admin ping >/dev/null 2>&1; }
 
 # props NODE: the node's server.properties.
 props() {
@@ -82,8 +85,8 @@ props() {
 # Written by scripts/jvm-kafka.sh: node $i of $nodes, broker and KRaft controller in one JVM.
 process.roles=broker,controller
 node.id=$i
-listeners=PLAINTEXT://127.0.0.1:$((port + i - 1)),CONTROLLER://127.0.0.1:$((cport + i - 1))${sport:+,SASL_PLAINTEXT://127.0.0.1:$((sport + i - 1))}
-advertised.listeners=PLAINTEXT://127.0.0.1:$((port + i - 1))${sport:+,SASL_PLAINTEXT://127.0.0.1:$((sport + i - 1))}
+listeners=PLAINTEXT://$host:$((port + i - 1)),CONTROLLER://127.0.0.1:$((cport + i - 1))${sport:+,SASL_PLAINTEXT://$host:$((sport + i - 1))}
+advertised.listeners=PLAINTEXT://$host:$((port + i - 1))${sport:+,SASL_PLAINTEXT://$host:$((sport + i - 1))}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
@@ -163,8 +166,8 @@ node_up() {
       tail -20 "$(node_dir "$i")/kafka.out" >&2
       die "node $i exited during start-up"
     fi
-    if BROKERS=127.0.0.1:$((port + i - 1)) plain_admin ping >/dev/null 2>&1; then
-      say "node $i (pid $(cat "$(node_dir "$i")/kafka.pid")) answering on 127.0.0.1:$((port + i - 1)) again"
+    if BROKERS=$host:$((port + i - 1)) plain_admin ping >/dev/null 2>&1; then
+      say "node $i (pid $(cat "$(node_dir "$i")/kafka.pid")) answering on $host:$((port + i - 1)) again"
       return
     fi
     sleep 0.5
@@ -207,22 +210,22 @@ up() {
         rm -f "$nd/kafka.pid"
         die "Kafka node $i exited during start-up (above: the end of its output)"
       fi
-      BROKERS=127.0.0.1:$((port + i - 1)) plain_admin ping >/dev/null 2>&1 && answering=$((answering + 1))
+      BROKERS=$host:$((port + i - 1)) plain_admin ping >/dev/null 2>&1 && answering=$((answering + 1))
     done
     if [[ $answering == "$nodes" ]]; then
       if [[ $nodes == 1 ]]; then
-        say "Apache Kafka $version answering on 127.0.0.1:$port (pid $(cat "$pidfile"), logs in $dir)"
+        say "Apache Kafka $version answering on $host:$port (pid $(cat "$pidfile"), logs in $dir)"
       else
-        say "Apache Kafka $version, $nodes nodes, answering on 127.0.0.1:$port to $((port + nodes - 1)) (logs in $dir/node-*): BROKERS=127.0.0.1:$port,127.0.0.1:$((port + 1)),127.0.0.1:$((port + 2))"
+        say "Apache Kafka $version, $nodes nodes, answering on $host:$port to $((port + nodes - 1)) (logs in $dir/node-*): BROKERS=$host:$port,$host:$((port + 1)),$host:$((port + 2))"
       fi
       local sports=$sport
       [[ $nodes == 1 ]] || sports="$sport to $((sport + nodes - 1))"
-      [[ -z $sport ]] || say "SASL/SCRAM listener on 127.0.0.1:$sports: create users with \`BROKERS=127.0.0.1:$port NEW_USER=alice NEW_PASSWORD=... make user-add\`, then BROKERS=127.0.0.1:$sport SASL_MECHANISM=SCRAM-SHA-256"
+      [[ -z $sport ]] || say "SASL/SCRAM listener on $host:$sports: create users with \`BROKERS=$host:$port NEW_USER=alice NEW_PASSWORD=... make user-add\`, then BROKERS=$host:$sport SASL_MECHANISM=SCRAM-SHA-256"
       return
     fi
     sleep 0.5
   done
-  die "Kafka did not answer on 127.0.0.1:$port within 60s; logs in $dir"
+  die "Kafka did not answer on $host:$port within 60s; logs in $dir"
 }
 
 down() {
