@@ -90,21 +90,14 @@ var Scenarios = []Scenario{
 		Claim:    "offsets-and-read-position.txt: commits fail when the coordinator goes away; what was not committed is processed again.",
 		Shows:    "150 orders; the broker process SIGKILLed once every consumer processed 25, started again 4 s later (longer than kgo's 3 s heartbeat interval: the consumers notice); the same runs go on to the end.",
 		Play: func(ctx context.Context, l *lab, cells []*cell) error {
-			procs := make([]*proc, len(cells))
-			for i, c := range cells {
+			for _, c := range cells {
 				if err := c.fresh(ctx, 3, 150); err != nil {
 					return err
 				}
-				p, err := c.start("IDLE_EXIT=2s")
-				if err != nil {
-					return err
-				}
-				procs[i] = p
 			}
-			for i, p := range procs {
-				if !p.waitFor(ctx, "[25 this run", 30*time.Second) {
-					return fmt.Errorf("%s never reached 25 records: %s", cells[i].strategy.Binary, p.tail(3))
-				}
+			procs, err := startAt25(ctx, cells, "IDLE_EXIT=2s", 30*time.Second)
+			if err != nil {
+				return err
 			}
 			l.killBroker()
 			time.Sleep(4 * time.Second)
@@ -375,18 +368,9 @@ var Scenarios = []Scenario{
 			if err := each(cells, func(c *cell) error { return c.fresh(ctx, 3, 150) }); err != nil {
 				return err
 			}
-			procs := make([]*proc, len(cells))
-			for i, c := range cells {
-				p, err := c.start("IDLE_EXIT=3s")
-				if err != nil {
-					return err
-				}
-				procs[i] = p
-			}
-			for i, p := range procs {
-				if !p.waitFor(ctx, "[25 this run", 60*time.Second) {
-					return fmt.Errorf("%s never reached 25 records: %s", cells[i].strategy.Binary, p.tail(3))
-				}
+			procs, err := startAt25(ctx, cells, "IDLE_EXIT=3s", 60*time.Second)
+			if err != nil {
+				return err
 			}
 			old, err := l.coordinator(ctx, cells[0].group)
 			if err != nil {
@@ -437,6 +421,25 @@ var Scenarios = []Scenario{
 			return true, fmt.Sprintf("lost 0, repeated 0, everything committed at the end: %d commit tries failed while the coordinator moved (Kafka fences a dead broker after broker.session.timeout.ms, 9 s), then the first try after the cluster named the new coordinator went through (kgo's retry backoff grows to 5 s)", r.Failed)
 		},
 	},
+}
+
+// startAt25 starts every cell's consumer with setting and returns once each
+// has processed 25 records: the moment the outage scenarios strike.
+func startAt25(ctx context.Context, cells []*cell, setting string, timeout time.Duration) ([]*proc, error) {
+	procs := make([]*proc, len(cells))
+	for i, c := range cells {
+		p, err := c.start(setting)
+		if err != nil {
+			return nil, err
+		}
+		procs[i] = p
+	}
+	for i, p := range procs {
+		if !p.waitFor(ctx, "[25 this run", timeout) {
+			return nil, fmt.Errorf("%s never reached 25 records: %s", cells[i].strategy.Binary, p.tail(3))
+		}
+	}
+	return procs, nil
 }
 
 // newGroup plays a new group with a backlog, starting at reset.
