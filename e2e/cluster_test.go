@@ -139,6 +139,11 @@ func TestThreeNodeKafka(t *testing.T) {
 		cmd.Env = cleanEnv("LAB_BIN="+binDir, "NODES=3", "KAFKA_HOST=127.0.0.2", fmt.Sprintf("KAFKA_PORT=%d", port), fmt.Sprintf("KAFKA_CONTROLLER_PORT=%d", port+3), "KAFKA_DIR="+dir)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
+			logs, _ := filepath.Glob(filepath.Join(dir, "node-*", "*.out"))
+			for _, f := range logs {
+				b, _ := os.ReadFile(f)
+				out = append(out, fmt.Sprintf("\n--- %s (end):\n%s", f, b[max(0, len(b)-2000):])...)
+			}
 			t.Fatalf("jvm-kafka.sh %v: %v\n%s", args, err, out)
 		}
 		return string(out)

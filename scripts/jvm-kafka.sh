@@ -21,7 +21,9 @@
 # KAFKA_DIR (default .lab/jvm-kafka-PORT): its data, server.properties, pid and logs (server.log, kafka.out).
 # The jars are cached in ${XDG_CACHE_HOME:-~/.cache}/offsets-lab/kafka-VERSION, shared by every run.
 # LAB_BIN (default the lab's bin/, built with make if missing) is where bin/admin is, to check it answers.
-set -euo pipefail
+set -Eeuo pipefail
+# A command that fails under set -e would end the script without a word.
+trap 'echo "jvm-kafka: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 lab=$(cd "$(dirname "$0")/.." && pwd)
 source "$lab/scripts/lib.sh"
 
