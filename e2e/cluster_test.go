@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // A class on one cluster: two learners run the same commands with the same
@@ -82,7 +83,12 @@ func TestEmbeddedThreeBrokers(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.stop(syscall.SIGTERM) })
-	if want := fmt.Sprintf("listening on 127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d", port, port+1, port+2); !strings.Contains(b.out.String(), want) {
+	// The ports accept connections a moment before the broker prints its line.
+	want := fmt.Sprintf("listening on 127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d", port, port+1, port+2)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(b.out.String(), want) && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(b.out.String(), want) {
 		t.Fatalf("the broker does not say %q:\n%s", want, b.out.String())
 	}
 	l := newLab(t)
