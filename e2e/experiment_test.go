@@ -27,8 +27,9 @@ func TestMakeExperiment(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	// Its own embedded broker (or its own topics on Kafka): beside the others.
-	t.Parallel()
+	// Not beside the others: its "slow" scenario races a 4 s rebalance
+	// timeout against a 6 s batch, which a loaded machine can tip over (seen
+	// in CI when this test ran in parallel).
 	out := t.TempDir()
 	env := cleanEnv("OUT=" + out)
 	// All: every scenario but the one that starts a cluster of its own
