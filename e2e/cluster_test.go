@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,6 +49,10 @@ func TestLearnersShareOneCluster(t *testing.T) {
 		t.Errorf("a bad LEARNER is not named:\n%s", p.output())
 	}
 }
+
+// threeNodes lets one test at a time run a three-node Apache Kafka of its
+// own: three more JVMs beside the suite's Kafka is what 2 cores take.
+var threeNodes sync.Mutex
 
 // freePorts finds n consecutive free ports on loopback (BROKER_NODES uses
 // BROKER_PORT and the ports after it).
@@ -136,6 +141,8 @@ func TestThreeNodeKafka(t *testing.T) {
 		t.Skip("starts a three-node Apache Kafka from the jars: `make test-kafka` runs it")
 	}
 	t.Parallel()
+	threeNodes.Lock()
+	defer threeNodes.Unlock()
 	port, dir := freePorts(t, 6), t.TempDir()
 	script := func(args ...string) string {
 		t.Helper()

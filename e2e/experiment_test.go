@@ -226,7 +226,21 @@ func TestCoordinatorFailoverExperiment(t *testing.T) {
 		t.Skip("starts a three-node Apache Kafka from the jars: `make test-kafka` plays it")
 	}
 	t.Parallel()
+	threeNodes.Lock() // one three-node cluster at a time: 2 cores
+	defer threeNodes.Unlock()
 	out := t.TempDir()
+	// What each run printed, if the experiment fails: its folder goes with
+	// the test.
+	defer func() {
+		if t.Failed() {
+			runs, _ := filepath.Glob(filepath.Join(out, "coordinator-failover", "*", "run-*.out"))
+			logs, _ := filepath.Glob(filepath.Join(out, "kafka-cluster.log"))
+			for _, f := range append(runs, logs...) {
+				b, _ := os.ReadFile(f)
+				t.Logf("--- %s (end):\n%s", f, b[max(0, len(b)-3000):])
+			}
+		}
+	}()
 	printed := makeIn(t, t.TempDir(), cleanEnv("OUT="+out, "SCENARIOS=coordinator-failover"), true, "experiment")
 	if !strings.Contains(printed, "[1/1] coordinator-failover: starting a three-node Apache Kafka") ||
 		!strings.Contains(printed, "on a three-node Apache Kafka the experiment starts") {
