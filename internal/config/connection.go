@@ -143,6 +143,10 @@ func (s *Set) credentials(userEnv, passEnv, help string) *credentials {
 	flagValue := s.fs.String(FlagName(passEnv), "", "refused: passwords are never flags")
 	s.usage = append(s.usage, fmt.Sprintf("  %-19s %-18s %s", "(environment only)", passEnv, "password of "+userEnv+"; never a flag, never printed"))
 	s.checks = append(s.checks, func() error {
+		if *file != "" && fileExists(*file) != nil {
+			c.refused = true // the file setting's own check has said why
+			return nil
+		}
 		err := c.read(s, *flagValue, passEnv, *file)
 		c.refused = err != nil
 		return err
