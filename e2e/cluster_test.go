@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"offsetlab/internal/experiment"
 )
 
 // A class on one cluster: two learners run the same commands with the same
@@ -54,27 +55,16 @@ func TestLearnersShareOneCluster(t *testing.T) {
 // own: three more JVMs beside the suite's Kafka is what 2 cores take.
 var threeNodes sync.Mutex
 
-// freePorts finds n consecutive free ports on loopback (BROKER_NODES uses
-// BROKER_PORT and the ports after it).
+// freePorts finds n consecutive free ports on loopback (BROKER_NODES and
+// NODES=3 use a port and the ones after it), below the ephemeral range, so
+// that a node killed and started again finds its port still free.
 func freePorts(t *testing.T, n int) int {
 	t.Helper()
-	for range 50 {
-		first := freePort()
-		ok := true
-		for i := 1; i < n && ok; i++ {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", first+i))
-			if err != nil {
-				ok = false
-				continue
-			}
-			l.Close()
-		}
-		if ok {
-			return first
-		}
+	port, err := experiment.FreeRun(n)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no %d consecutive free ports", n)
-	return 0
+	return port
 }
 
 // The embedded broker as three brokers (BROKER_NODES=3): a topic created

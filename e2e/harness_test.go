@@ -29,6 +29,7 @@ import (
 
 	"offsetlab/internal/cluster"
 	"offsetlab/internal/config"
+	"offsetlab/internal/experiment"
 	"offsetlab/internal/processedlog"
 	"offsetlab/internal/tally"
 )
@@ -108,13 +109,14 @@ func silentListener(t *testing.T) string {
 // onEmbedded tells whether the shared broker is the embedded one.
 func onEmbedded() bool { return os.Getenv("LAB_TEST_BROKERS") == "" }
 
+// freePort is a free loopback port below the ephemeral range, so that a
+// broker the test stops and starts again finds it still free (experiment.FreeRun).
 func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := experiment.FreeRun(1)
 	if err != nil {
 		panic(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // brokerProc is an embedded broker process.

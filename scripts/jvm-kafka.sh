@@ -165,8 +165,8 @@ node_up() {
   start_node "$i"
   for _ in $(seq 120); do
     if ! running "$i"; then
-      tail -20 "$(node_dir "$i")/kafka.out" >&2
-      die "node $i exited during start-up"
+      tail -20 "$(node_dir "$i")/kafka.out" "$(node_dir "$i")/server.log" 2>/dev/null >&2
+      die "node $i exited during start-up (above: the end of its output and log)"
     fi
     if BROKERS=$host:$((port + i - 1)) plain_admin ping >/dev/null 2>&1; then
       say "node $i (pid $(cat "$(node_dir "$i")/kafka.pid")) answering on $host:$((port + i - 1)) again"

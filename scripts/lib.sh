@@ -5,11 +5,14 @@
 # zombie, so kill -0 alone would call a dead server "running".
 alive() { kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
 
-# free_port: a port nothing listens on, on 127.0.0.1.
+# free_port: a port nothing listens on, on 127.0.0.1, below the kernel's
+# ephemeral range (32768 up): one from that range can become an outgoing
+# connection's source port while its server is down, and a restart then
+# cannot bind it.
 free_port() {
   local p
   for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((20000 + RANDOM % 12000))
     if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
   done
   echo "no free port found on 127.0.0.1" >&2

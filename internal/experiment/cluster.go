@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -27,7 +28,7 @@ func (l *lab) startCluster(ctx context.Context) error {
 	if l.cfg.Scripts == "" {
 		return errors.New("this scenario starts a three-node Apache Kafka with scripts/jvm-kafka.sh, which was not found beside bin/ (run it with `make experiment`)")
 	}
-	port, err := freeRun(2 * clusterNodes)
+	port, err := FreeRun(2 * clusterNodes)
 	if err != nil {
 		return err
 	}
@@ -79,17 +80,28 @@ func (l *lab) jvmKafka(ctx context.Context, args ...string) error {
 	return nil
 }
 
-// freeRun finds n consecutive free loopback ports and returns the first.
-func freeRun(n int) (int, error) {
-	for range 50 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
+// FreeRun finds n consecutive free loopback ports and returns the first.
+// They are chosen below the kernel's ephemeral range: a port from it, free
+// while its broker is down, can become the source port of any outgoing
+// connection on the machine, and the broker started again then cannot bind
+// it (seen in CI: a SIGKILLed Kafka node "exited during start-up").
+func FreeRun(n int) (int, error) {
+	low := 32768 // Linux's default ip_local_port_range starts here
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if v, err := strconv.Atoi(f[0]); err == nil {
+				low = v
+			}
 		}
-		first := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		ok := first+n < 65536
-		for i := 1; i < n && ok; i++ {
+	}
+	const from = 10000
+	if low-n <= from {
+		return 0, fmt.Errorf("no room for %d ports between %d and the ephemeral range (from %d)", n, from, low)
+	}
+	for range 200 {
+		first := from + rand.IntN(low-n-from)
+		ok := true
+		for i := 0; i < n && ok; i++ {
 			if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", first+i)); err != nil {
 				ok = false
 			} else {
@@ -100,7 +112,7 @@ func freeRun(n int) (int, error) {
 			return first, nil
 		}
 	}
-	return 0, fmt.Errorf("no %d consecutive free ports on 127.0.0.1", n)
+	return 0, fmt.Errorf("no %d consecutive free ports on 127.0.0.1 below %d", n, low)
 }
 
 // oneCoordinator renames the cells' groups (a -N suffix) so that the

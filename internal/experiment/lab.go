@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,12 +78,13 @@ func (l *lab) embedded() bool { return l.cfg.Brokers == nil }
 // state directory, or on the same port and directory again after a kill.
 func (l *lab) startBroker(ctx context.Context) error {
 	if l.port == 0 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		// Below the ephemeral range: the broker-restart scenario starts it
+		// again on the same port.
+		port, err := FreeRun(1)
 		if err != nil {
 			return err
 		}
-		l.port = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
+		l.port = port
 		l.data = filepath.Join(l.cfg.Out, "broker-data")
 		if err := os.RemoveAll(l.data); err != nil {
 			return err
