@@ -46,7 +46,9 @@ func start(bin, outPath string, env []string, args ...string) (*proc, error) {
 		f.Close()
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
+	scanned := make(chan struct{})
 	go func() {
+		defer close(scanned)
 		sc := bufio.NewScanner(r)
 		sc.Buffer(make([]byte, 64*1024), 1024*1024)
 		for sc.Scan() {
@@ -63,6 +65,9 @@ func start(bin, outPath string, env []string, args ...string) (*proc, error) {
 	go func() {
 		err := cmd.Wait()
 		w.Close()
+		// Every line the process wrote is read before it counts as done:
+		// its last lines (the stats, the summary) are what callers look for.
+		<-scanned
 		code := cmd.ProcessState.ExitCode()
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && err != nil && ws.Signaled() {
 			code = 128 + int(ws.Signal())
