@@ -67,7 +67,7 @@ func offsetsLog(ctx context.Context, s settings, adm *cluster.Client) error {
 		return err
 	}
 	if !exists {
-		return fmt.Errorf("the broker at %s has no %s topic (the embedded broker keeps offsets in memory and its state file); run this against Apache Kafka", strings.Join(adm.Brokers, ","), cluster.OffsetsTopic)
+		return fmt.Errorf("the broker at %s has no %s topic (the embedded broker keeps offsets in memory and its state file); run this against Apache Kafka", strings.Join(adm.Conn.Brokers, ","), cluster.OffsetsTopic)
 	}
 	rctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()

@@ -48,7 +48,7 @@ up)
         echo "broker-up: embedded broker listening on 127.0.0.1:$port (pid $(cat $pidfile), log $logfile):$(sed -n 's/.*listening on [^ ]*\(.*\), state in.*/\1/p' "$logfile")"
         exit 0
       fi
-    elif BROKERS=127.0.0.1:$port env -u SASL_MECHANISM -u SASL_USER -u SASL_PASSWORD -u SASL_PASSWORD_FILE -u TLS -u TLS_CA -u TLS_SERVER_NAME "$bin/admin" ping >/dev/null 2>&1; then
+    elif BROKERS=127.0.0.1:$port no_login "$bin/admin" ping >/dev/null 2>&1; then
       echo "broker-up: embedded broker answering on 127.0.0.1:$port (pid $(cat $pidfile), log $logfile)"
       exit 0
     fi

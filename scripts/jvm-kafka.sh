@@ -75,7 +75,7 @@ running() { local f; f=$(node_dir "${1:-1}")/kafka.pid; [[ -f $f ]] && alive "$(
 bin=${LAB_BIN:-$lab/bin}
 # plain_admin ARGS: bin/admin on the plaintext listener, whatever SASL or TLS
 # settings the shell has for the lab's own commands.
-plain_admin() { env -u SASL_MECHANISM -u SASL_USER -u SASL_PASSWORD -u SASL_PASSWORD_FILE -u TLS -u TLS_CA -u TLS_SERVER_NAME -u LEARNER "$bin/admin" "$@"; }
+plain_admin() { no_login "$bin/admin" "$@"; }
 answers() { BROKERS=$host:$port plain_admin ping >/dev/null 2>&1; }
 
 # props NODE: the node's server.properties.

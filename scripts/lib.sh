@@ -5,6 +5,10 @@
 # zombie, so kill -0 alone would call a dead server "running".
 alive() { kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
 
+# no_login CMD ARGS: CMD without the SASL and TLS settings this shell may hold
+# for a secured cluster (the lab's scripts ping their own plaintext brokers).
+no_login() { env -u SASL_MECHANISM -u SASL_USER -u SASL_PASSWORD -u SASL_PASSWORD_FILE -u TLS -u TLS_CA -u TLS_SERVER_NAME -u LEARNER "$@"; }
+
 # free_port: a port nothing listens on, on 127.0.0.1, below the kernel's
 # ephemeral range (32768 up): one from that range can become an outgoing
 # connection's source port while its server is down, and a restart then

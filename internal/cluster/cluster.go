@@ -32,12 +32,11 @@ const ReachTimeout = 5 * time.Second
 // ErrTopicMissing means the topic does not exist on the broker.
 var ErrTopicMissing = errors.New("topic does not exist")
 
-// Client wraps a kadm client and the brokers it was made for.
+// Client wraps a kadm client and the connection it was made with.
 type Client struct {
 	*kadm.Client
-	Brokers []string
-	Conn    config.Connection
-	kgo     *kgo.Client
+	Conn config.Connection
+	kgo  *kgo.Client
 }
 
 // Dial makes an admin client and checks, within ReachTimeout, that a broker answers.
@@ -55,7 +54,7 @@ func Dial(ctx context.Context, conn config.Connection) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admin client for %s: %w", strings.Join(brokers, ","), err)
 	}
-	c := &Client{Client: kadm.NewClient(cl), Brokers: brokers, Conn: conn, kgo: cl}
+	c := &Client{Client: kadm.NewClient(cl), Conn: conn, kgo: cl}
 	// kgo's dial retries do not always stop at the context's deadline (a
 	// port that accepts connections but never answers kept Ping for 10s), so
 	// the deadline is enforced here.
@@ -168,7 +167,7 @@ func (c *Client) Partitions(ctx context.Context, topic string) ([]int32, error) 
 	}
 	d, ok := td[topic]
 	if !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
-		return nil, fmt.Errorf("%w: %s on %s (create it with `make topic-create`)", ErrTopicMissing, topic, strings.Join(c.Brokers, ","))
+		return nil, fmt.Errorf("%w: %s on %s (create it with `make topic-create`)", ErrTopicMissing, topic, strings.Join(c.Conn.Brokers, ","))
 	}
 	if d.Err != nil {
 		return nil, fmt.Errorf("describe topic %s: %w", topic, d.Err)

@@ -91,12 +91,7 @@ func (c Connection) Describe() string {
 func (s *Set) Connection(def string) *Connection {
 	out := new(Connection)
 	brokers := s.Brokers(def)
-	mech := s.Optional("SASL_MECHANISM", "SASL mechanism of a secured cluster: "+strings.Join(Mechanisms, ", ")+" (empty: no SASL)", func(v string) error {
-		if !slices.Contains(Mechanisms, v) {
-			return fmt.Errorf("want %s (or empty for no SASL)", strings.Join(Mechanisms, " or "))
-		}
-		return nil
-	})
+	mech := s.Optional("SASL_MECHANISM", "SASL mechanism of a secured cluster: "+strings.Join(Mechanisms, ", ")+" (empty: no SASL)", checkMechanism)
 	creds := s.credentials("SASL_USER", "SASL_PASSWORD", "the user the lab authenticates as")
 	useTLS := s.Bool("TLS", false, "connect to the brokers over TLS")
 	ca := s.Optional("TLS_CA", "PEM file of the CA that signed the brokers' certificates (default: the system's CAs)", fileExists)
@@ -177,6 +172,13 @@ func (c *credentials) read(s *Set, flagValue, passEnv, file string) error {
 	return nil
 }
 
+func checkMechanism(v string) error {
+	if !slices.Contains(Mechanisms, v) {
+		return fmt.Errorf("want %s (or empty for no SASL)", strings.Join(Mechanisms, " or "))
+	}
+	return nil
+}
+
 func fileExists(path string) error {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -230,12 +232,7 @@ func (b BrokerSecurity) Describe() string {
 // and its password as the one user) and BROKER_TLS_CERT / BROKER_TLS_KEY.
 func (s *Set) BrokerSecurity() *BrokerSecurity {
 	out := new(BrokerSecurity)
-	mech := s.Optional("BROKER_SASL", "require SASL: "+strings.Join(Mechanisms, ", ")+", with SASL_USER and SASL_PASSWORD as the user (empty: no SASL)", func(v string) error {
-		if !slices.Contains(Mechanisms, v) {
-			return fmt.Errorf("want %s (or empty for no SASL)", strings.Join(Mechanisms, " or "))
-		}
-		return nil
-	})
+	mech := s.Optional("BROKER_SASL", "require SASL: "+strings.Join(Mechanisms, ", ")+", with SASL_USER and SASL_PASSWORD as the user (empty: no SASL)", checkMechanism)
 	creds := s.credentials("SASL_USER", "SASL_PASSWORD", "the user BROKER_SASL lets in")
 	cert := s.Optional("BROKER_TLS_CERT", "PEM certificate (chain) to serve TLS with; needs BROKER_TLS_KEY", fileExists)
 	key := s.Optional("BROKER_TLS_KEY", "PEM private key of BROKER_TLS_CERT", fileExists)
