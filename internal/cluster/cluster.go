@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"offsetlab/internal/config"
 	"offsetlab/internal/tally"
@@ -266,14 +267,22 @@ type Group struct {
 	Name         string
 	TopicMissing bool
 	State        string // Empty, Stable, PreparingRebalance, ..., or Dead when unknown to the broker
-	Protocol     string // the partition assignor the members agreed on, e.g. cooperative-sticky
-	Members      []Member
-	Partitions   []PartitionOffsets
+	// Type is the group protocol: "classic" (the members assign, the
+	// lesson's protocol) or "consumer" (KIP-848: the broker assigns).
+	Type string
+	// Protocol is the partition assignor: the one the members agreed on
+	// (classic, e.g. cooperative-sticky) or the broker's (consumer, e.g.
+	// uniform).
+	Protocol   string
+	Epoch      int32 // consumer: the group epoch, bumped by every change of membership or subscription
+	Members    []Member
+	Partitions []PartitionOffsets
 }
 
 // Member is one live member of a group.
 type Member struct {
 	MemberID, InstanceID, ClientID, Host string
+	Epoch                                int32   // consumer: the member's epoch (its assignment's version)
 	Assigned                             []int32 // partitions of the topic asked about
 }
 
@@ -322,7 +331,24 @@ func (p PartitionOffsets) Lag() int64 { return p.LogEnd - p.Resume() }
 
 // DescribeGroup gathers state, members and offsets of group on topic.
 func (c *Client) DescribeGroup(ctx context.Context, group, topic string) (Group, error) {
-	g := Group{Name: group}
+	g := Group{Name: group, Type: "classic"}
+	// A KIP-848 group answers ConsumerGroupDescribe; a classic one (or a
+	// broker without KIP-848) does not, and is described the classic way.
+	if cg, ok := c.describeConsumerGroup(ctx, group); ok {
+		g.Type, g.State, g.Protocol, g.Epoch = "consumer", cg.State, cg.AssignorName, cg.Epoch
+		for _, m := range cg.Members {
+			mem := Member{MemberID: m.MemberID, ClientID: m.ClientID, Host: m.ClientHost, Epoch: m.MemberEpoch}
+			if m.InstanceID != nil {
+				mem.InstanceID = *m.InstanceID
+			}
+			for p := range m.Assignment[topic] {
+				mem.Assigned = append(mem.Assigned, p)
+			}
+			sort.Slice(mem.Assigned, func(i, j int) bool { return mem.Assigned[i] < mem.Assigned[j] })
+			g.Members = append(g.Members, mem)
+		}
+		return c.groupOffsets(ctx, g, topic)
+	}
 	var d kadm.DescribedGroup
 	var ok bool
 	err := retry(ctx, func() error {
@@ -366,6 +392,24 @@ func (c *Client) DescribeGroup(ctx context.Context, group, topic string) (Group,
 			g.Members = append(g.Members, mem)
 		}
 	}
+	return c.groupOffsets(ctx, g, topic)
+}
+
+// describeConsumerGroup describes group as a KIP-848 group, if it is one.
+func (c *Client) describeConsumerGroup(ctx context.Context, group string) (kadm.DescribedConsumerGroup, bool) {
+	dctx, cancel := c.ctx(ctx)
+	defer cancel()
+	dg, err := c.DescribeConsumerGroups(dctx, group)
+	if err != nil {
+		return kadm.DescribedConsumerGroup{}, false
+	}
+	d, ok := dg[group]
+	return d, ok && d.Err == nil && d.State != "Dead"
+}
+
+// groupOffsets fills in g's committed offset, log start and end per partition.
+func (c *Client) groupOffsets(ctx context.Context, g Group, topic string) (Group, error) {
+	group := g.Name
 	ranges, err := c.Ranges(ctx, topic)
 	if errors.Is(err, ErrTopicMissing) {
 		g.TopicMissing = true
@@ -472,4 +516,25 @@ func (c *Client) Lags(ctx context.Context, groups ...string) (kadm.DescribedGrou
 		return nil, err
 	}
 	return lags, nil
+}
+
+// Supports says whether every broker answers request key at version min or
+// later (kmsg.ConsumerGroupHeartbeat v1: KIP-848 groups, as kgo needs them),
+// and, if not, which broker does not.
+func (c *Client) Supports(ctx context.Context, key kmsg.Key, min int16) (bool, string, error) {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	vs, err := c.ApiVersions(ctx)
+	if err != nil {
+		return false, "", fmt.Errorf("ask the brokers which requests they answer: %w", err)
+	}
+	for _, v := range vs.Sorted() {
+		if v.Err != nil {
+			return false, "", fmt.Errorf("ask broker %d which requests it answers: %w", v.NodeID, v.Err)
+		}
+		if max, ok := v.KeyMaxVersion(int16(key)); !ok || max < min {
+			return false, fmt.Sprintf("broker %d (%s)", v.NodeID, v.VersionGuess()), nil
+		}
+	}
+	return true, "", nil
 }

@@ -29,6 +29,10 @@ type Consumer struct {
 	// partitions (Kafka's auto.offset.reset=latest), not the beginning.
 	ResetLatest      bool
 	RebalanceTimeout time.Duration
+	// GroupProtocol is how the member joins its group: "classic" (the
+	// client-side assignment the lesson describes) or "consumer" (KIP-848:
+	// the broker assigns, rebalances are incremental).
+	GroupProtocol string
 	// Database is where the effect consumers store their tickets (and
 	// db-offsets its offsets); zero for the three commit strategies.
 	Database Database
@@ -77,6 +81,8 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 	log := s.String("LOG", d.Log, "processed log, one line per processed record")
 	events := s.String("EVENTS", d.Events, "events log: one JSON line per event of the run (what make timeline-* draws)")
 	reset := s.Choice("RESET", "earliest", []string{"earliest", "latest"}, "where a group with nothing committed starts")
+	protocol := s.Choice("GROUP_PROTOCOL", "classic", []string{"classic", "consumer"},
+		"classic: the members assign partitions (the lesson's protocol); consumer: KIP-848, the broker assigns")
 	rebalance := s.Duration("REBALANCE_TIMEOUT", 60*time.Second, 500*time.Millisecond, time.Hour,
 		"how long the broker waits for this member to rejoin a rebalance before it drops it (kgo.RebalanceTimeout)")
 	print := s.Choice("PRINT", "records", []string{"records", "progress", "none"},
@@ -122,6 +128,7 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 		CPUProfile:     *cpuProfile,
 
 		RebalanceTimeout: *rebalance,
+		GroupProtocol:    *protocol,
 	}
 	if every != nil {
 		c.CommitEvery = *every

@@ -156,6 +156,8 @@ type worker struct {
 	owned    map[int32]bool        // partitions this member holds, as of the last rebalance
 
 	sessionAdded, sessionRevoked []int32 // what kgo said the group session that is beginning changes
+
+	unreleasedSaid bool // said once that a KIP-848 group still holds this instance id
 }
 
 func (w *worker) fail(code int, err error) int {
@@ -186,6 +188,17 @@ func (w *worker) run() int {
 	defer w.adm.Close()
 	if w.partitions, err = w.adm.Partitions(ctx, cfg.Topic); err != nil {
 		return w.fail(ExitSettings, err)
+	}
+	if cfg.GroupProtocol == "consumer" {
+		// kgo falls back to the classic protocol, without a word, on a
+		// broker that does not speak KIP-848: the lab says so instead.
+		ok, which, err := w.adm.Supports(ctx, kmsg.ConsumerGroupHeartbeat, 1)
+		if err != nil {
+			return w.fail(ExitSettings, err)
+		}
+		if !ok {
+			return w.fail(ExitSettings, fmt.Errorf("GROUP_PROTOCOL=consumer: %s does not answer ConsumerGroupHeartbeat v1, the KIP-848 group protocol (Kafka 4.0 or later has it); use GROUP_PROTOCOL=classic", which))
+		}
 	}
 	if w.log, err = processedlog.Open(cfg.Log); err != nil {
 		return w.fail(ExitSettings, fmt.Errorf("LOG=%s: %w", cfg.Log, err))
@@ -269,6 +282,13 @@ func (w *worker) run() int {
 		kgo.WithHooks(w.broker, w.commitTimes),
 		kgo.WithLogger(kgoLog{w}),
 	)
+	if cfg.GroupProtocol == "consumer" {
+		// KIP-848: the member tells the broker what it subscribes to and the
+		// group coordinator assigns the partitions, one member at a time,
+		// without stopping the others. kgo speaks it with a sticky or range
+		// balancer only (the broker's "uniform" or "range" assignor).
+		opts = append(opts, kgo.ServerSideBalancer(), kgo.Balancers(kgo.StickyBalancer()))
+	}
 	if w.s.Wait {
 		// kgo makes no commit of its own when auto-commit is off (its default
 		// revoke commits only auto-committed offsets), so this costs the
@@ -780,6 +800,14 @@ func (w *worker) fetchErrors(ctx context.Context, fetches kgo.Fetches) (int, boo
 				w.out.printf("error: topic %s was deleted while this run read it: waiting cannot bring it back, stopping", w.cfg.Topic)
 				code, fatal = ExitSettings, true
 			}
+		case errors.Is(err, kerr.UnreleasedInstanceID) && w.cfg.GroupProtocol == "consumer":
+			// KIP-848 keeps a static member that did not leave (a crash, a
+			// kill) until its session times out; only then may a new process
+			// take its instance id. The classic protocol hands it over at once.
+			if !w.unreleasedSaid {
+				w.unreleasedSaid = true
+				w.out.printf("the group still holds static member %s for the run before this one (it did not leave: a crash or a kill). Under GROUP_PROTOCOL=consumer (KIP-848) the broker frees it only when that member's session times out (group.consumer.session.timeout.ms, 45 s by default); waiting (the classic protocol hands the id over at once)", w.id)
+			}
 		case errors.As(err, &gs) && !curable(err):
 			w.out.printf("error: group session ended for good: %v (waiting cannot cure this: stopping)", err)
 			code, fatal = ExitSettings, true
@@ -937,6 +965,9 @@ func (w *worker) settings() string {
 	}
 	if cfg.Output != "" {
 		s += fmt.Sprintf(" OUTPUT_TOPIC=%s TRANSACTION_TIMEOUT=%s", cfg.Output, cfg.TransactionTimeout)
+	}
+	if cfg.GroupProtocol != "" && cfg.GroupProtocol != "classic" {
+		s += " GROUP_PROTOCOL=" + cfg.GroupProtocol
 	}
 	if cfg.RebalanceTimeout != 60*time.Second {
 		s += " REBALANCE_TIMEOUT=" + cfg.RebalanceTimeout.String()
