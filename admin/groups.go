@@ -52,9 +52,16 @@ func printGroup(w io.Writer, g cluster.Group, topic string, trend map[int32][]in
 	if state == "Dead" {
 		state = "Dead (unknown to the broker: never joined, or deleted)"
 	}
-	protocol := g.Protocol
-	if protocol == "" {
-		protocol = "-"
+	// Which group protocol, and who assigns the partitions under it.
+	protocol := "-"
+	switch {
+	case g.State == "Dead":
+	case g.Type == "consumer":
+		protocol = fmt.Sprintf("consumer (KIP-848: the broker assigns, assignor %s, group epoch %d)", orDash(g.Protocol), g.Epoch)
+	case g.Protocol != "":
+		protocol = fmt.Sprintf("classic (the members assign: %s)", g.Protocol)
+	default:
+		protocol = "classic"
 	}
 	fmt.Fprintf(w, "group %s on %s: state %s, protocol %s, %d member(s)\n", g.Name, topic, state, protocol, len(g.Members))
 	if g.TopicMissing {
@@ -80,8 +87,21 @@ func printGroup(w io.Writer, g cluster.Group, topic string, trend map[int32][]in
 	}
 	fmt.Fprintf(w, "  total lag %d (lag = log-end - committed; with nothing committed the group starts at log-start)\n", total)
 	for _, m := range g.Members {
-		fmt.Fprintf(w, "  member %s (client %s, host %s): %s\n", m.Name(), m.ClientID, m.Host, cluster.PartitionNames(m.Assigned))
+		epoch := ""
+		if g.Type == "consumer" {
+			// The member's epoch: the version of the assignment it holds;
+			// a commit from an older one is refused (STALE_MEMBER_EPOCH).
+			epoch = fmt.Sprintf(", epoch %d", m.Epoch)
+		}
+		fmt.Fprintf(w, "  member %s (client %s, host %s%s): %s\n", m.Name(), m.ClientID, m.Host, epoch, cluster.PartitionNames(m.Assigned))
 	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // describeTrend is "10 → 8 → 5 falling".
@@ -174,11 +194,22 @@ func groups(ctx context.Context, s settings, adm *cluster.Client) error {
 	if err != nil {
 		return fmt.Errorf("lag of the groups: %w", err)
 	}
-	fmt.Printf("%-30s %-20s %8s %10s  %s\n", "group", "state", "members", "total lag", "topics")
+	// The group protocol of each: KIP-848 groups are listed by type
+	// "consumer" (ListGroups v5); the others are classic.
+	protocolOf := func(string) string { return "?" }
+	if kip848, err := adm.ListGroupsByType(lctx, []string{"consumer"}); err == nil {
+		protocolOf = func(g string) string {
+			if _, ok := kip848[g]; ok {
+				return "consumer"
+			}
+			return "classic"
+		}
+	}
+	fmt.Printf("%-30s %-20s %-9s %8s %10s  %s\n", "group", "state", "protocol", "members", "total lag", "topics")
 	for _, name := range names {
 		l := lags[name]
 		if err := l.Error(); err != nil {
-			fmt.Printf("%-30s %-20s %8s %10s  %v\n", name, "?", "?", "?", err)
+			fmt.Printf("%-30s %-20s %-9s %8s %10s  %v\n", name, "?", protocolOf(name), "?", "?", err)
 			continue
 		}
 		ts := make([]string, 0, len(l.Lag))
@@ -186,7 +217,7 @@ func groups(ctx context.Context, s settings, adm *cluster.Client) error {
 			ts = append(ts, t)
 		}
 		sort.Strings(ts)
-		fmt.Printf("%-30s %-20s %8d %10d  %s\n", name, l.State, len(l.Members), l.Lag.Total(), strings.Join(ts, ","))
+		fmt.Printf("%-30s %-20s %-9s %8d %10d  %s\n", name, l.State, protocolOf(name), len(l.Members), l.Lag.Total(), strings.Join(ts, ","))
 	}
 	return nil
 }
