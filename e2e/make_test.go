@@ -131,7 +131,7 @@ func TestLessonWalkthroughWithMake(t *testing.T) {
 	if first != "processed-auto.log: total=40 unique-offsets=30 duplicates=10 lost=0" {
 		t.Fatalf("count-auto: %q", first)
 	}
-	if out := makeIn(t, dir, env, true, "group-describe-auto"); !strings.Contains(out, "state Empty, protocol -, 0 member(s)") || !strings.Contains(out, "total lag 0") {
+	if out := makeIn(t, dir, env, true, "group-describe-auto"); !strings.Contains(out, "state Empty, protocol classic, 0 member(s)") || !strings.Contains(out, "total lag 0") {
 		t.Fatalf("after the recovery: group-describe-auto:\n%s", out)
 	}
 	if out := makeIn(t, dir, env, true, "timeline-auto"); strings.TrimSpace(regexp.MustCompile(`(?m)^building bin/\S+\n`).ReplaceAllString(out, "")) != "wrote timeline-auto.svg and timeline-auto.html: 2 run(s), processed-auto.log: total=40 unique-offsets=30 duplicates=10 lost=0" {

@@ -203,7 +203,7 @@ func TestGroupsAndTopicDescribe(t *testing.T) {
 	l.seed(30)
 	l.run(1, "manual-sync", "LOG="+l.path("p.log"), "CRASH=12", "WORK_DELAY=1ms")
 	out := l.admin("groups").output()
-	if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(l.group) + ` +Stable +1 +20  ` + regexp.QuoteMeta(l.topic) + `$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(l.group) + ` +Stable +classic +1 +20  ` + regexp.QuoteMeta(l.topic) + `$`).MatchString(out) {
 		t.Fatalf("groups should list %s: Stable, 1 member (the crashed one), total lag 20:\n%s", l.group, out)
 	}
 	td := l.admin("topic-describe").output()
@@ -211,7 +211,7 @@ func TestGroupsAndTopicDescribe(t *testing.T) {
 		t.Fatalf("topic-describe:\n%s", td)
 	}
 	d := l.admin("group-describe").output()
-	if !strings.Contains(d, "protocol ") || !strings.Contains(d, "member "+l.group+"-1 (client kgo, host ") {
+	if !strings.Contains(d, "protocol classic (the members assign: cooperative-sticky)") || !strings.Contains(d, "member "+l.group+"-1 (client kgo, host ") {
 		t.Fatalf("describe should show protocol and members with client and host:\n%s", d)
 	}
 }

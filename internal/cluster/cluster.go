@@ -336,15 +336,23 @@ func (c *Client) DescribeGroup(ctx context.Context, group, topic string) (Group,
 	// broker without KIP-848) does not, and is described the classic way.
 	if cg, ok := c.describeConsumerGroup(ctx, group); ok {
 		g.Type, g.State, g.Protocol, g.Epoch = "consumer", cg.State, cg.AssignorName, cg.Epoch
+		// Kafka names the assigned topics; the embedded broker gives their
+		// ids only.
+		var id [16]byte
+		if ts, err := c.ListTopics(ctx, topic); err == nil {
+			id = ts[topic].ID
+		}
 		for _, m := range cg.Members {
 			mem := Member{MemberID: m.MemberID, ClientID: m.ClientID, Host: m.ClientHost, Epoch: m.MemberEpoch}
 			if m.InstanceID != nil {
 				mem.InstanceID = *m.InstanceID
 			}
-			for p := range m.Assignment[topic] {
-				mem.Assigned = append(mem.Assigned, p)
+			for _, tp := range m.Assignment.TopicPartitions {
+				if tp.Topic == topic || tp.TopicID == id {
+					mem.Assigned = append(mem.Assigned, tp.Partitions...)
+				}
 			}
-			sort.Slice(mem.Assigned, func(i, j int) bool { return mem.Assigned[i] < mem.Assigned[j] })
+			slices.Sort(mem.Assigned)
 			g.Members = append(g.Members, mem)
 		}
 		return c.groupOffsets(ctx, g, topic)
@@ -395,16 +403,42 @@ func (c *Client) DescribeGroup(ctx context.Context, group, topic string) (Group,
 	return c.groupOffsets(ctx, g, topic)
 }
 
-// describeConsumerGroup describes group as a KIP-848 group, if it is one.
-func (c *Client) describeConsumerGroup(ctx context.Context, group string) (kadm.DescribedConsumerGroup, bool) {
+// describeConsumerGroup describes group as a KIP-848 group, if it is one
+// (ConsumerGroupDescribe, sent to the group's coordinator by kgo).
+func (c *Client) describeConsumerGroup(ctx context.Context, group string) (kmsg.ConsumerGroupDescribeResponseGroup, bool) {
 	dctx, cancel := c.ctx(ctx)
 	defer cancel()
-	dg, err := c.DescribeConsumerGroups(dctx, group)
-	if err != nil {
-		return kadm.DescribedConsumerGroup{}, false
+	req := kmsg.NewPtrConsumerGroupDescribeRequest()
+	req.Groups = []string{group}
+	resp, err := req.RequestWith(dctx, c.kgo)
+	if err != nil || len(resp.Groups) != 1 {
+		return kmsg.ConsumerGroupDescribeResponseGroup{}, false
 	}
-	d, ok := dg[group]
-	return d, ok && d.Err == nil && d.State != "Dead"
+	d := resp.Groups[0]
+	return d, d.ErrorCode == 0 && d.State != "Dead"
+}
+
+// KIP848Group is what `groups` lists of a KIP-848 group, which the classic
+// DescribeGroups (kadm's Lag) does not see (Apache Kafka answers
+// GROUP_ID_NOT_FOUND): its state, member count and topics (subscribed or
+// committed). ok is false for a group that is not one.
+func (c *Client) KIP848Group(ctx context.Context, group string) (state string, members int, topics []string, ok bool) {
+	d, ok := c.describeConsumerGroup(ctx, group)
+	if !ok {
+		return "", 0, nil, false
+	}
+	for _, m := range d.Members {
+		topics = append(topics, m.SubscribedTopics...)
+	}
+	fctx, cancel := c.ctx(ctx)
+	defer cancel()
+	if committed, err := c.FetchOffsets(fctx, group); err == nil {
+		for t := range committed {
+			topics = append(topics, t)
+		}
+	}
+	slices.Sort(topics)
+	return d.State, len(d.Members), slices.Compact(topics), true
 }
 
 // groupOffsets fills in g's committed offset, log start and end per partition.

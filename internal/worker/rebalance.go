@@ -31,6 +31,7 @@ func (w *worker) sessionBegun(added, revoked []int32) {
 // on partitions that come back after the member lost the group.
 func (w *worker) assigned(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
 	added := m[w.cfg.Topic]
+	w.unreleased.Store(false)
 	w.mu.Lock()
 	revoked := w.sessionRevoked
 	var kept []int32

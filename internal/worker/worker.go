@@ -157,7 +157,8 @@ type worker struct {
 
 	sessionAdded, sessionRevoked []int32 // what kgo said the group session that is beginning changes
 
-	unreleasedSaid bool // said once that a KIP-848 group still holds this instance id
+	unreleasedSaid bool        // said once that a KIP-848 group still holds this instance id
+	unreleased     atomic.Bool // and it still does: no assignment since (the idle check stays quiet)
 }
 
 func (w *worker) fail(code int, err error) int {
@@ -489,7 +490,9 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 				w.out.printf("no record for %s and every assigned partition is read to its end: stopping (IDLE_EXIT)", cfg.IdleExit)
 				return ExitOK
 			}
-			w.out.printf("idle for %s but %s: waiting", cfg.IdleExit, why)
+			if !w.unreleased.Load() {
+				w.out.printf("idle for %s but %s: waiting", cfg.IdleExit, why)
+			}
 			lastRecord = time.Now()
 		}
 	}
@@ -804,6 +807,7 @@ func (w *worker) fetchErrors(ctx context.Context, fetches kgo.Fetches) (int, boo
 			// KIP-848 keeps a static member that did not leave (a crash, a
 			// kill) until its session times out; only then may a new process
 			// take its instance id. The classic protocol hands it over at once.
+			w.unreleased.Store(true)
 			if !w.unreleasedSaid {
 				w.unreleasedSaid = true
 				w.out.printf("the group still holds static member %s for the run before this one (it did not leave: a crash or a kill). Under GROUP_PROTOCOL=consumer (KIP-848) the broker frees it only when that member's session times out (group.consumer.session.timeout.ms, 45 s by default); waiting (the classic protocol hands the id over at once)", w.id)
@@ -932,6 +936,13 @@ func (w *worker) shutdown(code int) {
 	defer cancel()
 	if err := w.adm.RemoveStaticMember(ctx, w.cfg.Group, w.id); err != nil {
 		w.out.printf("warning: %v (the broker drops it when its session times out)", err)
+	} else if epoch, kept := w.stillMember(ctx); kept {
+		// kgo leaves a KIP-848 group as a static member does: epoch -2, a
+		// temporary leave that keeps the instance id for a restart. Apache
+		// Kafka then removes it on the LeaveGroup above; the embedded broker
+		// does not.
+		w.out.printf("left group %s, but the broker still lists static member %s (epoch %d) until its session times out (45 s by default): a restart with INSTANCE=%d takes its place at once",
+			w.cfg.Group, w.id, epoch, w.cfg.Instance)
 	} else {
 		w.out.printf("left group %s (removed static member %s)", w.cfg.Group, w.id)
 	}
@@ -941,6 +952,24 @@ func (w *worker) shutdown(code int) {
 	}
 	w.summary(how)
 	w.event(events.Event{Kind: events.Stop, Cause: how, Offsets: events.OffsetsOf(w.commits.known())})
+}
+
+// stillMember says whether a KIP-848 group still lists this run's static
+// member after it left, and at which epoch.
+func (w *worker) stillMember(ctx context.Context) (int32, bool) {
+	if w.cfg.GroupProtocol != "consumer" {
+		return 0, false
+	}
+	g, err := w.adm.DescribeGroup(ctx, w.cfg.Group, w.cfg.Topic)
+	if err != nil {
+		return 0, false
+	}
+	for _, m := range g.Members {
+		if m.InstanceID == w.id {
+			return m.Epoch, true
+		}
+	}
+	return 0, false
 }
 
 // settings is the line that says how this run is set up.
