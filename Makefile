@@ -22,7 +22,7 @@ export DATABASE_URL
 # binaries live in the lab's bin/, the processed logs in the folder you run from.
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 BIN := $(ROOT)/bin
-BINARIES := auto-commit manual-sync manual-async idempotent db-offsets transactional seed broker admin timeline experiment bench
+BINARIES := auto-commit manual-sync manual-async share idempotent db-offsets transactional seed broker admin timeline experiment bench
 GO_FILES := $(shell find $(ROOT) -name '*.go' -not -path '$(ROOT)/.lab/*') $(ROOT)/go.mod $(ROOT)/go.sum
 ADMIN := $(BIN)/admin
 

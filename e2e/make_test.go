@@ -303,7 +303,7 @@ func TestDockerComposeRunsTheTestedKafka(t *testing.T) {
 	if image == nil || version == nil || string(image[1]) != string(version[1]) {
 		t.Fatalf("docker-compose.yml image %q, scripts/jvm-kafka/pom.xml kafka.version %q", image, version)
 	}
-	for _, setting := range []string{"KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: 1", "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: 0", `KAFKA_AUTO_CREATE_TOPICS_ENABLE: "false"`, `"127.0.0.1:9092:9092"`} {
+	for _, setting := range []string{"KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: 1", "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR: 1", "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: 0", `KAFKA_AUTO_CREATE_TOPICS_ENABLE: "false"`, `"127.0.0.1:9092:9092"`} {
 		if !strings.Contains(string(compose), setting) {
 			t.Errorf("docker-compose.yml lacks %s", setting)
 		}

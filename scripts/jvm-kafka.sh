@@ -117,6 +117,11 @@ offsets.topic.replication.factor=1
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 offsets.topic.num.partitions=3
+# Share groups (KIP-932; the share.version feature is on by default in 4.3)
+# keep their state in __share_group_state, 3 replicas by default: on one node
+# its creation fails, and a share consumer waits forever without a word.
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
 EOF
   else
     cat <<EOF

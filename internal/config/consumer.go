@@ -49,6 +49,11 @@ type Consumer struct {
 	// CPUProfile, if set, is where a Go CPU profile of the run goes
 	// (go tool pprof reads it): where the lab's own time goes.
 	CPUProfile string
+	// The share-group consumer only: the key whose work always fails
+	// (POISON, "" for none) and how such a record is acknowledged
+	// (OnFail: "release", handed back for another try, or "reject").
+	Poison string
+	OnFail string
 }
 
 // ConsumerDefaults are what differ between the three binaries.
@@ -61,6 +66,7 @@ type ConsumerDefaults struct {
 	Database    bool          // whether the binary takes DATABASE_URL (the effect consumers)
 	Transact    bool          // whether the binary takes OUTPUT_TOPIC and TRANSACTION_TIMEOUT (the transactional consumer)
 	CommitPer   bool          // whether the binary takes COMMIT_PER (manual-sync)
+	Share       bool          // a share group's consumer: POISON and ON_FAIL, no group protocol or rebalance timeout
 }
 
 // ParseConsumer reads a consumer's settings from args and the environment.
@@ -81,10 +87,18 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 	log := s.String("LOG", d.Log, "processed log, one line per processed record")
 	events := s.String("EVENTS", d.Events, "events log: one JSON line per event of the run (what make timeline-* draws)")
 	reset := s.Choice("RESET", "earliest", []string{"earliest", "latest"}, "where a group with nothing committed starts")
-	protocol := s.Choice("GROUP_PROTOCOL", "classic", []string{"classic", "consumer"},
-		"classic: the members assign partitions (the lesson's protocol); consumer: KIP-848, the broker assigns")
-	rebalance := s.Duration("REBALANCE_TIMEOUT", 60*time.Second, 500*time.Millisecond, time.Hour,
-		"how long the broker waits for this member to rejoin a rebalance before it drops it (kgo.RebalanceTimeout)")
+	protocol, rebalance := new(string), new(time.Duration)
+	var poison, onFail *string
+	if d.Share {
+		poison = s.Optional("POISON", "the key of a record whose work always fails (e.g. order-0007; empty: none)", nil)
+		onFail = s.Choice("ON_FAIL", "release", []string{"release", "reject"},
+			"a record whose work failed is released (delivered again, up to the group's delivery limit) or rejected (archived at once)")
+	} else {
+		protocol = s.Choice("GROUP_PROTOCOL", "classic", []string{"classic", "consumer"},
+			"classic: the members assign partitions (the lesson's protocol); consumer: KIP-848, the broker assigns")
+		rebalance = s.Duration("REBALANCE_TIMEOUT", 60*time.Second, 500*time.Millisecond, time.Hour,
+			"how long the broker waits for this member to rejoin a rebalance before it drops it (kgo.RebalanceTimeout)")
+	}
 	print := s.Choice("PRINT", "records", []string{"records", "progress", "none"},
 		"a line per record and commit, a progress line a second instead, or neither")
 	cpuProfile := s.Optional("CPUPROFILE", "write a Go CPU profile of the run to this file (for go tool pprof)", nil)
@@ -144,6 +158,9 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 	}
 	if commitPer != nil {
 		c.CommitPer = *commitPer
+	}
+	if poison != nil {
+		c.Poison, c.OnFail = *poison, *onFail
 	}
 	return c, s, nil
 }

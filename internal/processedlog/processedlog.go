@@ -1,5 +1,8 @@
 // Package processedlog is the consumers' record of what they processed: one
-// line `partition,offset,key,value` per processed record.
+// line `partition,offset,key,value` per processed record. A share-group
+// consumer adds two fields, `,delivery,ack`: the broker's delivery count of
+// that record and how the consumer acknowledged it (accept, release,
+// reject).
 //
 // The log is the lab's ground truth, so it must survive the crashes the lab
 // causes. Each line goes out in one write(2) on a file opened with O_APPEND:
@@ -27,6 +30,10 @@ type Entry struct {
 	Offset    int64
 	Key       string
 	Value     string
+	// A share group's record only: which delivery of it this was (1 the
+	// first time) and how it was acknowledged. Zero and "" otherwise.
+	Delivery int32
+	Ack      string
 }
 
 // Writer appends entries to a processed log.
@@ -66,6 +73,12 @@ func Format(dst []byte, e Entry) []byte {
 	dst = escape(dst, e.Key)
 	dst = append(dst, ',')
 	dst = escape(dst, e.Value)
+	if e.Delivery > 0 {
+		dst = append(dst, ',')
+		dst = strconv.AppendInt(dst, int64(e.Delivery), 10)
+		dst = append(dst, ',')
+		dst = escape(dst, e.Ack)
+	}
 	return append(dst, '\n')
 }
 
@@ -109,8 +122,8 @@ func unescape(s string) (string, error) {
 // ParseLine reads one line (without its newline).
 func ParseLine(line string) (Entry, error) {
 	f := strings.Split(line, ",")
-	if len(f) != 4 {
-		return Entry{}, fmt.Errorf("want 4 comma-separated fields partition,offset,key,value, got %d", len(f))
+	if len(f) != 4 && len(f) != 6 {
+		return Entry{}, fmt.Errorf("want 4 comma-separated fields partition,offset,key,value (6 with a share group's delivery,ack), got %d", len(f))
 	}
 	p, err := strconv.ParseInt(f[0], 10, 32)
 	if err != nil || p < 0 {
@@ -128,7 +141,18 @@ func ParseLine(line string) (Entry, error) {
 	if err != nil {
 		return Entry{}, fmt.Errorf("value: %w", err)
 	}
-	return Entry{Partition: int32(p), Offset: o, Key: k, Value: v}, nil
+	e := Entry{Partition: int32(p), Offset: o, Key: k, Value: v}
+	if len(f) == 6 {
+		d, err := strconv.ParseInt(f[4], 10, 32)
+		if err != nil || d < 1 {
+			return Entry{}, fmt.Errorf("bad delivery count %q", f[4])
+		}
+		if e.Ack, err = unescape(f[5]); err != nil {
+			return Entry{}, fmt.Errorf("ack: %w", err)
+		}
+		e.Delivery = int32(d)
+	}
+	return e, nil
 }
 
 // Read parses a whole log. A malformed line is an error naming its number.

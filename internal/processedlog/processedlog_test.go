@@ -13,12 +13,13 @@ func TestFormatIsOneLineOfFourFields(t *testing.T) {
 		e    Entry
 		line string
 	}{
-		{"plain", Entry{0, 7, "order-0007", "2 x latte for table 3"}, "0,7,order-0007,2 x latte for table 3\n"},
-		{"comma in value", Entry{1, 0, "k", "a,b"}, "1,0,k,a%2Cb\n"},
-		{"newline and CR", Entry{2, 9, "k\n", "x\r\ny"}, "2,9,k%0A,x%0D%0Ay\n"},
-		{"percent", Entry{0, 1, "100%", "%2C"}, "0,1,100%25,%252C\n"},
-		{"empty key and value", Entry{0, 3, "", ""}, "0,3,,\n"},
-		{"unicode stays", Entry{0, 4, "ключ", "café ☕"}, "0,4,ключ,café ☕\n"},
+		{"plain", Entry{Partition: 0, Offset: 7, Key: "order-0007", Value: "2 x latte for table 3"}, "0,7,order-0007,2 x latte for table 3\n"},
+		{"comma in value", Entry{Partition: 1, Offset: 0, Key: "k", Value: "a,b"}, "1,0,k,a%2Cb\n"},
+		{"newline and CR", Entry{Partition: 2, Offset: 9, Key: "k\n", Value: "x\r\ny"}, "2,9,k%0A,x%0D%0Ay\n"},
+		{"percent", Entry{Partition: 0, Offset: 1, Key: "100%", Value: "%2C"}, "0,1,100%25,%252C\n"},
+		{"empty key and value", Entry{Partition: 0, Offset: 3, Key: "", Value: ""}, "0,3,,\n"},
+		{"a share group's delivery and ack", Entry{Partition: 0, Offset: 7, Key: "order-0007", Value: "v", Delivery: 3, Ack: "release"}, "0,7,order-0007,v,3,release\n"},
+		{"unicode stays", Entry{Partition: 0, Offset: 4, Key: "ключ", Value: "café ☕"}, "0,4,ключ,café ☕\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,6 +40,8 @@ func TestBadLinesNameTheirNumber(t *testing.T) {
 		{"0,1,k,v\n0,x,k,v\n", "line 2: bad offset"},
 		{"0,1,k\n", "line 1: want 4"},
 		{"-1,1,k,v\n", "line 1: bad partition"},
+		{"0,1,k,v,0,accept\n", "line 1: bad delivery count"},
+		{"0,1,k,v,1\n", "line 1: want 4"},
 		{"0,1,k%2,v\n", "line 1: key"},
 		{"0,1,k,v%zz\n", "line 1: value"},
 	}
@@ -60,7 +63,7 @@ func TestAppendAppends(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := int64(1); i <= 3; i++ {
-		if err := w.Append(Entry{0, i, "k,", "v\n"}); err != nil {
+		if err := w.Append(Entry{Partition: 0, Offset: i, Key: "k,", Value: "v\n"}); err != nil {
 			t.Fatal(err)
 		}
 	}

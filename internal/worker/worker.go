@@ -84,6 +84,13 @@ type Strategy struct {
 	Resume     func(ctx context.Context) (map[int32]int64, error)
 	ResumeFrom string
 
+	// Ack makes the consumer a share group's member (KIP-932) instead of a
+	// consumer group's: nothing is committed; each record is answered after
+	// its work, with the status Ack returns for it (workErr is the work's
+	// failure, nil when it succeeded). Commit, Processed and the rest of the
+	// group settings do not apply.
+	Ack func(r *kgo.Record, workErr error) kgo.AckStatus
+
 	// Transact makes each polled batch one Kafka transaction, in place of
 	// Commit: the worker builds its client with kgo.NewGroupTransactSession,
 	// begins a transaction before the batch's first record and ends it after
@@ -159,6 +166,9 @@ type worker struct {
 
 	unreleasedSaid bool        // said once that a KIP-848 group still holds this instance id
 	unreleased     atomic.Bool // and it still does: no assignment since (the idle check stays quiet)
+
+	deliveryLimit int     // share group: deliveries before the broker archives a record
+	answers       answers // share group: this run's acknowledgements
 }
 
 func (w *worker) fail(code int, err error) int {
@@ -169,7 +179,11 @@ func (w *worker) fail(code int, err error) int {
 func (w *worker) run() int {
 	cfg := w.cfg
 	w.id = instance.ID(cfg.Group, cfg.Instance)
-	w.out.printf("group %s as static member %s, topic %s on %s", cfg.Group, w.id, cfg.Topic, cfg.Conn.Describe())
+	if w.s.Ack != nil {
+		w.out.printf("share group %s as member %s (its client id), topic %s on %s", cfg.Group, w.id, cfg.Topic, cfg.Conn.Describe())
+	} else {
+		w.out.printf("group %s as static member %s, topic %s on %s", cfg.Group, w.id, cfg.Topic, cfg.Conn.Describe())
+	}
 	settings := w.settings()
 	w.out.printf("%s", settings)
 
@@ -189,6 +203,9 @@ func (w *worker) run() int {
 	defer w.adm.Close()
 	if w.partitions, err = w.adm.Partitions(ctx, cfg.Topic); err != nil {
 		return w.fail(ExitSettings, err)
+	}
+	if w.s.Ack != nil {
+		return w.runShare(ctx)
 	}
 	if cfg.GroupProtocol == "consumer" {
 		// kgo falls back to the classic protocol, without a word, on a
@@ -998,7 +1015,10 @@ func (w *worker) settings() string {
 	if cfg.GroupProtocol != "" && cfg.GroupProtocol != "classic" {
 		s += " GROUP_PROTOCOL=" + cfg.GroupProtocol
 	}
-	if cfg.RebalanceTimeout != 60*time.Second {
+	if cfg.Poison != "" {
+		s += fmt.Sprintf(" POISON=%s ON_FAIL=%s", cfg.Poison, cfg.OnFail)
+	}
+	if cfg.RebalanceTimeout != 60*time.Second && cfg.RebalanceTimeout != 0 {
 		s += " REBALANCE_TIMEOUT=" + cfg.RebalanceTimeout.String()
 	}
 	return s
