@@ -34,8 +34,8 @@ $(BIN)/%: $(GO_FILES)
 
 .PHONY: help build demo test test-unit test-e2e bench bench-kafka bench-picture bench-calls fmt vet \
 	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down jvm-kafka-node-kill jvm-kafka-node-up test-kafka \
-	topic-create topic-delete topic-load run-auto run-sync run-async run-idempotent run-db-offsets run-transactional \
-	count-auto count-sync count-async count-idempotent count-db-offsets count-transactional tickets-clear postgres-up postgres-down timeline-auto timeline-sync timeline-async timeline-idempotent timeline-db-offsets timeline-transactional experiment pictures \
+	topic-create topic-delete topic-load run-auto run-sync run-async run-share run-idempotent run-db-offsets run-transactional \
+	count-auto count-sync count-async count-share count-idempotent count-db-offsets count-transactional tickets-clear postgres-up postgres-down timeline-auto timeline-sync timeline-async timeline-idempotent timeline-db-offsets timeline-transactional experiment pictures \
 	group-describe-auto group-describe-sync group-describe-async group-coordinator-auto group-coordinator-sync group-coordinator-async offsets-log \
 	group-delete-auto group-delete-sync group-delete-async group-delete-all \
 	group-reset-auto group-reset-sync group-reset-async group-watch-auto group-watch-sync group-watch-async \
@@ -69,7 +69,7 @@ help: ## list targets and variables
 #: TOPIC|brew.orders.v1|the orders topic
 #: OUTPUT_TOPIC|brew.tickets.v1|the tickets topic run-transactional writes (topic-create makes it too)
 #: TRANSACTION_TIMEOUT|40s|run-transactional: how long the broker keeps one of its transactions open before aborting it (a killed run's, if no restart fences it)
-#: GROUP|kitchen-<strategy>|consumer group: kitchen-auto, kitchen-sync, kitchen-async, kitchen-idempotent, kitchen-db-offsets, kitchen-transactional
+#: GROUP|kitchen-<strategy>|consumer group: kitchen-auto, kitchen-sync, kitchen-async, kitchen-idempotent, kitchen-db-offsets, kitchen-transactional; share group kitchen-share
 #: INSTANCE|1|copy number: static member GROUP-INSTANCE; give each running copy its own
 #: CRASH|0|exit(1) after this many records in the run, committing nothing (0 = never)
 #: WORK_DELAY|50ms|pretend work per record
@@ -92,6 +92,9 @@ help: ## list targets and variables
 #: TITLE|(strategy and log)|timeline-*: the picture's title
 #: RESET|earliest|where a group with nothing committed starts: earliest or latest
 #: REBALANCE_TIMEOUT|60s|how long the broker waits for a member to rejoin a rebalance before dropping it
+#: GROUP_PROTOCOL|classic|run-auto/sync/async: classic (the members assign) or consumer (KIP-848: the broker assigns)
+#: POISON|(none)|run-share: the key whose work always fails, e.g. order-0007
+#: ON_FAIL|release|run-share: a failed record is released (delivered again, up to the delivery limit) or rejected (archived at once)
 #: SCENARIOS|all|experiment: crash, sigkill, broker-restart, commit-fail, rebalance, ctrl-c, slow, new-group-latest, new-group-earliest, greedy; coordinator-failover only when named (it starts a three-node Apache Kafka: Java)
 #: STRATEGIES|all|experiment: auto, sync, async
 #: PICTURES|docs|pictures: the folder the demo's timelines are copied to
@@ -214,6 +217,9 @@ run-sync: $(BIN)/manual-sync ## consume, CommitRecords after each batch
 run-async: $(BIN)/manual-async ## consume, MarkCommitRecords per record, CommitMarkedOffsets per batch
 	@$(BIN)/manual-async
 
+run-share: $(BIN)/share ## consume as a share group (KIP-932): no offsets, each record accepted (or released/rejected) after its work
+	@$(BIN)/share
+
 run-idempotent: $(BIN)/idempotent ## consume as run-sync does, each order's ticket and idempotency key in one DB transaction
 	@$(BIN)/idempotent
 
@@ -231,6 +237,9 @@ count-sync: $(ADMIN) ## count duplicates and losses in processed-sync.log
 
 count-async: $(ADMIN) ## count duplicates and losses in processed-async.log
 	@$(ADMIN) count -log $(or $(LOG),processed-async.log)
+
+count-share: $(ADMIN) ## deliveries, redelivered, archived and lost in processed-share.log, and kitchen-share as the broker reports it
+	@$(ADMIN) count-share -group $(or $(GROUP),kitchen-share) -log $(or $(LOG),processed-share.log)
 
 count-idempotent: $(ADMIN) ## tickets (effects) of kitchen-idempotent against the topic's orders, then processed-idempotent.log's count
 	@$(ADMIN) count-effects -group $(or $(GROUP),kitchen-idempotent) -log $(or $(LOG),processed-idempotent.log)

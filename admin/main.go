@@ -13,6 +13,7 @@
 //	admin group-delete          GROUP (comma-separated for several): forget its committed offsets
 //	admin count                 LOG: total, unique offsets, duplicates and lost against TOPIC
 //	admin count-effects         GROUP's tickets in DATABASE_URL against TOPIC's orders, then LOG's count
+//	admin count-share         LOG of a share group (GROUP): deliveries, redelivered, archived and lost, and the group as the broker reports it
 //	admin count-output          OUTPUT_TOPIC's tickets as read_committed and read_uncommitted readers see them, then LOG's count
 //	admin tickets-clear         forget GROUP's tickets, idempotency keys and stored offsets for TOPIC
 //	admin user-add              create the SCRAM user NEW_USER (password in NEW_PASSWORD or NEW_PASSWORD_FILE)
@@ -74,6 +75,7 @@ var commands = map[string]func(context.Context, settings, *cluster.Client) error
 	"count":               count,
 	"count-effects":       countEffects,
 	"count-output":        countOutput,
+	"count-share":         countShare,
 	"tickets-clear":       ticketsClear,
 	"user-add":            userAdd,
 }

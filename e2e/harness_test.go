@@ -40,7 +40,7 @@ var (
 	brokers string // the broker every test talks to
 )
 
-var binaries = []string{"auto-commit", "manual-sync", "manual-async", "idempotent", "db-offsets", "transactional", "seed", "broker", "admin", "timeline", "experiment"}
+var binaries = []string{"auto-commit", "manual-sync", "manual-async", "share", "idempotent", "db-offsets", "transactional", "seed", "broker", "admin", "timeline", "experiment"}
 
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
 
