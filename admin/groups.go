@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -190,7 +191,7 @@ func groups(ctx context.Context, s settings, adm *cluster.Client) error {
 		fmt.Println("no groups")
 		return nil
 	}
-	lags, err := adm.Lags(lctx, names...)
+	lags, err := adm.Lags(lctx, slices.Clone(names)...) // kadm reorders the slice it is given
 	if err != nil {
 		return fmt.Errorf("lag of the groups: %w", err)
 	}
@@ -207,6 +208,12 @@ func groups(ctx context.Context, s settings, adm *cluster.Client) error {
 	}
 	fmt.Printf("%-30s %-20s %-9s %8s %10s  %s\n", "group", "state", "protocol", "members", "total lag", "topics")
 	for _, name := range names {
+		if state, members, lag, topics, ok := adm.ShareGroupSummary(lctx, name); ok {
+			// A share group (KIP-932): its lag is the broker's count of
+			// records not yet accepted or archived.
+			fmt.Printf("%-30s %-20s %-9s %8d %10d  %s\n", name, state, "share", members, lag, strings.Join(topics, ","))
+			continue
+		}
 		if state, members, topics, ok := adm.KIP848Group(lctx, name); ok {
 			// KIP-848: the lag of each topic it reads, described one by one.
 			var lag int64

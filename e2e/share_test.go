@@ -69,10 +69,24 @@ func TestShareCrashRedeliversWhatWasNotAcknowledged(t *testing.T) {
 	if c.lost != 0 || c.unique != 30 || c.archived != 0 || c.redelivered != 2 || c.deliveries != 32 {
 		t.Fatalf("want deliveries=32 unique=30 redelivered=2 archived=0 lost=0:\n%s\n--- crash:\n%s\n--- restart:\n%s", c.out, crash.output(), restart.output())
 	}
-	// How long the records the crash left came back after: the restart's
-	// first line of a second delivery.
+	// How long the records the crash left took to come back: from the crash
+	// line to the restart's first line of a second delivery (each line
+	// starts with the time it was printed).
+	crashed, _ := crash.find("CRASH=12 reached")
+	back, _ := restart.find(" delivery 2 → ")
 	first, _ := restart.find("first record ")
-	t.Logf("share crash: %s; whole restart %s\n%s", strings.TrimSpace(first), took.Round(100*time.Millisecond), c.out)
+	t.Logf("share crash: unacknowledged records back %s after the crash; %s; whole restart %s\n%s",
+		stampOf(t, back).Sub(stampOf(t, crashed)).Round(10*time.Millisecond), strings.TrimSpace(first), took.Round(100*time.Millisecond), c.out)
+}
+
+// stampOf is the time a lab binary printed line at (today, to the ms).
+func stampOf(t *testing.T, line string) time.Time {
+	t.Helper()
+	at, err := time.Parse("15:04:05.000", strings.TrimSpace(line)[:12])
+	if err != nil {
+		t.Fatalf("no time at the start of %q", line)
+	}
+	return at
 }
 
 // A record whose work always fails: released, it comes back until the

@@ -363,3 +363,53 @@ func TestSIGKILLNeverTearsTheLogNorLosesRecords(t *testing.T) {
 		})
 	}
 }
+
+// A second copy joining mid-run, under each group protocol: how long the
+// first copy stops processing on the partitions it keeps. Classic with the
+// cooperative-sticky balancer keeps them through two join rounds; KIP-848
+// moves partitions one member at a time, the broker deciding. The numbers
+// are logged (timings belong in benchmarks, not in pass/fail); what must hold
+// is that both copies work and nothing is lost.
+func TestSecondCopyPauseUnderBothProtocols(t *testing.T) {
+	for _, protocol := range []string{"classic", "consumer"} {
+		t.Run(protocol, func(t *testing.T) {
+			t.Parallel()
+			l := newLab(t)
+			l.seed(60)
+			log := l.path("p.log")
+			common := []string{"LOG=" + log, "WORK_DELAY=100ms", "IDLE_EXIT=2s", "MAX_POLL_RECORDS=5", "GROUP_PROTOCOL=" + protocol}
+			one := l.start("manual-sync", append(common, "INSTANCE=1")...)
+			one.waitFor("[8 this run]", 60*time.Second)
+			two := l.start("manual-sync", append(common, "INSTANCE=2")...)
+			joined := two.waitFor("assigned p", 60*time.Second)
+			if c1, c2 := one.wait(2*time.Minute), two.wait(2*time.Minute); c1 != 0 || c2 != 0 {
+				t.Fatalf("exits %d %d\n--- one:\n%s\n--- two:\n%s", c1, c2, one.output(), two.output())
+			}
+			if two.countLines("processed p") == 0 {
+				t.Fatalf("the second copy never got a partition:\n%s", two.output())
+			}
+			// The first copy's longest gap between two records from the
+			// second copy's start until it had its partitions.
+			var gap time.Duration
+			var prev time.Time
+			started, _, _ := strings.Cut(two.output(), "\n")
+			from, until := stampOf(t, started), stampOf(t, joined)
+			for _, line := range strings.Split(one.output(), "\n") {
+				if !strings.Contains(line, "| processed p") {
+					continue
+				}
+				at := stampOf(t, line)
+				if !prev.IsZero() && at.After(from) && prev.Before(until) {
+					gap = max(gap, at.Sub(prev))
+				}
+				prev = at
+			}
+			c := l.count(log)
+			if c.lost != 0 || c.unique != 60 {
+				t.Fatalf("want lost=0 unique=60:\n%s", c.out)
+			}
+			t.Logf("%s: second copy assigned %s after it started; the first copy's longest gap between records meanwhile %s (work 100ms); duplicates %d",
+				protocol, until.Sub(from).Round(time.Millisecond), gap.Round(time.Millisecond), c.duplicates)
+		})
+	}
+}

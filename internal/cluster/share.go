@@ -186,3 +186,29 @@ func (c *Client) DescribeShareGroup(ctx context.Context, group, topic string) (S
 	}
 	return g, nil
 }
+
+// ShareGroupSummary is what `groups` lists of a share group, which neither
+// DescribeGroups nor ConsumerGroupDescribe sees: its state, members, the
+// broker's lag (records not yet accepted or archived) over every topic it
+// has state for, and those topics. ok is false for a group that is not one.
+func (c *Client) ShareGroupSummary(ctx context.Context, group string) (state string, members int, lag int64, topics []string, ok bool) {
+	dctx, cancel := c.ctx(ctx)
+	defer cancel()
+	described, err := c.DescribeShareGroups(dctx, group)
+	d, found := described[group]
+	if err != nil || !found || d.Err != nil || d.GroupState == "Dead" {
+		return "", 0, 0, nil, false
+	}
+	if offsets, err := c.DescribeShareGroupOffsets(dctx, group); err == nil {
+		for t, ps := range offsets[group].Offsets {
+			topics = append(topics, t)
+			for _, o := range ps {
+				if o.Err == nil && o.Lag > 0 {
+					lag += o.Lag
+				}
+			}
+		}
+	}
+	slices.Sort(topics)
+	return d.GroupState, len(d.Members), lag, topics, true
+}

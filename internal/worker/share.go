@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -63,8 +64,10 @@ func (w *worker) runShare(ctx context.Context) int {
 		// member's alone, and there is no offset to commit.
 		kgo.ShareGroup(cfg.Group),
 		kgo.ConsumeTopics(cfg.Topic),
-		// The member's name in group-describe: one per running copy.
-		kgo.ClientID(w.id),
+		// The member's name as the broker reports it: the copy and the
+		// time this run started, so that a crashed run's member, which the
+		// group keeps until its session times out, is told apart.
+		kgo.ClientID(w.clientID()),
 		// What the broker answered to the acknowledgements kgo sent.
 		kgo.ShareAckCallback(w.acked),
 		kgo.DialTimeout(2*time.Second),
@@ -263,6 +266,9 @@ func (w *worker) shareDone(ctx context.Context) (bool, string) {
 	}
 	for _, p := range w.partitions {
 		r := ranges[p]
+		if why := w.heldElsewhere(g, p); why != "" && (g.Lag[p] > 0 || r.End > r.Start && g.Start[p] < r.End) {
+			return false, why
+		}
 		if lag, ok := g.Lag[p]; ok {
 			if lag > 0 {
 				return false, fmt.Sprintf("the group's lag on p%d is %d (records not yet answered)", p, lag)
@@ -281,6 +287,30 @@ func (w *worker) shareDone(ctx context.Context) (bool, string) {
 		}
 	}
 	return true, ""
+}
+
+// clientID is this run's client id: GROUP-INSTANCE and the time it started.
+func (w *worker) clientID() string { return w.id + "@" + w.start.Format("15:04:05") }
+
+// heldElsewhere says, for a partition this member is not assigned, who is:
+// after a crash, the crashed run's member keeps its partitions (and what it
+// was handed there waits) until its session times out. "" if p is this
+// member's.
+func (w *worker) heldElsewhere(g cluster.ShareGroup, p int32) string {
+	var others []string
+	for _, m := range g.Members {
+		if !slices.Contains(m.Assigned, p) {
+			continue
+		}
+		if m.ClientID == w.clientID() {
+			return ""
+		}
+		others = append(others, m.ClientID)
+	}
+	if len(others) == 0 {
+		return fmt.Sprintf("p%d is not assigned to any member yet", p)
+	}
+	return fmt.Sprintf("p%d is assigned to %s, not to this run: a member that crashed keeps its partitions until its session times out (share.session.timeout.ms)", p, strings.Join(others, ", "))
 }
 
 // shareShutdown leaves the group: kgo sends what is still unanswered

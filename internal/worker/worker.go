@@ -180,7 +180,7 @@ func (w *worker) run() int {
 	cfg := w.cfg
 	w.id = instance.ID(cfg.Group, cfg.Instance)
 	if w.s.Ack != nil {
-		w.out.printf("share group %s as member %s (its client id), topic %s on %s", cfg.Group, w.id, cfg.Topic, cfg.Conn.Describe())
+		w.out.printf("share group %s as member %s (its client id: the copy and the time it started), topic %s on %s", cfg.Group, w.clientID(), cfg.Topic, cfg.Conn.Describe())
 	} else {
 		w.out.printf("group %s as static member %s, topic %s on %s", cfg.Group, w.id, cfg.Topic, cfg.Conn.Describe())
 	}
