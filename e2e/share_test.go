@@ -15,7 +15,7 @@ import (
 // sharedCount is the headline of `admin count-share`.
 type sharedCount struct {
 	deliveries, unique, redelivered, archived, lost int
-	out                                            string
+	out                                             string
 }
 
 var shareHeadline = regexp.MustCompile(`^share (\S+): deliveries=(\d+) unique=(\d+) redelivered=(\d+) archived=(\d+) lost=(\d+)$`)
