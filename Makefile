@@ -105,6 +105,7 @@ help: ## list targets and variables
 #: BROKER_PORT|9092|port of the embedded broker
 #: BROKER_DATA|.lab/broker-data|state directory of the embedded broker
 #: BROKER_NODES|1|brokers in the embedded cluster, on BROKER_PORT and the ports after it
+#: BROKER_VERSION|(the newest)|the embedded broker answers as this Kafka release would, e.g. 3.9 (no KIP-848 or share groups)
 #: BROKER_SASL|(none)|the embedded broker requires SASL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, SASL_USER/SASL_PASSWORD its user
 #: BROKER_TLS_CERT|(none)|the embedded broker serves TLS only, with this PEM certificate (and BROKER_TLS_KEY)
 #: BROKER_TLS_KEY|(none)|the PEM private key of BROKER_TLS_CERT

@@ -50,6 +50,12 @@ func serve() {
 	partitions := s.Int("PARTITIONS", 3, 1, 1000, "partitions of a topic created without a count")
 	nodes := s.Int("BROKER_NODES", 1, 1, 9, "brokers in the embedded cluster, on BROKER_PORT and the ports after it")
 	secure := s.BrokerSecurity()
+	as := s.Optional("BROKER_VERSION", "answer only the requests and versions this Apache Kafka release has, e.g. 3.9 (no KIP-848 groups, no share groups); default: everything kfake has", func(v string) error {
+		if kversion.FromString(v) == nil {
+			return fmt.Errorf("want a Kafka release such as 3.9 or 4.0")
+		}
+		return nil
+	})
 	if err := s.Parse(os.Args[1:]); err != nil {
 		config.Fail("broker", s, err)
 	}
@@ -60,6 +66,10 @@ func serve() {
 	// NullPointerException. Not advertising that API makes Kafka's tools
 	// fall back to the Metadata request, as with an older broker.
 	versions := kversion.Stable()
+	if *as != "" {
+		// An older broker, for what the lab says when a feature is missing.
+		versions = kversion.FromString(*as)
+	}
 	versions.SetMaxKeyVersion(kmsg.DescribeTopicPartitions.Int16(), -1)
 
 	ports := make([]int, *nodes)

@@ -296,3 +296,47 @@ func TestCoordinatorFailoverExperiment(t *testing.T) {
 		t.Logf("experiment printed:\n%s", printed)
 	}
 }
+
+// The rebalance scenarios under KIP-848: a second copy joining and leaving
+// costs what it costs under the classic protocol (at most the batch in hand),
+// and a commit that races the rebalance (the slow copy, dropped after its
+// rebalance timeout) is refused: the broker no longer knows the member,
+// UNKNOWN_MEMBER_ID on both brokers (the classic protocol says
+// ILLEGAL_GENERATION on Kafka). Not parallel: "slow" is timing-bound.
+func TestExperimentRebalancesUnderKIP848(t *testing.T) {
+	out := t.TempDir()
+	kv := []string{"OUT=" + out, "SCENARIOS=rebalance,slow", "GROUP_PROTOCOL=consumer"}
+	if !onEmbedded() {
+		kv = append(kv, "BROKERS="+brokers)
+	}
+	l := newLab(t)
+	p := l.run(0, "experiment", kv...)
+	if !strings.Contains(p.output(), "GROUP_PROTOCOL=consumer") {
+		t.Errorf("the experiment must say it ran under GROUP_PROTOCOL=consumer:\n%s", p.output())
+	}
+	f, err := os.Open(filepath.Join(out, "results.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) != 7 {
+		t.Fatalf("results.csv: %v, %d rows:\n%s", err, len(rows), p.output())
+	}
+	for _, r := range rows[1:] {
+		if r[0] == "slow" && r[7] == "0" {
+			t.Errorf("slow %s: no failed commit, so nothing raced the rebalance: %v", r[1], r)
+		}
+	}
+	for _, bin := range []string{"auto", "sync", "async"} {
+		outs, _ := filepath.Glob(filepath.Join(out, "slow", bin, "run-*.out"))
+		var all strings.Builder
+		for _, o := range outs {
+			b, _ := os.ReadFile(o)
+			all.Write(b)
+		}
+		if !strings.Contains(all.String(), "commit FAILED") || !strings.Contains(all.String(), "UNKNOWN_MEMBER_ID") {
+			t.Errorf("slow %s: want its refused commit to say UNKNOWN_MEMBER_ID:\n%s", bin, all.String())
+		}
+	}
+}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"math/rand/v2"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -206,4 +207,62 @@ func TestShareSIGKILLsLoseNothing(t *testing.T) {
 		t.Fatalf("after %d SIGKILLs want unique=300 archived=0 lost=0:\n%s", kills, c.out)
 	}
 	t.Logf("%d SIGKILLs of share consumers: %d lines, %s", kills, len(es), strings.SplitN(c.out, "\n", 2)[0])
+}
+
+// Bad input for the new protocols: a wrong value is named, a broker without
+// the feature is refused by its own answer within seconds, and a refused
+// start consumes nothing and writes no log. A POISON key the topic does not
+// have is a warning, not an error.
+func TestNewProtocolsBadInput(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	l.seed(10)
+	log := l.path("p.log")
+	for _, tt := range []struct {
+		bin, setting, want string
+	}{
+		{"manual-sync", "GROUP_PROTOCOL=kip848", "GROUP_PROTOCOL"},
+		{"share", "ON_FAIL=retry", "ON_FAIL"},
+	} {
+		p := l.run(2, tt.bin, "LOG="+log, tt.setting)
+		if !strings.Contains(p.output(), tt.want) {
+			t.Errorf("%s %s: the message must name %s:\n%s", tt.bin, tt.setting, tt.want, p.output())
+		}
+	}
+
+	// An older broker: the embedded one answering as Kafka 3.9 would.
+	old, err := startBroker(t.TempDir(), freePort(), "BROKER_VERSION=3.9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.stop(syscall.SIGTERM)
+	ol := newLab(t)
+	ol.brokers = old.addr
+	ol.seed(10)
+	for _, tt := range []struct {
+		bin, setting, want string
+	}{
+		{"manual-sync", "GROUP_PROTOCOL=consumer", "does not answer ConsumerGroupHeartbeat v1"},
+		{"share", "ON_FAIL=release", "does not answer ShareGroupHeartbeat v1: it has no share groups"},
+	} {
+		start := time.Now()
+		p := ol.run(2, tt.bin, "LOG="+log, tt.setting)
+		if took := time.Since(start); took > 5*time.Second || !strings.Contains(p.output(), tt.want) {
+			t.Errorf("%s %s on Kafka 3.9: exit 2 within 5 s saying %q; took %s:\n%s", tt.bin, tt.setting, tt.want, took, p.output())
+		}
+	}
+	if _, err := os.Stat(log); !os.IsNotExist(err) {
+		t.Errorf("a refused start wrote %s (%v)", log, err)
+	}
+	if c := ol.committed(); len(c) != 0 {
+		t.Errorf("a refused start committed %v", c)
+	}
+
+	p := l.run(0, "share", "LOG="+log, "POISON=order-9999", "IDLE_EXIT=1s", "WORK_DELAY=0")
+	if _, ok := p.find("warning: POISON=order-9999: no record of " + l.topic + " has that key (10 records, e.g. order-0000"); !ok {
+		t.Errorf("an unknown POISON key must be a warning:\n%s", p.output())
+	}
+	if c := l.countShare(log); c.unique != 10 || c.lost != 0 {
+		t.Errorf("after the warning the run goes on: want 10 accepted\n%s", c.out)
+	}
 }

@@ -35,6 +35,8 @@ func main() {
 	scenarios := s.Optional("SCENARIOS", "comma-separated scenarios (default: all)", nil)
 	strategies := s.Optional("STRATEGIES", "comma-separated strategies: auto, sync, async (default: all)", nil)
 	out := s.String("OUT", ".lab/experiment", "folder for results.csv, results.md and the timelines")
+	protocol := s.Choice("GROUP_PROTOCOL", "classic", []string{"classic", "consumer"},
+		"every consumer's group protocol: classic (the members assign) or consumer (KIP-848: the broker assigns)")
 	if err := s.Parse(os.Args[1:]); err != nil {
 		config.Fail("experiment", s, err)
 	}
@@ -53,7 +55,7 @@ func main() {
 	if _, err := os.Stat(filepath.Join(scripts, "jvm-kafka.sh")); err != nil {
 		scripts = ""
 	}
-	cfg := experiment.Config{Bin: filepath.Dir(self), Scripts: scripts, Out: *out, Scenarios: sc, Strategies: st,
+	cfg := experiment.Config{Bin: filepath.Dir(self), Scripts: scripts, Out: *out, Scenarios: sc, Strategies: st, GroupProtocol: *protocol,
 		Progress: func(format string, args ...any) {
 			fmt.Printf("%s experiment | %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 		}}
@@ -64,6 +66,9 @@ func main() {
 	if *brokers != nil {
 		cfg.Brokers = *brokers
 		where = strings.Join(cfg.Brokers, ",")
+	}
+	if *protocol != "classic" {
+		where += ", GROUP_PROTOCOL=" + *protocol
 	}
 
 	// Ctrl+C stops the scenario in play: its consumers are killed, the

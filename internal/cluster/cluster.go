@@ -485,6 +485,36 @@ func (c *Client) RemoveStaticMember(ctx context.Context, group, instanceID strin
 	if err != nil && !errors.Is(err, kerr.UnknownMemberID) {
 		return fmt.Errorf("remove member %s from group %s: %w", instanceID, group, err)
 	}
+	return c.leaveKIP848(ctx, group, instanceID)
+}
+
+// leaveKIP848 ends a KIP-848 static member that is still in its group after
+// the LeaveGroup above: kgo's Close leaves as a static member does (epoch -2,
+// "back soon"), and the group then keeps its partitions for it until its
+// session times out. Apache Kafka removes it on LeaveGroup; the embedded
+// broker does not, and never times it out. A heartbeat with epoch -1 in the
+// member's name is the member's own "gone for good", which both honour.
+func (c *Client) leaveKIP848(ctx context.Context, group, instanceID string) error {
+	d, ok := c.describeConsumerGroup(ctx, group)
+	if !ok {
+		return nil
+	}
+	for _, m := range d.Members {
+		if m.InstanceID == nil || *m.InstanceID != instanceID {
+			continue
+		}
+		req := kmsg.NewPtrConsumerGroupHeartbeatRequest()
+		req.Group, req.MemberID, req.MemberEpoch, req.InstanceID = group, m.MemberID, -1, m.InstanceID
+		hctx, cancel := c.ctx(ctx)
+		resp, err := req.RequestWith(hctx, c.kgo)
+		cancel()
+		if err == nil {
+			err = kerr.ErrorForCode(resp.ErrorCode)
+		}
+		if err != nil && !errors.Is(err, kerr.UnknownMemberID) {
+			return fmt.Errorf("remove KIP-848 member %s from group %s: %w", instanceID, group, err)
+		}
+	}
 	return nil
 }
 

@@ -32,6 +32,9 @@ type Config struct {
 	// Scripts is the lab's scripts/ folder: a Cluster scenario starts its
 	// three-node Apache Kafka with jvm-kafka.sh from there.
 	Scripts string
+	// GroupProtocol is every consumer's GROUP_PROTOCOL: classic (the
+	// default) or consumer (KIP-848).
+	GroupProtocol string
 }
 
 // Strategy is one consumer binary.
@@ -211,8 +214,12 @@ func (c *cell) start(settings ...string) (*proc, error) {
 	c.runs++
 	n := c.runs
 	c.mu.Unlock()
-	env := append([]string{c.lab.brokersEnv(), "TOPIC=" + c.topic, "GROUP=" + c.group,
-		"LOG=" + c.log(), "EVENTS=" + c.events()}, settings...)
+	env := []string{c.lab.brokersEnv(), "TOPIC=" + c.topic, "GROUP=" + c.group,
+		"LOG=" + c.log(), "EVENTS=" + c.events()}
+	if c.lab.cfg.GroupProtocol != "" {
+		env = append(env, "GROUP_PROTOCOL="+c.lab.cfg.GroupProtocol)
+	}
+	env = append(env, settings...)
 	return start(c.lab.bin(c.strategy.Binary), filepath.Join(c.dir, fmt.Sprintf("run-%d.out", n)), env)
 }
 

@@ -233,7 +233,7 @@ func (w *worker) shareProcess(r *kgo.Record) {
 // record in hand and the rest of the batch unanswered. The broker hands
 // them out again once it sees this member gone or their locks run out.
 func (w *worker) shareCrash(r *kgo.Record) {
-	w.out.printf("CRASH=%d reached at p%d@%d: exit(1) now; the records this member holds unanswered go back to the group when the broker sees its connection close (or their lock runs out)",
+	w.out.printf("CRASH=%d reached at p%d@%d: exit(1) now, unanswered: the broker releases what this member holds when it sees the connection close (or the lock runs out), but keeps its partitions assigned to it until its session times out",
 		w.cfg.Crash, r.Partition, r.Offset)
 	w.shareSummary("crash")
 	w.event(events.Event{Kind: events.Crash, Partition: events.P(r.Partition), Offset: events.O(r.Offset), Detail: fmt.Sprintf("CRASH=%d", w.cfg.Crash)})
