@@ -3,6 +3,7 @@ package e2e
 import (
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -124,6 +125,11 @@ func TestSharePoisonRecord(t *testing.T) {
 					t.Fatalf("attempt %d of order-0007: delivery %d, answer %q; want %d, %q", i+1, e.Delivery, e.Ack, i+1, tt.onFail)
 				}
 			}
+			if tt.onFail == "release" {
+				if _, ok := run.find("delivery 5 → release: the work failed (POISON); delivery 5 of the limit 5, so the broker archives it"); !ok {
+					t.Errorf("the last release must say the broker archives the record:\n%s", run.output())
+				}
+			}
 			c := l.countShare(log)
 			p := attempts[0]
 			archived := "p" + strconv.Itoa(int(p.Partition)) + "@" + strconv.Itoa(int(p.Offset))
@@ -242,8 +248,8 @@ func TestNewProtocolsBadInput(t *testing.T) {
 	for _, tt := range []struct {
 		bin, setting, want string
 	}{
-		{"manual-sync", "GROUP_PROTOCOL=consumer", "does not answer ConsumerGroupHeartbeat v1"},
-		{"share", "ON_FAIL=release", "does not answer ShareGroupHeartbeat v1: it has no share groups"},
+		{"manual-sync", "GROUP_PROTOCOL=consumer", "GROUP_PROTOCOL=consumer: broker 0 answers ConsumerGroupHeartbeat only up to v0, the KIP-848 group protocol"},
+		{"share", "ON_FAIL=release", "broker 0 does not answer ShareGroupHeartbeat at all: it has no share groups"},
 	} {
 		start := time.Now()
 		p := ol.run(2, tt.bin, "LOG="+log, tt.setting)
@@ -264,5 +270,30 @@ func TestNewProtocolsBadInput(t *testing.T) {
 	}
 	if c := l.countShare(log); c.unique != 10 || c.lost != 0 {
 		t.Errorf("after the warning the run goes on: want 10 accepted\n%s", c.out)
+	}
+}
+
+// docs/after-offsets.md shows what the tests pin: the lines it quotes are
+// the ones the tests above and TestCrashThenRecover look for.
+func TestAfterOffsetsPageShowsWhatTheTestsCheck(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "docs", "after-offsets.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	for _, line := range []string{
+		"processed-sync.log: total=35 unique-offsets=30 duplicates=5 lost=0",
+		"the group still holds static member kitchen-sync-1 for the run before this one",
+		"protocol consumer (KIP-848: the broker assigns, assignor uniform, group epoch ",
+		"share kitchen-share: deliveries=32 unique=30 redelivered=2 archived=0 lost=0",
+		"share kitchen-share-poison: deliveries=34 unique=30 redelivered=4 archived=1 lost=0",
+		"delivery 5 → release: the work failed (POISON); delivery 5 of the limit 5, so the broker archives it",
+		"share kitchen-share-reject: deliveries=30 unique=30 redelivered=0 archived=1 lost=0",
+		"broker 0 answers ConsumerGroupHeartbeat only up to v0, the KIP-848 group protocol",
+		"broker 0 does not answer ShareGroupHeartbeat at all: it has no share groups",
+	} {
+		if !strings.Contains(page, line) {
+			t.Errorf("docs/after-offsets.md lacks %q", line)
+		}
 	}
 }

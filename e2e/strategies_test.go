@@ -382,6 +382,19 @@ func TestSecondCopyPauseUnderBothProtocols(t *testing.T) {
 			one.waitFor("[8 this run]", 60*time.Second)
 			two := l.start("manual-sync", append(common, "INSTANCE=2")...)
 			joined := two.waitFor("assigned p", 60*time.Second)
+			// While both run: the group's protocol, its assignor and (KIP-848)
+			// each member's epoch, and the protocol column of groups.
+			want := map[string]string{
+				"classic":  "protocol classic (the members assign: cooperative-sticky), 2 member(s)",
+				"consumer": "protocol consumer (KIP-848: the broker assigns, assignor uniform, group epoch ",
+			}[protocol]
+			d := l.admin("group-describe").output()
+			if !strings.Contains(d, want) || (protocol == "consumer") != regexp.MustCompile(`member \S+ \(client kgo, host \S+, epoch \d+\): p\d`).MatchString(d) {
+				t.Errorf("group-describe under %s: want %q and member epochs only under KIP-848:\n%s", protocol, want, d)
+			}
+			if g := l.admin("groups").output(); !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(l.group) + ` +Stable +` + protocol + ` +2 `).MatchString(g) {
+				t.Errorf("groups must list %s as Stable, %s, 2 members:\n%s", l.group, protocol, g)
+			}
 			if c1, c2 := one.wait(2*time.Minute), two.wait(2*time.Minute); c1 != 0 || c2 != 0 {
 				t.Fatalf("exits %d %d\n--- one:\n%s\n--- two:\n%s", c1, c2, one.output(), two.output())
 			}

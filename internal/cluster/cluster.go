@@ -584,7 +584,7 @@ func (c *Client) Lags(ctx context.Context, groups ...string) (kadm.DescribedGrou
 
 // Supports says whether every broker answers request key at version min or
 // later (kmsg.ConsumerGroupHeartbeat v1: KIP-848 groups, as kgo needs them),
-// and, if not, which broker does not.
+// and, if not, which broker does not and what it answers instead.
 func (c *Client) Supports(ctx context.Context, key kmsg.Key, min int16) (bool, string, error) {
 	ctx, cancel := c.ctx(ctx)
 	defer cancel()
@@ -596,8 +596,10 @@ func (c *Client) Supports(ctx context.Context, key kmsg.Key, min int16) (bool, s
 		if v.Err != nil {
 			return false, "", fmt.Errorf("ask broker %d which requests it answers: %w", v.NodeID, v.Err)
 		}
-		if max, ok := v.KeyMaxVersion(int16(key)); !ok || max < min {
-			return false, fmt.Sprintf("broker %d (%s)", v.NodeID, v.VersionGuess()), nil
+		if max, ok := v.KeyMaxVersion(int16(key)); !ok {
+			return false, fmt.Sprintf("broker %d does not answer %s at all", v.NodeID, key.Name()), nil
+		} else if max < min {
+			return false, fmt.Sprintf("broker %d answers %s only up to v%d", v.NodeID, key.Name(), max), nil
 		}
 	}
 	return true, "", nil

@@ -93,7 +93,7 @@ func (w *worker) shareSupported(ctx context.Context) bool {
 		return false
 	}
 	if !ok {
-		w.fail(ExitSettings, fmt.Errorf("%s does not answer ShareGroupHeartbeat v1: it has no share groups (KIP-932: Apache Kafka 4.1 or later, with the share.version feature on)", which))
+		w.fail(ExitSettings, fmt.Errorf("%s: it has no share groups (KIP-932 needs ShareGroupHeartbeat v1: Apache Kafka 4.1 or later, with the share.version feature on)", which))
 		return false
 	}
 	return true

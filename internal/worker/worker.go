@@ -215,7 +215,7 @@ func (w *worker) run() int {
 			return w.fail(ExitSettings, err)
 		}
 		if !ok {
-			return w.fail(ExitSettings, fmt.Errorf("GROUP_PROTOCOL=consumer: %s does not answer ConsumerGroupHeartbeat v1, the KIP-848 group protocol (Kafka 4.0 or later has it); use GROUP_PROTOCOL=classic", which))
+			return w.fail(ExitSettings, fmt.Errorf("GROUP_PROTOCOL=consumer: %s, the KIP-848 group protocol (kgo needs v1: Kafka 4.0 or later); use GROUP_PROTOCOL=classic", which))
 		}
 	}
 	if w.log, err = processedlog.Open(cfg.Log); err != nil {
