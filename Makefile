@@ -92,7 +92,7 @@ help: ## list targets and variables
 #: TITLE|(strategy and log)|timeline-*: the picture's title
 #: RESET|earliest|where a group with nothing committed starts: earliest or latest
 #: REBALANCE_TIMEOUT|60s|how long the broker waits for a member to rejoin a rebalance before dropping it
-#: GROUP_PROTOCOL|classic|run-auto/sync/async: classic (the members assign) or consumer (KIP-848: the broker assigns)
+#: GROUP_PROTOCOL|classic|run-auto/sync/async and experiment: classic (the members assign) or consumer (KIP-848: the broker assigns)
 #: POISON|(none)|run-share: the key whose work always fails, e.g. order-0007
 #: ON_FAIL|release|run-share: a failed record is released (delivered again, up to the delivery limit) or rejected (archived at once)
 #: SCENARIOS|all|experiment: crash, sigkill, broker-restart, commit-fail, rebalance, ctrl-c, slow, new-group-latest, new-group-earliest, greedy; coordinator-failover only when named (it starts a three-node Apache Kafka: Java)

@@ -14,10 +14,7 @@ import (
 // count prints exactly one headline, then a line per partition. Without a
 // broker it still counts, and says lost=? since the topic could not be asked.
 func count(ctx context.Context, s settings, _ *cluster.Client) error {
-	entries, err := processedlog.ReadFile(s.log)
-	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("LOG=%s does not exist: no run has written it yet (or `make clean-logs` removed it)", s.log)
-	}
+	entries, err := readLog(s.log)
 	if err != nil {
 		return err
 	}
@@ -35,4 +32,13 @@ func count(ctx context.Context, s settings, _ *cluster.Client) error {
 		fmt.Println("  " + note)
 	}
 	return nil
+}
+
+// readLog reads the processed log LOG, saying so when no run wrote it yet.
+func readLog(path string) ([]processedlog.Entry, error) {
+	entries, err := processedlog.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("LOG=%s does not exist: no run has written it yet (or `make clean-logs` removed it)", path)
+	}
+	return entries, err
 }

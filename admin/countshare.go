@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -17,10 +15,7 @@ import (
 // headline, then per partition what became of the records, the share group's
 // state as the broker reports it, and what one committed offset would say.
 func countShare(ctx context.Context, s settings, adm *cluster.Client) error {
-	entries, err := processedlog.ReadFile(s.log)
-	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("LOG=%s does not exist: no run has written it yet (or `make clean-logs` removed it)", s.log)
-	}
+	entries, err := readLog(s.log)
 	if err != nil {
 		return err
 	}

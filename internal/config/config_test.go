@@ -23,10 +23,32 @@ func TestConsumerDefaults(t *testing.T) {
 	want := Consumer{
 		Conn: Connection{Brokers: []string{"127.0.0.1:9092"}}, Topic: "brew.orders.v1", Group: "kitchen-auto", Instance: 1,
 		WorkDelay: 50 * time.Millisecond, CommitEvery: 2 * time.Second, MaxPollRecords: 5, Log: "processed-auto.log",
-		Events: "events-auto.jsonl", RebalanceTimeout: time.Minute, Print: "records",
+		Events: "events-auto.jsonl", RebalanceTimeout: time.Minute, Print: "records", GroupProtocol: "classic",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v\nwant %+v", c, want)
+	}
+}
+
+// A share group's consumer takes POISON and ON_FAIL, and no group protocol
+// or rebalance timeout (a share group has neither to choose).
+func TestShareConsumerSettings(t *testing.T) {
+	share := ConsumerDefaults{Group: "kitchen-share", Log: "processed-share.log", Events: "events-share.jsonl", Share: true}
+	c, s, err := ParseConsumer("share", nil, env(map[string]string{"POISON": "order-0007"}), share)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Poison != "order-0007" || c.OnFail != "release" || c.GroupProtocol != "" || c.RebalanceTimeout != 0 {
+		t.Errorf("got poison %q on-fail %q protocol %q rebalance %s", c.Poison, c.OnFail, c.GroupProtocol, c.RebalanceTimeout)
+	}
+	if u := s.Usage(); strings.Contains(u, "GROUP_PROTOCOL") || !strings.Contains(u, "ON_FAIL") {
+		t.Errorf("share's settings: want ON_FAIL and no GROUP_PROTOCOL:\n%s", u)
+	}
+	if _, _, err := ParseConsumer("share", nil, env(map[string]string{"ON_FAIL": "retry"}), share); err == nil || !strings.Contains(err.Error(), "ON_FAIL") {
+		t.Errorf("ON_FAIL=retry: %v", err)
+	}
+	if _, _, err := ParseConsumer("manual-sync", nil, env(map[string]string{"GROUP_PROTOCOL": "kip848"}), autoDefaults); err == nil || !strings.Contains(err.Error(), "GROUP_PROTOCOL") {
+		t.Errorf("GROUP_PROTOCOL=kip848: %v", err)
 	}
 }
 

@@ -133,17 +133,8 @@ func (w *worker) shareLoop(stop <-chan struct{}, stopped func() bool) int {
 	go func() { <-stop; cancel() }()
 	lastRecord := time.Now()
 	for !stopped() {
-		wake := 500 * time.Millisecond
-		if cfg.IdleExit > 0 {
-			wake = min(cfg.IdleExit, wake)
-		}
-		pollCtx, pollCancel := context.WithTimeout(ctx, wake)
-		fetches := w.cl.PollRecords(pollCtx, cfg.MaxPollRecords)
-		pollCancel()
-		if fetches.IsClientClosed() {
-			return ExitOK
-		}
-		if code, fatal := w.fetchErrors(ctx, fetches); fatal {
+		fetches, code, end := w.poll(ctx)
+		if end {
 			return code
 		}
 		records := fetches.Records()

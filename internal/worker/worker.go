@@ -410,19 +410,8 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 			return ExitEffect
 		default:
 		}
-		// Wake up now and then to remind of an outage, and often enough to
-		// check whether the run is idle.
-		wake := 500 * time.Millisecond
-		if cfg.IdleExit > 0 {
-			wake = min(cfg.IdleExit, wake)
-		}
-		pollCtx, pollCancel := context.WithTimeout(ctx, wake)
-		fetches := w.cl.PollRecords(pollCtx, cfg.MaxPollRecords)
-		pollCancel()
-		if fetches.IsClientClosed() {
-			return ExitOK
-		}
-		if code, fatal := w.fetchErrors(ctx, fetches); fatal {
+		fetches, code, end := w.poll(ctx)
+		if end {
 			w.cl.AllowRebalance()
 			return code
 		}
@@ -521,6 +510,25 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 		}
 	}
 	return ExitOK
+}
+
+// poll polls at most MAX_POLL_RECORDS, waking up now and then to remind of
+// an outage and often enough to check whether the run is idle. done is true
+// when the run must end, with code: the client was closed (ExitOK), or the
+// poll brought an error waiting cannot cure.
+func (w *worker) poll(ctx context.Context) (kgo.Fetches, int, bool) {
+	wake := 500 * time.Millisecond
+	if w.cfg.IdleExit > 0 {
+		wake = min(w.cfg.IdleExit, wake)
+	}
+	pollCtx, cancel := context.WithTimeout(ctx, wake)
+	fetches := w.cl.PollRecords(pollCtx, w.cfg.MaxPollRecords)
+	cancel()
+	if fetches.IsClientClosed() {
+		return nil, ExitOK, true
+	}
+	code, fatal := w.fetchErrors(ctx, fetches)
+	return fetches, code, fatal
 }
 
 // noteLag keeps the lag for the progress line: the high watermarks a poll
