@@ -36,7 +36,7 @@ $(BIN)/%: $(GO_FILES)
 	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down jvm-kafka-node-kill jvm-kafka-node-up test-kafka \
 	topic-create topic-delete topic-load run-auto run-sync run-async run-share run-idempotent run-db-offsets run-transactional \
 	count-auto count-sync count-async count-share count-idempotent count-db-offsets count-transactional tickets-clear postgres-up postgres-down timeline-auto timeline-sync timeline-async timeline-idempotent timeline-db-offsets timeline-transactional experiment pictures \
-	group-describe-auto group-describe-sync group-describe-async group-coordinator-auto group-coordinator-sync group-coordinator-async offsets-log \
+	group-describe-auto group-describe-sync group-describe-async group-describe-share group-coordinator-auto group-coordinator-sync group-coordinator-async offsets-log \
 	group-delete-auto group-delete-sync group-delete-async group-delete-all \
 	group-reset-auto group-reset-sync group-reset-async group-watch-auto group-watch-sync group-watch-async \
 	group-remove-member-auto group-remove-member-sync group-remove-member-async group-remove-member \
@@ -286,6 +286,9 @@ group-describe-sync: $(ADMIN) ## same for kitchen-sync
 
 group-describe-async: $(ADMIN) ## same for kitchen-async
 	@$(ADMIN) group-describe -group $(or $(GROUP),kitchen-async)
+
+group-describe-share: $(ADMIN) ## share group kitchen-share: members (several may share a partition), start offset and lag per partition
+	@$(ADMIN) group-describe -group $(or $(GROUP),kitchen-share)
 
 group-coordinator-auto: $(ADMIN) ## where kitchen-auto's commits go: the lesson's __consumer_offsets formula, and the coordinator the cluster names
 	@$(ADMIN) group-coordinator -group $(or $(GROUP),kitchen-auto)

@@ -37,6 +37,10 @@ func oneGroup(s settings) (string, error) {
 
 func groupDescribe(ctx context.Context, s settings, adm *cluster.Client) error {
 	for _, group := range splitGroups(s.group) {
+		if sg, err := adm.DescribeShareGroup(ctx, group, s.topic); err == nil && sg.State != "Dead" {
+			printShareGroup(group, s.topic, sg)
+			continue
+		}
 		g, err := adm.DescribeGroup(ctx, group, s.topic)
 		if err != nil {
 			return err
@@ -44,6 +48,30 @@ func groupDescribe(ctx context.Context, s settings, adm *cluster.Client) error {
 		printGroup(os.Stdout, g, s.topic, nil)
 	}
 	return nil
+}
+
+// printShareGroup is group-describe's output for a share group: no committed
+// offsets, the broker's start offset and lag per partition, and the members,
+// several of which may share a partition.
+func printShareGroup(name, topic string, g cluster.ShareGroup) {
+	fmt.Printf("share group %s on %s: state %s, group epoch %d, %d member(s); nothing is committed, each record is answered (make count-share)\n",
+		name, topic, g.State, g.Epoch, len(g.Members))
+	var ps []int32
+	for p := range g.Start {
+		ps = append(ps, p)
+	}
+	slices.Sort(ps)
+	fmt.Println("  partition start-offset  lag")
+	for _, p := range ps {
+		lag := "-"
+		if l, ok := g.Lag[p]; ok {
+			lag = fmt.Sprint(l)
+		}
+		fmt.Printf("  p%-8d %12d %4s\n", p, g.Start[p], lag)
+	}
+	for _, m := range g.Members {
+		fmt.Printf("  member %s (epoch %d): %s\n", m.ClientID, m.Epoch, cluster.PartitionNames(m.Assigned))
+	}
 }
 
 // printGroup is group-describe's output; group-watch adds each partition's

@@ -152,6 +152,12 @@ func TestShareTwoCopiesOnOnePartition(t *testing.T) {
 	log := l.path("processed-share.log")
 	one := l.start("share", "LOG="+log, "INSTANCE=1", "WORK_DELAY=100ms", "IDLE_EXIT=3s")
 	two := l.start("share", "LOG="+log, "INSTANCE=2", "WORK_DELAY=100ms", "IDLE_EXIT=3s")
+	one.waitFor("processed p0@", time.Minute)
+	two.waitFor("processed p0@", time.Minute)
+	// While both work: one partition, two members holding it.
+	if d := l.admin("group-describe").output(); len(regexp.MustCompile(`(?m)^  member \S+ \(epoch \d+\): p0$`).FindAllString(d, -1)) != 2 || !strings.Contains(d, "share group "+l.group+" on "+l.topic+": state Stable") {
+		t.Errorf("group-describe must show the share group with both members on p0:\n%s", d)
+	}
 	if c1, c2 := one.wait(2*time.Minute), two.wait(2*time.Minute); c1 != 0 || c2 != 0 {
 		t.Fatalf("exits %d %d\n--- one:\n%s\n--- two:\n%s", c1, c2, one.output(), two.output())
 	}
