@@ -242,18 +242,7 @@ func groups(ctx context.Context, s settings, adm *cluster.Client) error {
 			fmt.Printf("%-30s %-20s %-9s %8d %10d  %s\n", name, state, "share", members, lag, strings.Join(topics, ","))
 			continue
 		}
-		if state, members, topics, ok := adm.KIP848Group(lctx, name); ok {
-			// KIP-848: the lag of each topic it reads, described one by one.
-			var lag int64
-			for _, t := range topics {
-				g, err := adm.DescribeGroup(lctx, name, t)
-				if err != nil {
-					return fmt.Errorf("lag of group %s on %s: %w", name, t, err)
-				}
-				for _, p := range g.Partitions {
-					lag += p.Lag()
-				}
-			}
+		if state, members, lag, topics, ok := adm.KIP848Group(lctx, name); ok {
 			fmt.Printf("%-30s %-20s %-9s %8d %10d  %s\n", name, state, "consumer", members, lag, strings.Join(topics, ","))
 			continue
 		}

@@ -420,25 +420,34 @@ func (c *Client) describeConsumerGroup(ctx context.Context, group string) (kmsg.
 
 // KIP848Group is what `groups` lists of a KIP-848 group, which the classic
 // DescribeGroups (kadm's Lag) does not see (Apache Kafka answers
-// GROUP_ID_NOT_FOUND): its state, member count and topics (subscribed or
-// committed). ok is false for a group that is not one.
-func (c *Client) KIP848Group(ctx context.Context, group string) (state string, members int, topics []string, ok bool) {
+// GROUP_ID_NOT_FOUND): its state, member count, total lag and topics
+// (subscribed or committed). ok is false for a group that is not one.
+func (c *Client) KIP848Group(ctx context.Context, group string) (state string, members int, lag int64, topics []string, ok bool) {
 	d, ok := c.describeConsumerGroup(ctx, group)
 	if !ok {
-		return "", 0, nil, false
+		return "", 0, 0, nil, false
 	}
 	for _, m := range d.Members {
 		topics = append(topics, m.SubscribedTopics...)
 	}
 	fctx, cancel := c.ctx(ctx)
-	defer cancel()
-	if committed, err := c.FetchOffsets(fctx, group); err == nil {
+	committed, err := c.FetchOffsets(fctx, group)
+	cancel()
+	if err == nil {
 		for t := range committed {
 			topics = append(topics, t)
 		}
 	}
 	slices.Sort(topics)
-	return d.State, len(d.Members), slices.Compact(topics), true
+	topics = slices.Compact(topics)
+	for _, t := range topics {
+		if g, err := c.groupOffsets(ctx, Group{Name: group}, t); err == nil {
+			for _, p := range g.Partitions {
+				lag += p.Lag()
+			}
+		}
+	}
+	return d.State, len(d.Members), lag, topics, true
 }
 
 // groupOffsets fills in g's committed offset, log start and end per partition.

@@ -49,14 +49,11 @@ func (w *worker) runShare(ctx context.Context) int {
 	if cfg.Poison != "" {
 		w.checkPoison(ctx)
 	}
-	if w.log, err = processedlog.Open(cfg.Log); err != nil {
-		return w.fail(ExitSettings, fmt.Errorf("LOG=%s: %w", cfg.Log, err))
+	closeLogs, err := w.openLogs()
+	if err != nil {
+		return w.fail(ExitSettings, err)
 	}
-	defer w.log.Close()
-	if w.events, err = events.Open(cfg.Events, events.RunID(w.start)); err != nil {
-		return w.fail(ExitSettings, fmt.Errorf("EVENTS=%s: %w", cfg.Events, err))
-	}
-	defer w.events.Close()
+	defer closeLogs()
 	w.event(events.Event{Kind: events.Start, Strategy: w.s.Name, Instance: cfg.Instance, Partitions: w.partitions, Detail: w.settings()})
 
 	opts := append(cfg.Conn.Opts(),

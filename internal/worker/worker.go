@@ -218,14 +218,11 @@ func (w *worker) run() int {
 			return w.fail(ExitSettings, fmt.Errorf("GROUP_PROTOCOL=consumer: %s, the KIP-848 group protocol (kgo needs v1: Kafka 4.0 or later); use GROUP_PROTOCOL=classic", which))
 		}
 	}
-	if w.log, err = processedlog.Open(cfg.Log); err != nil {
-		return w.fail(ExitSettings, fmt.Errorf("LOG=%s: %w", cfg.Log, err))
+	closeLogs, err := w.openLogs()
+	if err != nil {
+		return w.fail(ExitSettings, err)
 	}
-	defer w.log.Close()
-	if w.events, err = events.Open(cfg.Events, events.RunID(w.start)); err != nil {
-		return w.fail(ExitSettings, fmt.Errorf("EVENTS=%s: %w", cfg.Events, err))
-	}
-	defer w.events.Close()
+	defer closeLogs()
 
 	committed, err := w.adm.Committed(ctx, cfg.Group, cfg.Topic)
 	if err != nil {
@@ -512,10 +509,25 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 	return ExitOK
 }
 
+// openLogs opens the processed log and the events log for appending (the
+// last step of a start that can be refused: a refused start appends nothing
+// to either), and returns what closes them.
+func (w *worker) openLogs() (func(), error) {
+	var err error
+	if w.log, err = processedlog.Open(w.cfg.Log); err != nil {
+		return nil, fmt.Errorf("LOG=%s: %w", w.cfg.Log, err)
+	}
+	if w.events, err = events.Open(w.cfg.Events, events.RunID(w.start)); err != nil {
+		w.log.Close()
+		return nil, fmt.Errorf("EVENTS=%s: %w", w.cfg.Events, err)
+	}
+	return func() { w.events.Close(); w.log.Close() }, nil
+}
+
 // poll polls at most MAX_POLL_RECORDS, waking up now and then to remind of
-// an outage and often enough to check whether the run is idle. done is true
-// when the run must end, with code: the client was closed (ExitOK), or the
-// poll brought an error waiting cannot cure.
+// an outage and often enough to check whether the run is idle. Its last
+// result is true when the run must end, with the code before it: the client
+// was closed (ExitOK), or the poll brought an error waiting cannot cure.
 func (w *worker) poll(ctx context.Context) (kgo.Fetches, int, bool) {
 	wake := 500 * time.Millisecond
 	if w.cfg.IdleExit > 0 {
@@ -961,13 +973,6 @@ func (w *worker) shutdown(code int) {
 	defer cancel()
 	if err := w.adm.RemoveStaticMember(ctx, w.cfg.Group, w.id); err != nil {
 		w.out.printf("warning: %v (the broker drops it when its session times out)", err)
-	} else if epoch, kept := w.stillMember(ctx); kept {
-		// kgo leaves a KIP-848 group as a static member does: epoch -2, a
-		// temporary leave that keeps the instance id for a restart. Apache
-		// Kafka then removes it on the LeaveGroup above; the embedded broker
-		// does not.
-		w.out.printf("left group %s, but the broker still lists static member %s (epoch %d) until its session times out (45 s by default): a restart with INSTANCE=%d takes its place at once",
-			w.cfg.Group, w.id, epoch, w.cfg.Instance)
 	} else {
 		w.out.printf("left group %s (removed static member %s)", w.cfg.Group, w.id)
 	}
@@ -977,24 +982,6 @@ func (w *worker) shutdown(code int) {
 	}
 	w.summary(how)
 	w.event(events.Event{Kind: events.Stop, Cause: how, Offsets: events.OffsetsOf(w.commits.known())})
-}
-
-// stillMember says whether a KIP-848 group still lists this run's static
-// member after it left, and at which epoch.
-func (w *worker) stillMember(ctx context.Context) (int32, bool) {
-	if w.cfg.GroupProtocol != "consumer" {
-		return 0, false
-	}
-	g, err := w.adm.DescribeGroup(ctx, w.cfg.Group, w.cfg.Topic)
-	if err != nil {
-		return 0, false
-	}
-	for _, m := range g.Members {
-		if m.InstanceID == w.id {
-			return m.Epoch, true
-		}
-	}
-	return 0, false
 }
 
 // settings is the line that says how this run is set up.
