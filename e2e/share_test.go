@@ -303,3 +303,26 @@ func TestAfterOffsetsPageShowsWhatTheTestsCheck(t *testing.T) {
 		}
 	}
 }
+
+// Ctrl+C in a share group: the record in hand is finished and answered, the
+// rest of the batch is released unworked, and the member leaves, so a
+// restart repeats nothing and waits for no session.
+func TestShareCtrlCRepeatsNothing(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	l.seed(30)
+	log := l.path("processed-share.log")
+	p := l.start("share", "LOG="+log, "WORK_DELAY=100ms")
+	p.waitFor("[7 this run]", time.Minute)
+	p.signal(syscall.SIGINT)
+	if code := p.wait(30 * time.Second); code != 0 {
+		t.Fatalf("exit %d after SIGINT:\n%s", code, p.output())
+	}
+	if _, ok := p.find("unprocessed: the stop came first"); !ok {
+		t.Fatalf("the stop must release the rest of the batch unworked:\n%s", p.output())
+	}
+	l.run(0, "share", "LOG="+log, "IDLE_EXIT=2s", "WORK_DELAY=0")
+	if c := l.countShare(log); c.deliveries != 30 || c.unique != 30 || c.lost != 0 {
+		t.Fatalf("want deliveries=30 unique=30 lost=0 after a clean stop:\n%s\n--- first run:\n%s", c.out, p.output())
+	}
+}

@@ -376,7 +376,11 @@ func (w *worker) signals() (<-chan struct{}, func() bool) {
 	var once sync.Once
 	go func() {
 		sig := <-sigs
-		w.out.printf("%s: finishing the record in hand, committing what was processed, leaving the group (again to quit at once)", sig)
+		done := "committing what was processed"
+		if w.s.Ack != nil {
+			done = "answering what was processed, releasing the rest of the batch"
+		}
+		w.out.printf("%s: finishing the record in hand, %s, leaving the group (again to quit at once)", sig, done)
 		once.Do(func() { close(stop) })
 		<-sigs
 		w.out.printf("second signal: quitting at once, nothing more committed")
