@@ -178,6 +178,18 @@ func TestShareTwoCopiesOnOnePartition(t *testing.T) {
 		}
 	}
 	t.Logf("two copies on one partition: %d and %d records; %d lines of the log come after a higher offset\n%s", n1, n2, outOfOrder, c.out)
+
+	// The same with a consumer group: the partition has one owner, the
+	// other copy idles.
+	group := "GROUP=" + l.group + "-cg"
+	a := l.start("manual-sync", group, "LOG="+l.path("a.log"), "INSTANCE=1", "WORK_DELAY=100ms", "IDLE_EXIT=3s")
+	b := l.start("manual-sync", group, "LOG="+l.path("b.log"), "INSTANCE=2", "WORK_DELAY=100ms", "IDLE_EXIT=3s")
+	if ca, cb := a.wait(2*time.Minute), b.wait(2*time.Minute); ca != 0 || cb != 0 {
+		t.Fatalf("consumer group copies: exits %d %d\n--- a:\n%s\n--- b:\n%s", ca, cb, a.output(), b.output())
+	}
+	if na, nb := a.countLines("processed p0@"), b.countLines("processed p0@"); min(na, nb) != 0 || na+nb != 40 {
+		t.Errorf("a consumer group gives one partition to one member: want 40 and 0, got %d and %d", na, nb)
+	}
 }
 
 // Random SIGKILLs of share consumers: three copies on one partition, one of
