@@ -27,6 +27,7 @@ type outage struct {
 	last   error
 	failed int    // commit tries that failed for want of a broker, not printed one by one
 	addr   string // the broker a dial to failed, if a dial told
+	probed time.Time
 }
 
 // down notes that the broker could not be reached.
@@ -51,8 +52,14 @@ func (o *outage) downAt(addr string, err error) {
 	o.out.printf("lost the broker%s: %v. Waiting for it: kgo keeps trying to reach it and rejoins the group when it is back (Ctrl+C stops)", at, err)
 }
 
-// remind says, every few seconds, that the run still waits.
+// remind says, every few seconds, that the run still waits. First it asks,
+// at most once a second, whether the lost broker accepts connections again:
+// kgo dials a broker only when it has a request for it, and a run with
+// nothing left to fetch or commit there (its group's coordinator moved to
+// another broker, its records all processed and committed) would otherwise
+// wait for that broker forever, never idle.
 func (o *outage) remind() {
+	o.probe()
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.since.IsZero() || time.Since(o.said) < remindEvery {
@@ -60,6 +67,24 @@ func (o *outage) remind() {
 	}
 	o.said = time.Now()
 	o.out.printf("still waiting for the broker, %s so far%s (last error: %v)", time.Since(o.since).Round(time.Second), o.failedNote(), o.last)
+}
+
+// probe dials the lost broker's address, if a dial told which it is, and
+// ends the outage when it accepts the connection.
+func (o *outage) probe() {
+	o.mu.Lock()
+	addr, due := o.addr, !o.since.IsZero() && time.Since(o.probed) >= time.Second
+	if due {
+		o.probed = time.Now()
+	}
+	o.mu.Unlock()
+	if addr == "" || !due {
+		return
+	}
+	if c, err := net.DialTimeout("tcp", addr, 250*time.Millisecond); err == nil {
+		c.Close()
+		o.back(addr + " accepts connections again")
+	}
 }
 
 // failedTry notes a commit try that failed for want of a broker. It is not

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -57,6 +59,35 @@ func TestOutageOfOneBrokerOfSeveral(t *testing.T) {
 	o.OnBrokerConnect(one, 0, nil, nil)
 	if o.isDown() || !strings.Contains(out.String(), "127.0.0.1:9092 accepts connections again") {
 		t.Fatalf("after the lost broker answered: down=%v %q", o.isDown(), out.String())
+	}
+}
+
+// A lost broker that kgo has no request for is asked directly: once its
+// address accepts connections again, the outage ends, without waiting for
+// kgo to dial it.
+func TestOutageEndsWhenTheLostBrokerListensAgain(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().(*net.TCPAddr)
+	l.Close() // the broker is gone
+	var out bytes.Buffer
+	o := &outage{out: &printer{w: &out, prefix: "x"}, event: func(events.Event) {}}
+	o.OnBrokerConnect(kgo.BrokerMetadata{Host: "127.0.0.1", Port: int32(addr.Port)}, 0, nil, errors.New("connection refused"))
+	o.remind()
+	if !o.isDown() {
+		t.Fatalf("nothing listens at %s, yet the outage ended: %q", addr, out.String())
+	}
+	back, err := net.Listen("tcp", addr.String()) // the broker is back
+	if err != nil {
+		t.Fatalf("could not listen on %s again: %v", addr, err)
+	}
+	defer back.Close()
+	o.probed = time.Time{} // a second has passed
+	o.remind()
+	if o.isDown() || !strings.Contains(out.String(), addr.String()+" accepts connections again") {
+		t.Fatalf("after %s listened again: down=%v %q", addr, o.isDown(), out.String())
 	}
 }
 
