@@ -262,7 +262,10 @@ func TestCoordinatorFailoverExperiment(t *testing.T) {
 	for _, r := range rows[1:] {
 		n := func(c string) int { v, _ := strconv.Atoi(r[col[c]]); return v }
 		cell := r[col["strategy"]]
-		if r[col["ok"]] != "true" || n("lost") != 0 || n("duplicates") != 0 || n("unique") != 150 || n("window") != 0 {
+		// auto-commit may repeat what it had not committed if kgo's group
+		// session ended while the coordinator moved (seen once in CI); the
+		// strategies that wait for their commits repeat nothing.
+		if r[col["ok"]] != "true" || n("lost") != 0 || (cell != "auto" && n("duplicates") != 0) || n("unique") != 150 || n("window") != 0 {
 			t.Errorf("%s: %v", cell, r)
 		}
 		// manual-sync and manual-async commit after every batch: some of

@@ -410,10 +410,18 @@ var Scenarios = []Scenario{
 			if r.Lost != 0 {
 				return false, fmt.Sprintf("lost %d", r.Lost)
 			}
-			if r.Duplicates != 0 {
-				// One run throughout: kgo retried the commits against the new
-				// coordinator, so no record needed processing again.
+			if r.Duplicates != 0 && s.Bounded {
+				// One run throughout: the commits waited and were retried
+				// against the new coordinator, so no record needed
+				// processing again.
 				return false, fmt.Sprintf("repeated %d within one run", r.Duplicates)
+			}
+			if r.Duplicates != 0 {
+				// auto-commit's timer commits fail while the coordinator
+				// moves; if kgo's group session ends meanwhile, kgo drops
+				// what it had not committed and re-reads from the last
+				// commit, as after a broker restart (seen once in CI: 40).
+				return true, fmt.Sprintf("lost 0; repeated %d: kgo's group session ended while the coordinator moved, and kgo re-read from the last timer commit that went through (no bound by the batch)", r.Duplicates)
 			}
 			if r.Window != 0 {
 				return false, fmt.Sprintf("lost 0, but the run ended %d records past its committed offsets: a restart would repeat them", r.Window)
