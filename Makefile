@@ -12,15 +12,15 @@ SHELL := bash
 IDLE_EXIT ?= 5s
 export IDLE_EXIT
 
-# The effect consumers' database (idempotent, db-offsets, count-*): a SQLite
-# file in the lab's .lab/ unless DATABASE_URL says otherwise (make postgres-up
-# prints a postgres:// one).
-DATABASE_URL ?= sqlite:$(abspath $(dir $(lastword $(MAKEFILE_LIST)))).lab/kitchen.db
-export DATABASE_URL
-
 # The lab's folder, so that `make -f path/to/Makefile` works from anywhere:
 # binaries live in the lab's bin/, the processed logs in the folder you run from.
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+
+# The effect consumers' database (idempotent, db-offsets, count-*): a SQLite
+# file in the lab's .lab/ (where make clean removes it) unless DATABASE_URL
+# says otherwise (make postgres-up prints a postgres:// one).
+DATABASE_URL ?= sqlite:$(ROOT)/.lab/kitchen.db
+export DATABASE_URL
 BIN := $(ROOT)/bin
 BINARIES := auto-commit manual-sync manual-async share idempotent db-offsets transactional seed broker admin timeline experiment bench
 GO_FILES := $(shell find $(ROOT) -name '*.go' -not -path '$(ROOT)/.lab/*') $(ROOT)/go.mod $(ROOT)/go.sum

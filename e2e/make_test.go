@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // makeIn runs `make -f <lab>/Makefile args...` in dir, as a learner would
@@ -27,7 +28,13 @@ func makeIn(t *testing.T, dir string, env []string, wantOK bool, args ...string)
 	if out, err := built(); err != nil {
 		t.Fatalf("make build: %v\n%s", err, out)
 	}
-	cmd := exec.Command("make", append([]string{"-s", "--no-print-directory", "-f", filepath.Join(root, "Makefile")}, args...)...)
+	return makeWith(t, filepath.Join(root, "Makefile"), dir, env, wantOK, args...)
+}
+
+// makeWith runs `make -f makefile args...` in dir.
+func makeWith(t *testing.T, makefile, dir string, env []string, wantOK bool, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("make", append([]string{"-s", "--no-print-directory", "-f", makefile}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
@@ -307,5 +314,66 @@ func TestDockerComposeRunsTheTestedKafka(t *testing.T) {
 		if !strings.Contains(string(compose), setting) {
 			t.Errorf("docker-compose.yml lacks %s", setting)
 		}
+	}
+}
+
+// The effect consumers' default database is the lab's own .lab/kitchen.db,
+// whatever folder make runs from, and make clean removes it. The lab here is
+// a copy of the Makefile with the suite's binaries in its bin/ (newer than
+// go.mod, so make builds nothing), so that clean removes nothing of the
+// checkout's.
+func TestDefaultDatabaseIsTheLabs(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	l.seed(30)
+	lab := filepath.Join(t.TempDir(), "lab")
+	if err := os.MkdirAll(filepath.Join(lab, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"Makefile", "go.mod", "go.sum"} {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(lab, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-time.Hour)
+	for _, f := range []string{"go.mod", "go.sum"} {
+		if err := os.Chtimes(filepath.Join(lab, f), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, b := range []string{"idempotent", "db-offsets", "admin"} {
+		if err := os.Link(filepath.Join(binDir, b), filepath.Join(lab, "bin", b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	makefile := filepath.Join(lab, "Makefile")
+	// No DATABASE_URL: cleanEnv drops the suite's own.
+	env := cleanEnv("BROKERS="+l.brokers, "TOPIC="+l.topic, "IDLE_EXIT=1s", "WORK_DELAY=0")
+	for _, consumer := range []string{"idempotent", "db-offsets"} {
+		group := l.group + "-" + consumer
+		run := makeWith(t, makefile, l.dir, append(env, "GROUP="+group), true, "run-"+consumer)
+		if !strings.Contains(run, "DATABASE_URL=sqlite:"+lab+"/.lab/kitchen.db") {
+			t.Errorf("run-%s does not say it writes to %s/.lab/kitchen.db:\n%s", consumer, lab, run)
+		}
+		count := makeWith(t, makefile, l.dir, append(env, "GROUP="+group), true, "count-"+consumer)
+		if !strings.Contains(count, "effects=30 unique-orders=30 duplicate-effects=0 missing=0") {
+			t.Errorf("count-%s does not find the run's 30 tickets in the default database:\n%s", consumer, count)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(lab, ".lab", "kitchen.db")); err != nil {
+		t.Fatalf("no database in the lab's .lab/: %v", err)
+	}
+	for _, stray := range []string{lab + ".lab", filepath.Join(l.dir, ".lab")} {
+		if _, err := os.Stat(stray); err == nil {
+			t.Errorf("the default database wrote %s, outside the lab's own .lab/", stray)
+		}
+	}
+	makeWith(t, makefile, l.dir, env, true, "clean")
+	if _, err := os.Stat(filepath.Join(lab, ".lab", "kitchen.db")); !os.IsNotExist(err) {
+		t.Errorf("make clean left the default database: %v", err)
 	}
 }
