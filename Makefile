@@ -73,6 +73,7 @@ help: ## list targets and variables
 #: INSTANCE|1|copy number: static member GROUP-INSTANCE; give each running copy its own
 #: CRASH|0|exit(1) after this many records in the run, committing nothing (0 = never)
 #: WORK_DELAY|50ms|pretend work per record
+#: WORK_HOLD|(none)|a file: while it exists, the work of the record in hand does not finish (touch it to stall a consumer mid-batch, rm it to let it go on)
 #: COMMIT_EVERY|2s auto, 500ms async|kgo's background auto-commit interval (sync has none)
 #: MAX_POLL_RECORDS|5|records per poll at most (0 = whatever one poll returns)
 #: BENCH_RECORDS|200000|bench: orders seeded once and read by every run

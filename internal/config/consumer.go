@@ -13,12 +13,16 @@ const (
 
 // Consumer holds the settings every consumer binary takes.
 type Consumer struct {
-	Conn           Connection
-	Topic          string
-	Group          string
-	Instance       int
-	Crash          int
-	WorkDelay      time.Duration
+	Conn      Connection
+	Topic     string
+	Group     string
+	Instance  int
+	Crash     int
+	WorkDelay time.Duration
+	// WorkHold is a file: while it exists, the work of the record in hand
+	// does not finish (a downstream call that hangs), so the batch stays in
+	// hand for as long as someone decides, not for a guessed time.
+	WorkHold       string
 	CommitEvery    time.Duration
 	MaxPollRecords int
 	Log            string
@@ -78,6 +82,7 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 	instance := s.Int("INSTANCE", 1, 1, 9999, "copy number; the static member id is GROUP-INSTANCE, one process per number")
 	crash := s.Int("CRASH", 0, 0, 1_000_000, "exit(1) after this many records in this run, without committing (0 = never)")
 	work := s.Duration("WORK_DELAY", 50*time.Millisecond, 0, time.Hour, "pretend work per record")
+	hold := s.Optional("WORK_HOLD", "a file: while it exists, the work of the record in hand does not finish (a downstream that hangs); remove it and the work goes on", nil)
 	var every *time.Duration
 	if d.CommitEvery > 0 {
 		// kgo refuses an auto-commit interval under 100ms, in words that name no setting.
@@ -133,6 +138,7 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 		Instance:       *instance,
 		Crash:          *crash,
 		WorkDelay:      *work,
+		WorkHold:       *hold,
 		MaxPollRecords: *maxPoll,
 		Log:            *log,
 		Events:         *events,

@@ -13,12 +13,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"offsetlab/internal/cluster"
 	"offsetlab/internal/config"
+	"offsetlab/internal/instance"
+	"offsetlab/internal/processedlog"
+	"offsetlab/internal/tally"
 )
 
 // Config is what an experiment is run with.
@@ -271,6 +275,68 @@ func (c *cell) waitCommitted(ctx context.Context, timeout time.Duration) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// waitDone waits until every record of the cell's topic has been processed
+// at least once and the group is stable with members copies.
+func (c *cell) waitDone(ctx context.Context, members int, timeout time.Duration) error {
+	adm, err := cluster.Dial(ctx, config.Plaintext(c.lab.brokers))
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
+	ranges, err := adm.Ranges(ctx, c.topic)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		why := ""
+		es, err := processedlog.ReadFile(c.log())
+		if n := tally.Count(es, ranges); err != nil || n.Lost > 0 {
+			why = fmt.Sprintf("%d records of %s not processed yet", n.Lost, c.topic)
+		} else if g, err := adm.DescribeGroup(ctx, c.group, c.topic); err != nil || g.State != "Stable" || len(g.Members) != members {
+			why = fmt.Sprintf("group %s is %s with %d members (%v)", c.group, g.State, len(g.Members), err)
+		}
+		if why == "" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("after %s: %s", timeout, why)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// waitDropped waits until the broker has dropped copy INSTANCE=n of the
+// cell's consumer from its group: the group has members, and that static
+// member is not one of them.
+func (c *cell) waitDropped(ctx context.Context, n int, timeout time.Duration) error {
+	adm, err := cluster.Dial(ctx, config.Plaintext(c.lab.brokers))
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
+	id := instance.ID(c.group, n)
+	deadline := time.Now().Add(timeout)
+	for {
+		g, err := adm.DescribeGroup(ctx, c.group, c.topic)
+		if err == nil && len(g.Members) > 0 && !slices.ContainsFunc(g.Members, func(m cluster.Member) bool { return m.InstanceID == id }) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the broker still had %s in group %s after %s", id, c.group, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }

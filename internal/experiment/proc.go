@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -169,4 +170,54 @@ func (p *proc) tail(n int) string {
 	defer p.mu.Unlock()
 	from := max(0, len(p.lines)-n)
 	return strings.Join(p.lines[from:], "\n")
+}
+
+// countAfter counts the lines containing what that came after the first line
+// containing from.
+func (p *proc) countAfter(from, what string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n, counting := 0, false
+	for _, line := range p.lines {
+		if counting && strings.Contains(line, what) {
+			n++
+		}
+		counting = counting || strings.Contains(line, from)
+	}
+	return n
+}
+
+var partitionName = regexp.MustCompile(`\bp(\d+) from \d+`)
+
+// waitPartitions waits until lines containing s have named n partitions
+// ("p0 from 10, p1 from 10").
+func (p *proc) waitPartitions(ctx context.Context, s string, n int, timeout time.Duration) error {
+	deadline := time.After(timeout)
+	for ended := false; ; {
+		seen := map[string]bool{}
+		p.mu.Lock()
+		for _, line := range p.lines {
+			if strings.Contains(line, s) {
+				for _, m := range partitionName.FindAllStringSubmatch(line, -1) {
+					seen[m[1]] = true
+				}
+			}
+		}
+		p.mu.Unlock()
+		switch {
+		case len(seen) >= n:
+			return nil
+		case ended:
+			return fmt.Errorf("%s ended having named %d of %d partitions in %q lines: %s", p.name, len(seen), n, s, p.tail(3))
+		}
+		select {
+		case <-p.grew:
+		case <-p.done:
+			ended = true // every line is in: one last look
+		case <-deadline:
+			return fmt.Errorf("%s named %d of %d partitions in %q lines within %s: %s", p.name, len(seen), n, s, timeout, p.tail(3))
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }

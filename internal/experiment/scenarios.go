@@ -258,34 +258,59 @@ var Scenarios = []Scenario{
 	{
 		Name:  "slow",
 		Claim: "offsets-and-read-position.txt: processing that takes longer than max.poll.interval.ms makes the broker drop the consumer and rebalance, and duplicates follow. franz-go has no max.poll.interval.ms: heartbeats go on in the background however slow a batch is.",
-		Shows: "30 orders; copy 1 works 1.2 s per record (6 s per batch), REBALANCE_TIMEOUT=4s (more than kgo's 3 s heartbeat interval, so that an idle member always rejoins in time); a fast copy 2 joins after copy 1's first record. The rebalance waits 4 s for copy 1, which is in the middle of its batch, then goes on without it.",
+		Shows: "30 orders; copy 1's work stalls on the first record of its first batch (WORK_HOLD: a downstream call that hangs), REBALANCE_TIMEOUT=8s (well over kgo's 3 s heartbeat interval, so that a member that is not stuck always rejoins in time); a fast copy 2 joins. The rebalance waits 8 s for copy 1, which is in the middle of its batch, then goes on without it; once the broker has dropped copy 1, its work goes on.",
 		Play: func(ctx context.Context, l *lab, cells []*cell) error {
 			return each(cells, func(c *cell) error {
 				if err := c.fresh(ctx, 3, 30); err != nil {
 					return err
 				}
-				one, err := c.start("WORK_DELAY=1200ms", "REBALANCE_TIMEOUT=4s")
+				// The hold, not a guessed work time, keeps copy 1 in its
+				// batch until the broker has dropped it: however slow the
+				// machine, the race always goes the lesson's way.
+				hold := filepath.Join(c.dir, "hold")
+				if err := os.WriteFile(hold, nil, 0o644); err != nil {
+					return err
+				}
+				defer os.Remove(hold)
+				const timeout = "REBALANCE_TIMEOUT=8s"
+				one, err := c.start("WORK_DELAY=100ms", "WORK_HOLD="+hold, timeout)
 				if err != nil {
 					return err
 				}
-				if !one.waitFor(ctx, "[1 this run", 30*time.Second) {
-					return fmt.Errorf("copy 1 never processed a record: %s", one.tail(3))
+				if !one.waitFor(ctx, "held:", 30*time.Second) {
+					return fmt.Errorf("copy 1 never began a record: %s", one.tail(3))
 				}
-				two, err := c.start("INSTANCE=2", "WORK_DELAY=20ms", "REBALANCE_TIMEOUT=4s")
+				two, err := c.start("INSTANCE=2", "WORK_DELAY=20ms", timeout)
 				if err != nil {
+					return err
+				}
+				began := time.Now()
+				if err := c.waitDropped(ctx, 1, 2*time.Minute); err != nil {
+					return err
+				}
+				c.note("copy 1 held in its batch; the broker dropped it from the group %.1f s after copy 2 started (REBALANCE_TIMEOUT=8s)", time.Since(began).Seconds())
+				if err := os.Remove(hold); err != nil {
 					return err
 				}
 				// Copy 1 learns it was dropped only when it next talks to the
-				// group after its slow batch (a commit refused, its partitions
-				// lost): wait for that while copy 2 is still a member, or
-				// copy 1 would find an empty group to commit into.
-				if !one.waitFor(ctx, "commit FAILED", 30*time.Second, "lost p") {
-					c.note("copy 1 never heard it was dropped within 30s")
+				// group after its batch (a commit refused, its partitions
+				// lost), then rejoins. Both copies are stopped once every
+				// record was processed and the group holds both again: not
+				// once the group committed everything, because a dropped
+				// member's commit on rejoining can move the offsets back
+				// (kgo's own revoke commit does, for auto-commit and
+				// manual-async), and that is for the table to show.
+				if !one.waitFor(ctx, "commit FAILED", time.Minute, "lost p") {
+					return fmt.Errorf("copy 1 never heard it was dropped: %s", one.tail(3))
 				}
-				if err := c.waitCommitted(ctx, time.Minute); err != nil {
+				if err := c.waitDone(ctx, 2, time.Minute); err != nil {
 					return err
 				}
-				return c.stop(ctx, one, two)
+				if err := c.stop(ctx, one, two); err != nil {
+					return err
+				}
+				c.note("once its work went on, copy 1 processed %d records until the stop: the held batch, what kgo had buffered for it, and what it got after it rejoined", one.countAfter("goes on:", "| processed p"))
+				return nil
 			})
 		},
 		Judge: func(s Strategy, r Result) (bool, string) {
@@ -295,13 +320,13 @@ var Scenarios = []Scenario{
 			if r.LostGroup == 0 && r.Failed == 0 {
 				return false, "the slow copy was never dropped: no lost partitions, no failed commit"
 			}
-			// What repeats: the slow batch (the other copy got its partitions
-			// from the last commit), and what kgo had already fetched for the
-			// dropped copy, which it hands out until the rejoin is done.
-			if r.Duplicates > 2*batch {
-				return false, fmt.Sprintf("repeated %d, more than the slow batch and one batch kgo had buffered (%d)", r.Duplicates, 2*batch)
-			}
-			return true, fmt.Sprintf("lost 0; the slow copy missed the rebalance (%d failed commit tries, %d lost-partition events); %d repeated: what both copies processed (the slow batch in hand, and what kgo had buffered for the dropped copy)",
+			// What repeats varies, and is reported, not pinned: the held
+			// batch if the other copy was given its partition (the embedded
+			// broker does; Kafka's classic protocol left it unassigned until
+			// the held copy rejoined), and what kgo had buffered for the
+			// dropped copy and handed out before it learned it was dropped
+			// (under KIP-848 at its next heartbeat, up to 5 s later).
+			return true, fmt.Sprintf("lost 0; the held copy missed the rebalance and was dropped (%d failed commit tries, %d lost-partition events); %d repeated: what both copies processed (the held batch when the other copy was given its partition, and what kgo had buffered for the dropped copy and handed out before it learned it was dropped)",
 				r.Failed, r.LostGroup, r.Duplicates)
 		},
 	},
@@ -461,11 +486,16 @@ func newGroup(reset string) func(ctx context.Context, l *lab, cells []*cell) err
 			if err != nil {
 				return err
 			}
-			if !p.waitFor(ctx, "assigned", 30*time.Second) {
+			// Nothing new is produced before kgo knows where each
+			// partition starts (latest: the end as it is then), or the new
+			// orders could be taken for backlog.
+			if reset == "latest" {
+				if err := p.waitPartitions(ctx, "reading p", 3, 30*time.Second); err != nil {
+					return err
+				}
+			} else if !p.waitFor(ctx, "assigned", 30*time.Second) {
 				return fmt.Errorf("never assigned: %s", p.tail(3))
 			}
-			// Let kgo ask where the end is before anything new arrives.
-			time.Sleep(500 * time.Millisecond)
 			if err := c.seed(ctx, 12); err != nil {
 				return err
 			}

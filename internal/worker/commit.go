@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"time"
 
@@ -71,6 +72,11 @@ func (w *worker) commit(why string) (int, bool) {
 		}
 		advice := ""
 		moved = groupMoved(err)
+		if droppedMember(err) {
+			w.mu.Lock()
+			w.dropped = maps.Clone(w.owned)
+			w.mu.Unlock()
+		}
 		if moved {
 			// With BlockRebalanceOnPoll the member cannot rejoin while the
 			// loop holds the batch; letting it rejoin is the only way this

@@ -15,7 +15,10 @@ import (
 //     commit call by itself (coordinator errors, a broken connection), so the
 //     caller never sees those tries fail; the lab shows each one;
 //   - "new group session begun": which partitions a cooperative rebalance
-//     added and which it took away (see sessionBegun).
+//     added and which it took away (see sessionBegun);
+//   - "handled list results": where kgo starts reading partitions the group
+//     has nothing committed for, once the broker said where RESET's
+//     earliest or latest offset is (see listed).
 type kgoLog struct{ w *worker }
 
 func (l kgoLog) Level() kgo.LogLevel { return kgo.LogLevelDebug }
@@ -40,6 +43,10 @@ func (l kgoLog) Log(_ kgo.LogLevel, msg string, keyvals ...any) {
 			value(keyvals, "tries"), cause, roundDur(value(keyvals, "backoff")))
 	case "new group session begun":
 		l.w.sessionBegun(partitionsOf(value(keyvals, "added"), l.w.cfg.Topic), partitionsOf(value(keyvals, "lost"), l.w.cfg.Topic))
+	case "handled list results":
+		if using, ok := value(keyvals, "using").(map[string]map[int32]kgo.EpochOffset); ok && len(using[l.w.cfg.Topic]) > 0 {
+			l.w.listed(using[l.w.cfg.Topic])
+		}
 	}
 }
 

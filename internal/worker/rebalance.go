@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -49,6 +50,7 @@ func (w *worker) assigned(ctx context.Context, cl *kgo.Client, m map[string][]in
 	}
 	now := slices.Collect(maps.Keys(w.owned))
 	w.sessionAdded, w.sessionRevoked = nil, nil
+	w.dropped = nil // this session says who holds what
 	w.mu.Unlock()
 
 	w.broker.back("this member is in the group again")
@@ -63,6 +65,28 @@ func (w *worker) assigned(ctx context.Context, cl *kgo.Client, m map[string][]in
 	if w.s.Commit != nil && len(added) > 0 {
 		w.rejoined(ctx, cl, added)
 	}
+}
+
+// listed says, under RESET=latest, where kgo starts reading partitions it
+// looked up because the group has nothing committed there: what is produced
+// there from now on is read, and the backlog before it never is.
+func (w *worker) listed(at map[int32]kgo.EpochOffset) {
+	if !w.cfg.ResetLatest {
+		return
+	}
+	ps := slices.Sorted(maps.Keys(at))
+	from := make([]string, len(ps))
+	w.mu.Lock()
+	for i, p := range ps {
+		from[i] = fmt.Sprintf("p%d from %d", p, at[p].Offset)
+		// Where this member reads next, for the idle check: not the log
+		// end as it is when the check runs, which may have grown since.
+		if _, ok := w.fetched[p]; !ok {
+			w.fetched[p] = at[p].Offset
+		}
+	}
+	w.mu.Unlock()
+	w.out.printf("reading %s: the latest offsets (RESET=latest), so what came before is skipped", strings.Join(from, ", "))
 }
 
 // rejoined commits, before kgo reads where to resume, what this run processed
@@ -112,6 +136,22 @@ func (w *worker) rejoined(ctx context.Context, cl *kgo.Client, added []int32) {
 // member may commit them.
 func (w *worker) revoked(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
 	last := w.letGo(m[w.cfg.Topic])
+	w.mu.Lock()
+	var stale []*kgo.Record
+	last = slices.DeleteFunc(last, func(r *kgo.Record) bool {
+		if w.dropped[r.Partition] {
+			stale = append(stale, r)
+			return true
+		}
+		return false
+	})
+	w.mu.Unlock()
+	if len(stale) > 0 {
+		// Committing them now would be a zombie's commit: the broker takes
+		// it (the member is in the group again), and it can move the
+		// group's offsets back below what their new holder committed.
+		w.out.printf("not committing %s on revoke: the group dropped this member while it held them, and whoever held them since read them from the group's last commit (a commit now could move the group's offsets back)", describeRecords(stale))
+	}
 	if len(last) == 0 {
 		return
 	}

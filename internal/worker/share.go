@@ -144,7 +144,7 @@ func (w *worker) shareLoop(stop <-chan struct{}, stopped func() bool) int {
 				w.out.printf("released %s unprocessed: the stop came first", spans(records[i:]))
 				break
 			}
-			w.shareProcess(r)
+			w.shareProcess(ctx, r)
 		}
 		if len(records) > 0 {
 			lastRecord = time.Now()
@@ -177,12 +177,12 @@ func (w *worker) shareLoop(stop <-chan struct{}, stopped func() bool) int {
 
 // shareProcess works on one record, writes its line (with the delivery count
 // and the answer), then marks the answer for kgo to send.
-func (w *worker) shareProcess(r *kgo.Record) {
+func (w *worker) shareProcess(ctx context.Context, r *kgo.Record) {
 	if w.firstAt.IsZero() {
 		w.firstAt = time.Now()
 		w.out.printf("first record %.2fs after start", w.firstAt.Sub(w.start).Seconds())
 	}
-	time.Sleep(w.cfg.WorkDelay)
+	w.work(ctx, r)
 	var workErr error
 	if w.cfg.Poison != "" && string(r.Key) == w.cfg.Poison {
 		workErr = errPoison

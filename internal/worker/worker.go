@@ -161,6 +161,11 @@ type worker struct {
 	position map[int32]*kgo.Record // last record processed per partition in this run
 	fetched  map[int32]int64       // next offset kgo delivers per partition, since it was (last) assigned
 	owned    map[int32]bool        // partitions this member holds, as of the last rebalance
+	// dropped: partitions this member held when a commit said the group had
+	// dropped it (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION): another member may
+	// have processed and committed them since, so a commit of them before
+	// the next session says who holds what could move the group back.
+	dropped map[int32]bool
 
 	sessionAdded, sessionRevoked []int32 // what kgo said the group session that is beginning changes
 
@@ -619,7 +624,7 @@ func (w *worker) process(ctx context.Context, r *kgo.Record) error {
 		w.firstAt = time.Now()
 		w.out.printf("first record %.2fs after start", w.firstAt.Sub(w.start).Seconds())
 	}
-	time.Sleep(w.cfg.WorkDelay)
+	w.work(ctx, r)
 	// The event before the log line: a process killed between the two
 	// leaves an event the processed log does not confirm, which a reader
 	// can drop (the log is the ground truth), never the other way round.
@@ -906,6 +911,14 @@ func curable(err error) bool {
 	return false
 }
 
+// droppedMember says whether a commit was refused because the group no
+// longer counts this member in (its generation or epoch is gone): the
+// partitions it held may have gone to another member meanwhile.
+func droppedMember(err error) bool {
+	return errors.Is(err, kerr.IllegalGeneration) || errors.Is(err, kerr.UnknownMemberID) ||
+		errors.Is(err, kerr.StaleMemberEpoch) || errors.Is(err, kerr.FencedMemberEpoch)
+}
+
 // groupMoved says whether a commit was refused because the group has a newer
 // generation than this member: it can only succeed after the member rejoined.
 func groupMoved(err error) bool {
@@ -992,6 +1005,9 @@ func (w *worker) shutdown(code int) {
 func (w *worker) settings() string {
 	cfg := w.cfg
 	s := fmt.Sprintf("CRASH=%d WORK_DELAY=%s MAX_POLL_RECORDS=%d", cfg.Crash, cfg.WorkDelay, cfg.MaxPollRecords)
+	if cfg.WorkHold != "" {
+		s += " WORK_HOLD=" + cfg.WorkHold
+	}
 	if cfg.CommitEvery > 0 {
 		s += " COMMIT_EVERY=" + cfg.CommitEvery.String()
 	}
