@@ -127,7 +127,7 @@ func Bench(ctx context.Context, cfg BenchConfig) ([]BenchResult, error) {
 	if err := os.MkdirAll(runs, 0o755); err != nil {
 		return nil, err
 	}
-	l := &lab{cfg: Config{Bin: cfg.Bin, Out: cfg.Out, Brokers: cfg.Brokers}, brokers: cfg.Brokers}
+	l := &lab{cfg: Config{Bin: cfg.Bin, Out: cfg.Out, Brokers: cfg.Brokers}, brokers: cfg.Brokers, dir: cfg.Out}
 	if l.embedded() {
 		if err := l.startBroker(ctx); err != nil {
 			return nil, err

@@ -66,6 +66,10 @@ type lab struct {
 	port    int
 	data    string
 
+	// dir is where the broker the experiment starts keeps its state and
+	// log: the results folder, or a scenario's own for a broker of its own.
+	dir string
+
 	// A three-node Apache Kafka a Cluster scenario started (jvm-kafka.sh).
 	kafkaPort   int
 	kafkaDir    string
@@ -92,13 +96,16 @@ func (l *lab) startBroker(ctx context.Context) error {
 			return err
 		}
 		l.port = port
-		l.data = filepath.Join(l.cfg.Out, "broker-data")
+		l.data = filepath.Join(l.dir, "broker-data")
 		if err := os.RemoveAll(l.data); err != nil {
 			return err
 		}
 		l.brokers = []string{fmt.Sprintf("127.0.0.1:%d", l.port)}
 	}
-	p, err := start(l.bin("broker"), filepath.Join(l.cfg.Out, "broker.log"),
+	if err := os.MkdirAll(l.dir, 0o755); err != nil {
+		return err
+	}
+	p, err := start(l.bin("broker"), filepath.Join(l.dir, "broker.log"),
 		[]string{fmt.Sprintf("BROKER_PORT=%d", l.port), "BROKER_DATA=" + l.data})
 	if err != nil {
 		return err
@@ -112,7 +119,7 @@ func (l *lab) startBroker(ctx context.Context) error {
 		}
 		if time.Now().After(deadline) {
 			p.kill()
-			return fmt.Errorf("the embedded broker did not answer on %s within 15s (see %s)", l.brokers[0], filepath.Join(l.cfg.Out, "broker.log"))
+			return fmt.Errorf("the embedded broker did not answer on %s within 15s (see %s)", l.brokers[0], filepath.Join(l.dir, "broker.log"))
 		}
 		select {
 		case <-p.done:

@@ -2,11 +2,13 @@ package experiment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -45,9 +47,13 @@ func Pick(scenarios, strategies string) ([]string, []string, error) {
 	return sc, st, err
 }
 
-// Run plays the chosen scenarios for the chosen strategies, scenario after
-// scenario (the strategies of one scenario at once, each on its own topic
-// and group), and returns one result per cell, in table order.
+// Run plays the chosen scenarios for the chosen strategies and returns one
+// result per cell, in table order. Every cell has its own topic and group,
+// so the scenarios play side by side on one broker, each scenario's
+// strategies at once; a scenario that kills or faults the broker
+// (Embedded) gets an embedded broker of its own, so that no other cell
+// meets its outage. A Cluster scenario, which starts a three-node Apache
+// Kafka, plays after the others, on its own.
 func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, err
@@ -58,8 +64,8 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			return nil, err
 		}
 	}
-	l := &lab{cfg: cfg, brokers: cfg.Brokers}
-	shared := slices.ContainsFunc(cfg.Scenarios, func(name string) bool { return !scenario(name).Cluster })
+	l := &lab{cfg: cfg, brokers: cfg.Brokers, dir: cfg.Out}
+	shared := slices.ContainsFunc(cfg.Scenarios, func(name string) bool { s := scenario(name); return !s.Cluster && !s.Embedded })
 	if l.embedded() && shared {
 		if err := l.startBroker(ctx); err != nil {
 			return nil, err
@@ -68,45 +74,67 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		cfg.Progress("started the embedded broker on %s (state in %s)", l.brokers[0], l.data)
 	}
 
-	var results []Result
+	results := make([][]Result, len(cfg.Scenarios))
+	errs := make([]error, len(cfg.Scenarios))
+	var wg sync.WaitGroup
 	for i, name := range cfg.Scenarios {
 		s := scenario(name)
-		var cells []*cell
-		for _, st := range Strategies {
-			if !slices.Contains(cfg.Strategies, st.Name) {
-				continue
-			}
-			dir := filepath.Join(cfg.Out, s.Name, st.Name)
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return nil, err
-			}
-			cells = append(cells, &cell{lab: l, scenario: s.Name, strategy: st, dir: dir,
-				topic: "lab.experiment." + s.Name + "." + st.Name, group: "lab-experiment-" + s.Name + "-" + st.Name})
-		}
-		played := l
 		if s.Cluster {
-			// Its own cluster, started for it and stopped after it.
-			played = &lab{cfg: cfg}
-			for _, c := range cells {
-				c.lab = played
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			played := l
+			if s.Embedded && l.embedded() {
+				// Its own broker, started for it and stopped after it.
+				played = &lab{cfg: cfg, dir: filepath.Join(cfg.Out, s.Name)}
+				if err := played.startBroker(ctx); err != nil {
+					errs[i] = fmt.Errorf("scenario %s: %w", s.Name, err)
+					return
+				}
+				defer played.stopBroker()
+				cfg.Progress("[%d/%d] %s: on an embedded broker of its own, %s (state in %s)", i+1, len(cfg.Scenarios), s.Name, played.brokers[0], played.data)
 			}
-			cfg.Progress("[%d/%d] %s: starting a three-node Apache Kafka (scripts/jvm-kafka.sh NODES=3)", i+1, len(cfg.Scenarios), s.Name)
-			if err := played.startCluster(ctx); err != nil {
-				played.stopCluster()
-				return results, fmt.Errorf("scenario %s: %w", s.Name, err)
-			}
-			played.cfg.Brokers = played.brokers
-		}
-		res, err := play(ctx, cfg, s, played, cells, i)
-		if s.Cluster {
-			played.stopCluster()
-		}
-		results = append(results, res...)
-		if err != nil {
-			return results, err
-		}
+			results[i], errs[i] = play(ctx, cfg, s, played, cells(cfg, s, played), i)
+		}()
 	}
-	return results, nil
+	wg.Wait()
+	for i, name := range cfg.Scenarios {
+		s := scenario(name)
+		if !s.Cluster || errors.Join(errs...) != nil {
+			continue
+		}
+		// Its own cluster, started for it and stopped after it.
+		played := &lab{cfg: cfg, dir: cfg.Out}
+		cfg.Progress("[%d/%d] %s: starting a three-node Apache Kafka (scripts/jvm-kafka.sh NODES=3)", i+1, len(cfg.Scenarios), s.Name)
+		if err := played.startCluster(ctx); err != nil {
+			played.stopCluster()
+			errs[i] = fmt.Errorf("scenario %s: %w", s.Name, err)
+			continue
+		}
+		played.cfg.Brokers = played.brokers
+		results[i], errs[i] = play(ctx, cfg, s, played, cells(cfg, s, played), i)
+		played.stopCluster()
+	}
+	var all []Result
+	for _, r := range results {
+		all = append(all, r...)
+	}
+	return all, errors.Join(errs...)
+}
+
+// cells are scenario s's cells, one per chosen strategy, played on l.
+func cells(cfg Config, s Scenario, l *lab) []*cell {
+	var cs []*cell
+	for _, st := range Strategies {
+		if !slices.Contains(cfg.Strategies, st.Name) {
+			continue
+		}
+		cs = append(cs, &cell{lab: l, scenario: s.Name, strategy: st, dir: filepath.Join(cfg.Out, s.Name, st.Name),
+			topic: "lab.experiment." + s.Name + "." + st.Name, group: "lab-experiment-" + s.Name + "-" + st.Name})
+	}
+	return cs
 }
 
 // play plays scenario s (number i) with its cells and measures them.
@@ -119,6 +147,11 @@ func play(ctx context.Context, cfg Config, s Scenario, l *lab, cells []*cell, i 
 				Verdict: "skipped: needs the embedded broker the experiment starts (it kills it, or makes its commits fail)"})
 		}
 		return results, nil
+	}
+	for _, c := range cells {
+		if err := os.MkdirAll(c.dir, 0o755); err != nil {
+			return nil, err
+		}
 	}
 	began := time.Now()
 	cfg.Progress("[%d/%d] %s: %s", i+1, len(cfg.Scenarios), s.Name, s.Shows)
@@ -144,7 +177,7 @@ func play(ctx context.Context, cfg Config, s Scenario, l *lab, cells []*cell, i 
 		}
 		line = append(line, fmt.Sprintf("%s dup %d lost %d %s", c.strategy.Name, r.Duplicates, r.Lost, verdict))
 	}
-	cfg.Progress("      %s (%.0fs)", strings.Join(line, ", "), time.Since(began).Seconds())
+	cfg.Progress("[%d/%d] %s done in %.0fs: %s", i+1, len(cfg.Scenarios), s.Name, time.Since(began).Seconds(), strings.Join(line, ", "))
 	return results, nil
 }
 
