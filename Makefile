@@ -106,6 +106,7 @@ help: ## list targets and variables
 #: BROKER_PORT|9092|port of the embedded broker
 #: BROKER_DATA|.lab/broker-data|state directory of the embedded broker
 #: BROKER_NODES|1|brokers in the embedded cluster, on BROKER_PORT and the ports after it
+#: BROKER_SESSION_TIMEOUT|45s|embedded broker: how long a crashed KIP-848 or share group member keeps its partitions (and static id); the tests use 6s
 #: BROKER_VERSION|(the newest)|the embedded broker answers as this Kafka release would, e.g. 3.9 (no KIP-848 or share groups)
 #: BROKER_SASL|(none)|the embedded broker requires SASL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, SASL_USER/SASL_PASSWORD its user
 #: BROKER_TLS_CERT|(none)|the embedded broker serves TLS only, with this PEM certificate (and BROKER_TLS_KEY)
@@ -127,6 +128,7 @@ help: ## list targets and variables
 #: KAFKA_CONTROLLER_PORT|KAFKA_PORT+1|its KRaft controller port
 #: NODES|1|jvm-kafka-up/down: 1 node, or 3 (ports KAFKA_PORT..+2, controllers KAFKA_CONTROLLER_PORT..+2; __consumer_offsets with 50 partitions on all three)
 #: KAFKA_SASL_PORT|(none)|jvm-kafka-up: also a SASL/SCRAM listener there (node i on +i-1); users with user-add
+#: KAFKA_SESSION_TIMEOUT_MS|45000|jvm-kafka-up: the same for Apache Kafka (it lowers the group.consumer/group.share minimums to it; the tests use 6000)
 #: KAFKA_DIR|.lab/jvm-kafka-PORT|its data, server.properties, pid and logs
 #: NODE|(none)|jvm-kafka-node-kill/-up: which node (1 to 3; node i is broker id i, port KAFKA_PORT+i-1)
 

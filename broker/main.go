@@ -50,6 +50,8 @@ func serve() {
 	partitions := s.Int("PARTITIONS", 3, 1, 1000, "partitions of a topic created without a count")
 	nodes := s.Int("BROKER_NODES", 1, 1, 9, "brokers in the embedded cluster, on BROKER_PORT and the ports after it")
 	secure := s.BrokerSecurity()
+	session := s.Duration("BROKER_SESSION_TIMEOUT", 45*time.Second, 3*time.Second, 5*time.Minute,
+		"how long a KIP-848 or share group member that stopped heartbeating (a crash) keeps its partitions, and its static id (group.consumer.session.timeout.ms, group.share.session.timeout.ms; Kafka's default 45s)")
 	as := s.Optional("BROKER_VERSION", "answer only the requests and versions this Apache Kafka release has, e.g. 3.9 (no KIP-848 groups, no share groups); default: everything kfake has", func(v string) error {
 		if kversion.FromString(v) == nil {
 			return fmt.Errorf("want a Kafka release such as 3.9 or 4.0")
@@ -83,6 +85,21 @@ func serve() {
 		kfake.DefaultNumPartitions(*partitions),
 		kfake.MaxVersions(versions),
 	}
+	sessions := ""
+	if *session != 45*time.Second {
+		// The new protocols' session timeouts are the broker's to set (the
+		// classic protocol's is the client's). Heartbeats come three times
+		// per session at least, so a live member is never timed out.
+		beat := min(5*time.Second, *session/3)
+		ms := func(d time.Duration) string { return fmt.Sprint(d.Milliseconds()) }
+		opts = append(opts, kfake.BrokerConfigs(map[string]string{
+			"group.consumer.session.timeout.ms":    ms(*session),
+			"group.consumer.heartbeat.interval.ms": ms(beat),
+			"group.share.session.timeout.ms":       ms(*session),
+			"group.share.heartbeat.interval.ms":    ms(beat),
+		}))
+		sessions = fmt.Sprintf("; KIP-848 and share group sessions %s, heartbeats every %s (BROKER_SESSION_TIMEOUT; Kafka's default 45s and 5s)", *session, beat)
+	}
 	if secure.SASLMechanism != "" {
 		// Every connection must authenticate first; the lab's user is a
 		// superuser, so no ACLs get in the way of the lesson.
@@ -101,7 +118,7 @@ func serve() {
 		}
 		os.Exit(2)
 	}
-	fmt.Printf("broker: embedded Kafka-compatible broker (kfake) listening on %s%s, state in %s; Ctrl+C to stop\n", strings.Join(c.ListenAddrs(), ","), secure.Describe(), *data)
+	fmt.Printf("broker: embedded Kafka-compatible broker (kfake) listening on %s%s, state in %s%s; Ctrl+C to stop\n", strings.Join(c.ListenAddrs(), ","), secure.Describe(), *data, sessions)
 
 	// Faults on demand: `make fault-commit` reaches this broker through a
 	// loopback-only endpoint whose address is in BROKER_DATA/control.

@@ -67,7 +67,7 @@ func testMain(m *testing.M) int {
 	}
 
 	if brokers = os.Getenv("LAB_TEST_BROKERS"); brokers == "" {
-		b, err := startBroker(filepath.Join(tmp, "broker-data"), freePort())
+		b, err := startBroker(filepath.Join(tmp, "broker-data"), freePort(), testSession...)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
@@ -78,6 +78,12 @@ func testMain(m *testing.M) int {
 	fmt.Fprintf(os.Stderr, "e2e: broker %s\n", brokers)
 	return m.Run()
 }
+
+// testSession is how long a crashed KIP-848 or share group member keeps its
+// partitions on the suite's brokers: 6 s, not Kafka's 45 s, so that the tests
+// that wait out a crashed member's session take seconds (make test-kafka
+// starts its Kafka with the same, KAFKA_SESSION_TIMEOUT_MS=6000).
+var testSession = []string{"BROKER_SESSION_TIMEOUT=6s"}
 
 // silentListener accepts connections and never answers (a server that
 // hangs), until the test and its subtests are done.
@@ -197,7 +203,7 @@ func (e *embedded) logs() string {
 }
 
 func (e *embedded) start() (err error) {
-	e.b, err = startBroker(e.data, e.port)
+	e.b, err = startBroker(e.data, e.port, testSession...)
 	return err
 }
 
@@ -225,7 +231,7 @@ func (k *jvmKafka) logs() string {
 
 func (k *jvmKafka) start() error {
 	cmd := exec.Command(filepath.Join(root, "scripts", "jvm-kafka.sh"), "up")
-	cmd.Env = cleanEnv("LAB_BIN="+binDir, fmt.Sprintf("KAFKA_PORT=%d", k.port), fmt.Sprintf("KAFKA_CONTROLLER_PORT=%d", k.cport), "KAFKA_DIR="+k.dir)
+	cmd.Env = cleanEnv("LAB_BIN="+binDir, fmt.Sprintf("KAFKA_PORT=%d", k.port), fmt.Sprintf("KAFKA_CONTROLLER_PORT=%d", k.cport), "KAFKA_DIR="+k.dir, "KAFKA_SESSION_TIMEOUT_MS=6000")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("jvm-kafka.sh up: %v\n%s", err, out)
 	}
@@ -269,7 +275,7 @@ func alive(pid int) bool {
 // labVars are the settings the binaries read from the environment; the tests
 // set them explicitly so a developer's own environment cannot leak in.
 var labVars = append([]string{"LAB_BIN", "LAB_TEST_BROKERS", "LAB_TEST_SASL_BROKERS", "LAB_TEST_DATABASE_URL", "PG_PORT", "PG_DIR",
-	"NODES", "NODE", "KAFKA_HOST", "KAFKA_PORT", "KAFKA_CONTROLLER_PORT", "KAFKA_SASL_PORT", "KAFKA_DIR"}, config.Names...)
+	"NODES", "NODE", "KAFKA_HOST", "KAFKA_PORT", "KAFKA_CONTROLLER_PORT", "KAFKA_SASL_PORT", "KAFKA_DIR", "KAFKA_SESSION_TIMEOUT_MS"}, config.Names...)
 
 func cleanEnv(kv ...string) []string {
 	var env []string
