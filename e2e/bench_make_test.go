@@ -17,6 +17,7 @@ import (
 // that must be positive positive. On Kafka it runs against the suite's
 // broker. Speed itself is the bench's business, never a test's.
 func TestMakeBench(t *testing.T) {
+	t.Parallel()
 	out := t.TempDir()
 	env := cleanEnv("OUT="+out, "BENCH_RECORDS=5000", "ROUNDS=1")
 	if !onEmbedded() {

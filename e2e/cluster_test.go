@@ -196,6 +196,7 @@ func TestThreeNodeKafka(t *testing.T) {
 // docs/clusters.md shows what the tests pin: the lines it quotes are the
 // ones the tests above look for.
 func TestClustersPageShowsWhatTheTestsCheck(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile(filepath.Join(root, "docs", "clusters.md"))
 	if err != nil {
 		t.Fatal(err)

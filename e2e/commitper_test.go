@@ -9,6 +9,7 @@ import (
 // batches of 5, 50 ms of work, a crash after 10 records, a run to the end):
 // what each granularity repeats is its crash window, and nothing is lost.
 func TestCommitPerCrashWindows(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		per        string
 		minDup     int
@@ -52,6 +53,7 @@ func TestCommitPerCrashWindows(t *testing.T) {
 // the processed log and the count are the same, and the run still ends with
 // its stats and summary.
 func TestPrintModes(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"progress", "none"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()

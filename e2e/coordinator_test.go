@@ -22,6 +22,7 @@ import (
 // partition it sits in must be the formula's. "polygenelubricants" is the
 // name whose hashCode is Integer.MIN_VALUE.
 func TestOffsetsPartitionFormulaOnKafka(t *testing.T) {
+	t.Parallel()
 	if onEmbedded() {
 		t.Skip("the embedded broker keeps offsets without a __consumer_offsets topic; `make test-kafka` runs this")
 	}
@@ -92,6 +93,7 @@ func TestOffsetsPartitionFormulaOnKafka(t *testing.T) {
 // make offsets-log shows each commit of a run as the record Kafka wrote to
 // __consumer_offsets, and a deleted group's tombstones.
 func TestOffsetsLogShowsEveryCommit(t *testing.T) {
+	t.Parallel()
 	if onEmbedded() {
 		t.Skip("the embedded broker keeps offsets without a __consumer_offsets topic; `make test-kafka` runs this")
 	}

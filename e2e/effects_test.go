@@ -69,6 +69,7 @@ func (l *lab) countEffects(database, log string) effects {
 // to the end): deliveries repeat for idempotent (manual-sync's commits) and
 // not for db-offsets, and on both every order has exactly one ticket.
 func TestEffectsCrashRecipe(t *testing.T) {
+	t.Parallel()
 	for _, db := range effectDBs(t) {
 		for _, bin := range effectConsumers {
 			t.Run(db.name+"/"+bin, func(t *testing.T) {
@@ -115,6 +116,7 @@ func TestEffectsCrashRecipe(t *testing.T) {
 // two killed static members make the group wait out their sessions, which
 // tests the group, not the guard.)
 func TestEffectsSurviveSIGKILLs(t *testing.T) {
+	t.Parallel()
 	for _, db := range effectDBs(t) {
 		for _, bin := range effectConsumers {
 			t.Run(db.name+"/"+bin, func(t *testing.T) {
@@ -165,6 +167,7 @@ func TestEffectsSurviveSIGKILLs(t *testing.T) {
 // DATABASE_URL, never prints the password, and nothing is read, logged or
 // committed.
 func TestEffectsRefuseABadDatabase(t *testing.T) {
+	t.Parallel()
 	silent := silentListener(t) // accepts, never answers
 	notADir := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(notADir, []byte("x"), 0o644)
@@ -220,6 +223,7 @@ func TestEffectsRefuseABadDatabase(t *testing.T) {
 // stops with exit 4 and commits nothing whose ticket is not in the database;
 // once the lock is gone, a restart finishes with one ticket per order.
 func TestEffectsStopWhenSQLiteIsLockedMidRun(t *testing.T) {
+	t.Parallel()
 	for _, bin := range effectConsumers {
 		t.Run(bin, func(t *testing.T) {
 			t.Parallel()
@@ -284,6 +288,7 @@ func checkCommittedHaveTickets(t *testing.T, l *lab, url string) {
 // commits nothing past the database; after make postgres-up brings it back, a
 // restart finishes with one ticket per order; make postgres-down removes it.
 func TestEffectsStopWhenPostgresIsKilledMidRun(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat("/usr/lib/postgresql"); err != nil && os.Getenv("LAB_TEST_POSTGRES") != "1" {
 		t.Skip("PostgreSQL's programs are not installed (apt-get install postgresql); CI sets LAB_TEST_POSTGRES=1 to require them")
 	}

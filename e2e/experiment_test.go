@@ -131,6 +131,7 @@ var experimentsOnKafka sync.Mutex
 
 // A scenario or strategy that does not exist is named, with the ones that do.
 func TestExperimentRefusesUnknownNames(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	p := l.run(2, "experiment", "SCENARIOS=crash,explode", "OUT="+l.path("x"))
 	if !strings.Contains(p.output(), `SCENARIOS: no "explode"; there are crash, sigkill`) {
@@ -188,6 +189,7 @@ func docsShowTheRun(t *testing.T, rows [][]string, col map[string]int) {
 // Ctrl+C stops an experiment in the middle: exit 130, its consumers and the
 // broker it started are gone, nothing half-written is left as results.
 func TestExperimentCtrlC(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	out := l.path("x")
 	// BROKERS empty: the experiment starts its own broker.

@@ -65,6 +65,7 @@ func perPartitionDuplicates(r tally.Result) map[int32]int {
 // broker was away); auto-commit repeats what it processed since its last
 // successful commit, which is measured and logged, not bounded.
 func TestBrokerRestartMidRun(t *testing.T) {
+	t.Parallel()
 	b := newRestartable(t)
 	const records, batch = 150, 5
 	type run struct {
@@ -144,6 +145,7 @@ func TestBrokerRestartMidRun(t *testing.T) {
 // lost or repeated in any of them, and the broker's own count says each
 // fault answered exactly two commits.
 func TestEachFaultKind(t *testing.T) {
+	t.Parallel()
 	b := newEmbedded(t)
 	tests := []struct {
 		err string
@@ -205,6 +207,7 @@ func TestEachFaultKind(t *testing.T) {
 // An error that waiting cannot cure: manual-sync stops (exit 2, saying so)
 // instead of retrying forever, committing nothing past what it had.
 func TestCommitRefusedForGood(t *testing.T) {
+	t.Parallel()
 	b := newEmbedded(t)
 	l := newLab(t)
 	l.brokers = b.address()
@@ -350,6 +353,7 @@ func TestCommittedOffsetsNeverMoveBackwards(t *testing.T) {
 // Fault settings are checked and named; with no broker running the fault
 // commands say so.
 func TestFaultCommandErrors(t *testing.T) {
+	t.Parallel()
 	b := newEmbedded(t)
 	tests := []struct {
 		kv   []string
@@ -386,6 +390,7 @@ func TestFaultCommandErrors(t *testing.T) {
 // just started (real Kafka answers COORDINATOR_NOT_AVAILABLE until its
 // __consumer_offsets topic is there).
 func TestGroupCommandsRightAfterBrokerStart(t *testing.T) {
+	t.Parallel()
 	b := newRestartable(t)
 	l := newLab(t)
 	l.brokers = b.address()
@@ -400,6 +405,7 @@ func TestGroupCommandsRightAfterBrokerStart(t *testing.T) {
 // not yet reaped: starting it again at once works (scripts/broker.sh, and
 // scripts/jvm-kafka.sh when the suite runs on Apache Kafka).
 func TestBrokerUpRightAfterKill(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	port := freePort()
 	script, pidfile := "broker.sh", filepath.Join(dir, "broker.pid")
@@ -440,6 +446,7 @@ func TestBrokerUpRightAfterKill(t *testing.T) {
 // deletion in its data; group-delete deletes the offsets first, which it
 // keeps).
 func TestDeletedGroupStaysDeletedAfterBrokerRestart(t *testing.T) {
+	t.Parallel()
 	b := newRestartable(t)
 	l := newLab(t)
 	l.brokers = b.address()
@@ -471,6 +478,7 @@ func normalized(s string) string {
 // what each prints is on the page, and what run-sync prints is what the page
 // says it prints.
 func TestFaultsWithMake(t *testing.T) {
+	t.Parallel()
 	b := newEmbedded(t)
 	l := newLab(t)
 	env := cleanEnv("BROKERS="+b.address(), "TOPIC="+l.topic, "BROKER_DATA="+b.data, "IDLE_EXIT=1s")
@@ -528,6 +536,7 @@ COORDINATOR_NOT_AVAILABLE, ...`) || !strings.Contains(bad, `ERR (-err) = "BOGUS"
 
 // docs/failures.md shows the counts the scenario tests pin.
 func TestFailuresPageShowsWhatTheTestsCheck(t *testing.T) {
+	t.Parallel()
 	page, err := os.ReadFile(filepath.Join(root, "docs", "failures.md"))
 	if err != nil {
 		t.Fatal(err)

@@ -36,11 +36,9 @@ import (
 
 var (
 	root    string // the lab's folder
-	binDir  string // freshly built binaries
+	binDir  string // the lab's bin/, built by make build
 	brokers string // the broker every test talks to
 )
-
-var binaries = []string{"auto-commit", "manual-sync", "manual-async", "share", "idempotent", "db-offsets", "transactional", "seed", "broker", "admin", "timeline", "experiment"}
 
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
 
@@ -54,15 +52,13 @@ func testMain(m *testing.M) int {
 		panic(err)
 	}
 	defer os.RemoveAll(tmp)
-	binDir = filepath.Join(tmp, "bin")
-	args := []string{"build", "-o", binDir + "/"}
-	for _, b := range binaries {
-		args = append(args, "./"+b)
-	}
-	build := exec.Command("go", args...)
-	build.Dir = root
+	// The binaries as a learner builds them: make build, into the lab's bin/
+	// (once: the make targets the tests run then find them up to date).
+	binDir = filepath.Join(root, "bin")
+	build := exec.Command("make", "-s", "--no-print-directory", "-f", filepath.Join(root, "Makefile"), "build")
+	build.Env = cleanEnv()
 	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the binaries: %v\n%s", err, out)
+		fmt.Fprintf(os.Stderr, "make build: %v\n%s", err, out)
 		return 1
 	}
 
@@ -555,6 +551,39 @@ func sum(m map[int32]int64) int64 {
 		s += v
 	}
 	return s
+}
+
+// waitGroup waits, up to a minute, until the broker's description of the
+// lab's group satisfies ok (what is awaited says what, in a failure).
+func (l *lab) waitGroup(ok func(cluster.Group) bool, what string) cluster.Group {
+	l.t.Helper()
+	adm := l.adm()
+	var g cluster.Group
+	var err error
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if g, err = adm.DescribeGroup(context.Background(), l.group, l.topic); err == nil && ok(g) {
+			return g
+		}
+	}
+	l.t.Fatalf("group %s was not %s within a minute: %+v (%v)", l.group, what, g, err)
+	return g
+}
+
+// waitProcessed waits, up to a minute, until the processed log holds n
+// distinct offsets.
+func (l *lab) waitProcessed(log string, n int) {
+	l.t.Helper()
+	unique := 0
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		es, err := processedlog.ReadFile(log)
+		if err != nil && !os.IsNotExist(err) {
+			l.t.Fatal(err)
+		}
+		if unique = tally.Count(es, nil).Unique; unique >= n {
+			return
+		}
+	}
+	l.t.Fatalf("%s holds %d distinct offsets after a minute, want %d", log, unique, n)
 }
 
 // readLog parses a processed log.

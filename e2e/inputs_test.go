@@ -14,6 +14,7 @@ import (
 // Bad input: a non-zero exit within seconds, one clear message naming the
 // problem, and nothing appended to the processed log.
 func TestBadSettingsAreRefusedByName(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		bins []string
 		kv   string
@@ -57,6 +58,7 @@ func TestBadSettingsAreRefusedByName(t *testing.T) {
 }
 
 func TestFlagsWorkLikeVariables(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	p := l.startArgs("manual-sync", []string{"-crash", "x"})
 	if code := p.wait(10 * time.Second); code != 2 || !strings.Contains(p.output(), `CRASH (-crash) = "x"`) {
@@ -72,6 +74,7 @@ func TestFlagsWorkLikeVariables(t *testing.T) {
 // written, a second copy. Each is refused before the group is joined, with a
 // message that says what to do, and the existing log keeps its bytes.
 func TestRefusedStartsAppendNothing(t *testing.T) {
+	t.Parallel()
 	dead := "127.0.0.1:" + strconv.Itoa(freePort()) // nothing listens there
 	// A port that accepts connections and never answers: no refusal to act on.
 	silent := silentListener(t)
@@ -154,6 +157,7 @@ func TestSecondCopyWithSameInstanceIsRefused(t *testing.T) {
 // broker under another name, so the local lock does not see it) fences the
 // first one, which must say so and how to fix it.
 func TestFencedCopyExitsWithAdvice(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	l.seed(30)
 	other := strings.Replace(l.brokers, "127.0.0.1", "localhost", 1)
@@ -179,6 +183,7 @@ func TestFencedCopyExitsWithAdvice(t *testing.T) {
 }
 
 func TestSeedAndAdminErrors(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	p := l.start("seed")
 	if code := p.wait(10 * time.Second); code != 2 || !strings.Contains(p.output(), "topic does not exist: "+l.topic) {
@@ -209,6 +214,7 @@ func TestSeedAndAdminErrors(t *testing.T) {
 
 // Deleting a group with a live member is refused, naming the member.
 func TestGroupDeleteRefusedWhileRunning(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	l.seed(30)
 	p := l.start("manual-sync", "LOG="+l.path("p.log"), "WORK_DELAY=300ms")
@@ -226,6 +232,7 @@ func TestGroupDeleteRefusedWhileRunning(t *testing.T) {
 // The embedded broker: a clear error when its port is taken, and broker-up
 // refuses to start a second one.
 func TestEmbeddedBrokerRefusals(t *testing.T) {
+	t.Parallel()
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -82,6 +82,7 @@ func labDescribe(t *testing.T, l *lab) (map[int32]offsetsRow, map[int32]string) 
 }
 
 func TestGroupDescribeAgreesWithKafkaConsumerGroupCommand(t *testing.T) {
+	t.Parallel()
 	if !kafkaJarsReady() {
 		requireTool(t, "the Kafka jars are not cached (scripts/jvm-kafka.sh jars fetches them)")
 	}
@@ -122,6 +123,7 @@ func TestGroupDescribeAgreesWithKafkaConsumerGroupCommand(t *testing.T) {
 }
 
 func TestKcatReadsWhatSeedWrote(t *testing.T) {
+	t.Parallel()
 	kcat, err := exec.LookPath("kcat")
 	if err != nil {
 		requireTool(t, "kcat is not installed (Debian package kcat)")

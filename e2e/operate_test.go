@@ -36,6 +36,7 @@ func (l *lab) finished(n int) {
 }
 
 func TestResetFormsAndDryRun(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	before := time.Now().Add(-time.Second)
 	l.finished(30) // offsets 0-9 in each partition, all committed
@@ -88,6 +89,7 @@ func TestResetFormsAndDryRun(t *testing.T) {
 }
 
 func TestResetBadTO(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	for _, to := range []string{"", "yesterday", "shift:0", "datetime:2026-05-01"} {
 		p := l.startArgs("admin", []string{"group-reset"}, "TO="+to)
@@ -100,6 +102,7 @@ func TestResetBadTO(t *testing.T) {
 // Like Kafka, a reset is refused while the group has members, naming them;
 // a crashed static member can be removed at once and the reset then works.
 func TestResetRefusedWhileTheGroupHasMembers(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	l.seed(30)
 	p := l.start("manual-sync", "LOG="+l.path("p.log"), "WORK_DELAY=300ms")
@@ -131,6 +134,7 @@ func TestResetRefusedWhileTheGroupHasMembers(t *testing.T) {
 
 // After TO=earliest EXECUTE=1 a run re-reads the whole topic, and count shows it.
 func TestResetToEarliestReplaysTheTopic(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	l.seed(30)
 	log := l.path("p.log")
@@ -148,6 +152,7 @@ func TestResetToEarliestReplaysTheTopic(t *testing.T) {
 // After shift:+5 exactly 5 records per partition are skipped, and count
 // reports them as lost: offsets 0-4 of each partition.
 func TestShiftSkipsAndCountReportsLost(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	l.seed(30)
 	plan, _ := l.resetPlan("TO=shift:+5", "EXECUTE=1")
@@ -172,6 +177,7 @@ func TestShiftSkipsAndCountReportsLost(t *testing.T) {
 // group-watch ONCE=1 shows the same numbers as group-describe; a live watch
 // refreshes, shows the lag's trend and stops cleanly on Ctrl+C.
 func TestWatch(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	l.seed(30)
 	l.run(1, "manual-sync", "LOG="+l.path("p.log"), "CRASH=12", "WORK_DELAY=1ms")
@@ -199,6 +205,7 @@ func TestWatch(t *testing.T) {
 }
 
 func TestGroupsAndTopicDescribe(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	l.seed(30)
 	l.run(1, "manual-sync", "LOG="+l.path("p.log"), "CRASH=12", "WORK_DELAY=1ms")

@@ -95,6 +95,7 @@ func stampOf(t *testing.T, line string) time.Time {
 // group's delivery limit, then the broker archives it; rejected, it is
 // archived at once. The log shows every attempt.
 func TestSharePoisonRecord(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		onFail   string
 		attempts int // with the broker's default share.delivery.count.limit of 5
@@ -294,6 +295,7 @@ func TestNewProtocolsBadInput(t *testing.T) {
 // docs/after-offsets.md shows what the tests pin: the lines it quotes are
 // the ones the tests above and TestCrashThenRecover look for.
 func TestAfterOffsetsPageShowsWhatTheTestsCheck(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile(filepath.Join(root, "docs", "after-offsets.md"))
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"offsetlab/internal/cluster"
 	"offsetlab/internal/tally"
 )
 
@@ -16,6 +17,7 @@ import (
 // the end, then the count. What is repeated must be exactly what was
 // processed but not committed when the crash came, and nothing may be lost.
 func TestCrashThenRecover(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		bin      string
 		settings []string
@@ -113,6 +115,7 @@ func sorted(m map[int32][]int64) map[int32][]int64 {
 // records are committed that were never processed. Those are lost, and the
 // count must name exactly the offsets the log lacks.
 func TestGreedyAutoCommitLosesRecords(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	l.seed(30)
 	log := l.path("processed.log")
@@ -164,6 +167,7 @@ func lineOf(out, prefix string) string {
 // Default (non-greedy) auto-commit with the same setup loses nothing: it
 // commits one poll behind.
 func TestDefaultAutoCommitDoesNotLoseRecords(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	l.seed(30)
 	log := l.path("processed.log")
@@ -226,6 +230,7 @@ func TestSIGTERMThenRestart(t *testing.T) {
 
 // A second Ctrl+C quits at once, without the clean stop's commit.
 func TestSecondSignalQuitsAtOnce(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	l.seed(30)
 	p := l.start("manual-sync", "LOG="+l.path("p.log"), "WORK_DELAY=2s", "MAX_POLL_RECORDS=5")
@@ -242,8 +247,11 @@ func TestSecondSignalQuitsAtOnce(t *testing.T) {
 }
 
 // Static membership: a consumer restarted right after a crash gets its
-// partitions back at once, not after the 45s session timeout.
+// partitions back at once, not after the crashed member's session (kgo's
+// 45 s) ends. The bound is the claim's, far below 45 s, not a speed target;
+// the time itself is logged.
 func TestRestartAfterCrashGetsRecordsQuickly(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	l.seed(30)
 	log := l.path("p.log")
@@ -251,8 +259,8 @@ func TestRestartAfterCrashGetsRecordsQuickly(t *testing.T) {
 	p := l.start("manual-sync", "LOG="+log, "WORK_DELAY=10ms", "IDLE_EXIT=1s")
 	p.waitFor("processed p", 10*time.Second)
 	took := time.Since(p.start)
-	if took > 2*time.Second {
-		t.Fatalf("first record %s after the restart, want within 2s:\n%s", took, p.output())
+	if took > 20*time.Second {
+		t.Fatalf("first record %s after the restart: it waited for the crashed member's 45 s session, as without static membership:\n%s", took, p.output())
 	}
 	t.Logf("first record %s after the restart", took.Round(time.Millisecond))
 	p.wait(time.Minute)
@@ -262,6 +270,7 @@ func TestRestartAfterCrashGetsRecordsQuickly(t *testing.T) {
 // Kafka's __consumer_offsets topic): they survive a restart of the broker,
 // whether it stopped cleanly or was killed.
 func TestCommittedOffsetsSurviveBrokerRestart(t *testing.T) {
+	t.Parallel()
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
 			b := newRestartable(t)
@@ -298,6 +307,7 @@ func TestCommittedOffsetsSurviveBrokerRestart(t *testing.T) {
 // partitions up only after finishing and committing its batch, so nothing is
 // lost and at most the batch in hand repeats.
 func TestSecondCopyJoining(t *testing.T) {
+	t.Parallel()
 	for _, bin := range []string{"manual-sync", "manual-async", "auto-commit"} {
 		t.Run(bin, func(t *testing.T) {
 			l := newLab(t)
@@ -371,19 +381,25 @@ func TestSIGKILLNeverTearsTheLogNorLosesRecords(t *testing.T) {
 // are logged (timings belong in benchmarks, not in pass/fail); what must hold
 // is that both copies work and nothing is lost.
 func TestSecondCopyPauseUnderBothProtocols(t *testing.T) {
+	t.Parallel()
 	for _, protocol := range []string{"classic", "consumer"} {
 		t.Run(protocol, func(t *testing.T) {
 			t.Parallel()
 			l := newLab(t)
 			l.seed(60)
 			log := l.path("p.log")
-			common := []string{"LOG=" + log, "WORK_DELAY=100ms", "IDLE_EXIT=2s", "MAX_POLL_RECORDS=5", "GROUP_PROTOCOL=" + protocol}
+			// No IDLE_EXIT: the copies run until the test has looked at the
+			// group and every record was processed, then stop on Ctrl+C.
+			common := []string{"LOG=" + log, "WORK_DELAY=100ms", "MAX_POLL_RECORDS=5", "GROUP_PROTOCOL=" + protocol}
 			one := l.start("manual-sync", append(common, "INSTANCE=1")...)
 			one.waitFor("[8 this run]", 60*time.Second)
 			two := l.start("manual-sync", append(common, "INSTANCE=2")...)
 			joined := two.waitFor("assigned p", 60*time.Second)
-			// While both run: the group's protocol, its assignor and (KIP-848)
-			// each member's epoch, and the protocol column of groups.
+			// Once the broker says the group is stable with both (under
+			// KIP-848 the first copy acknowledges what it gave up at its
+			// next heartbeat): the group's protocol, its assignor and
+			// (KIP-848) each member's epoch, and the protocol column of groups.
+			l.waitGroup(func(g cluster.Group) bool { return g.State == "Stable" && len(g.Members) == 2 }, "stable with both copies")
 			want := map[string]string{
 				"classic":  "protocol classic (the members assign: cooperative-sticky), 2 member(s)",
 				"consumer": "protocol consumer (KIP-848: the broker assigns, assignor uniform, group epoch ",
@@ -395,6 +411,9 @@ func TestSecondCopyPauseUnderBothProtocols(t *testing.T) {
 			if g := l.admin("groups").output(); !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(l.group) + ` +Stable +` + protocol + ` +2 `).MatchString(g) {
 				t.Errorf("groups must list %s as Stable, %s, 2 members:\n%s", l.group, protocol, g)
 			}
+			l.waitProcessed(log, 60)
+			one.signal(syscall.SIGINT)
+			two.signal(syscall.SIGINT)
 			if c1, c2 := one.wait(2*time.Minute), two.wait(2*time.Minute); c1 != 0 || c2 != 0 {
 				t.Fatalf("exits %d %d\n--- one:\n%s\n--- two:\n%s", c1, c2, one.output(), two.output())
 			}

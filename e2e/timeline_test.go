@@ -276,6 +276,7 @@ func lanesAt(img image.Image, x int) int {
 // processed again, red crosses for offsets never processed, and the purple
 // committed line across each lane.
 func TestTimelineRendersAsAPicture(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	l.seed(30)
 	log, evs := l.path("p.log"), l.path("e.jsonl")
@@ -394,6 +395,7 @@ func runHows(t *timeline.Timeline) []string {
 // Without a broker the timeline is drawn all the same, and says what it
 // could not know; a missing events log is named.
 func TestTimelineWithoutBrokerOrEvents(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	l.seed(10)
 	log, evs := l.path("p.log"), l.path("e.jsonl")

@@ -197,6 +197,7 @@ func TestTransactionalSecondCopyJoins(t *testing.T) {
 // for such transactions every 10 s, the embedded broker keeps a timer). The
 // aborted tickets never become visible to them.
 func TestTransactionalTimeoutAbortsAKilledRun(t *testing.T) {
+	t.Parallel()
 	l := newLab(t)
 	l.seed(30)
 	log := l.path("p.log")
