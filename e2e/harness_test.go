@@ -553,22 +553,6 @@ func sum(m map[int32]int64) int64 {
 	return s
 }
 
-// waitGroup waits, up to a minute, until the broker's description of the
-// lab's group satisfies ok (what is awaited says what, in a failure).
-func (l *lab) waitGroup(ok func(cluster.Group) bool, what string) cluster.Group {
-	l.t.Helper()
-	adm := l.adm()
-	var g cluster.Group
-	var err error
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if g, err = adm.DescribeGroup(context.Background(), l.group, l.topic); err == nil && ok(g) {
-			return g
-		}
-	}
-	l.t.Fatalf("group %s was not %s within a minute: %+v (%v)", l.group, what, g, err)
-	return g
-}
-
 // waitProcessed waits, up to a minute, until the processed log holds n
 // distinct offsets.
 func (l *lab) waitProcessed(log string, n int) {

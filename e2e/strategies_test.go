@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"offsetlab/internal/cluster"
 	"offsetlab/internal/tally"
 )
 
@@ -396,20 +395,28 @@ func TestSecondCopyPauseUnderBothProtocols(t *testing.T) {
 			two := l.start("manual-sync", append(common, "INSTANCE=2")...)
 			joined := two.waitFor("assigned p", 60*time.Second)
 			// Once the broker says the group is stable with both (under
-			// KIP-848 the first copy acknowledges what it gave up at its
-			// next heartbeat): the group's protocol, its assignor and
-			// (KIP-848) each member's epoch, and the protocol column of groups.
-			l.waitGroup(func(g cluster.Group) bool { return g.State == "Stable" && len(g.Members) == 2 }, "stable with both copies")
+			// KIP-848 the state goes Reconciling again at each step of the
+			// handover, each member acknowledging at its next heartbeat):
+			// the group's protocol, its assignor and (KIP-848) each
+			// member's epoch, and the protocol column of groups.
 			want := map[string]string{
 				"classic":  "protocol classic (the members assign: cooperative-sticky), 2 member(s)",
 				"consumer": "protocol consumer (KIP-848: the broker assigns, assignor uniform, group epoch ",
 			}[protocol]
-			d := l.admin("group-describe").output()
-			if !strings.Contains(d, want) || (protocol == "consumer") != regexp.MustCompile(`member \S+ \(client kgo, host \S+, epoch \d+\): p\d`).MatchString(d) {
-				t.Errorf("group-describe under %s: want %q and member epochs only under KIP-848:\n%s", protocol, want, d)
+			listed := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(l.group) + ` +Stable +` + protocol + ` +2 `)
+			epochs := regexp.MustCompile(`member \S+ \(client kgo, host \S+, epoch \d+\): p\d`)
+			var d, g string
+			for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+				d, g = l.admin("group-describe").output(), l.admin("groups").output()
+				if strings.Contains(d, "state Stable") && listed.MatchString(g) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the group was never described and listed as Stable with 2 members, %s, within a minute:\n%s\n%s", protocol, d, g)
+				}
 			}
-			if g := l.admin("groups").output(); !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(l.group) + ` +Stable +` + protocol + ` +2 `).MatchString(g) {
-				t.Errorf("groups must list %s as Stable, %s, 2 members:\n%s", l.group, protocol, g)
+			if !strings.Contains(d, want) || (protocol == "consumer") != epochs.MatchString(d) {
+				t.Errorf("group-describe under %s: want %q and member epochs only under KIP-848:\n%s", protocol, want, d)
 			}
 			l.waitProcessed(log, 60)
 			one.signal(syscall.SIGINT)
