@@ -71,7 +71,7 @@ func offsetsLog(ctx context.Context, s settings, adm *cluster.Client) error {
 	}
 	rctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	all, err := cluster.OffsetCommits(rctx, adm.Conn, time.Second)
+	all, err := cluster.OffsetCommits(rctx, adm.Conn)
 	if err != nil {
 		return err
 	}

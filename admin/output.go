@@ -26,11 +26,11 @@ func countOutput(ctx context.Context, s settings, adm *cluster.Client) error {
 	if err != nil {
 		return err
 	}
-	committed, err := cluster.ReadKeys(rctx, s.conn, s.output, true, time.Second)
+	committed, err := cluster.ReadKeys(rctx, s.conn, s.output, true)
 	if err != nil {
 		return err
 	}
-	all, err := cluster.ReadKeys(rctx, s.conn, s.output, false, time.Second)
+	all, err := cluster.ReadKeys(rctx, s.conn, s.output, false)
 	if err != nil {
 		return err
 	}

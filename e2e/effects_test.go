@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"database/sql"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,8 +129,7 @@ func TestEffectsSurviveSIGKILLs(t *testing.T) {
 				midWork, before := 0, 0
 				for i := range kills {
 					p := l.start(bin, append(kv, "WORK_DELAY=50ms")...)
-					time.Sleep(time.Duration(150+rand.IntN(450)) * time.Millisecond)
-					p.signal(syscall.SIGKILL)
+					killMidWork(p)
 					if code := p.wait(10 * time.Second); code != 128+int(syscall.SIGKILL) {
 						t.Fatalf("kill %d: exit %d, want the SIGKILL's:\n%s", i, code, p.output())
 					}

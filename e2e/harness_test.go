@@ -14,6 +14,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -441,6 +442,29 @@ func (p *proc) countLines(s string) int {
 		}
 	}
 	return n
+}
+
+// killMidWork SIGKILLs p at a random moment of its work: 0 to 450 ms after
+// its first record, however long it took to get there (joining the group
+// takes longer on a busy machine, or on Kafka). A run that ends or has
+// nothing to do first is killed where it is.
+func killMidWork(p *proc) {
+	p.t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		if _, ok := p.find("first record"); ok {
+			time.Sleep(time.Duration(rand.IntN(450)) * time.Millisecond)
+			break
+		}
+		select {
+		case <-p.grew:
+			continue
+		case <-p.done:
+		case <-deadline:
+		}
+		break
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGKILL) // the caller checks how it ended
 }
 
 // wait waits for the exit and returns the exit code.

@@ -304,18 +304,27 @@ func TestCommittedOffsetsSurviveBrokerRestart(t *testing.T) {
 
 // Several copies in one group: when the second copy joins, the first gives
 // partitions up only after finishing and committing its batch, so nothing is
-// lost and at most the batch in hand repeats.
+// lost and at most the batch in hand repeats. Thirty more orders come once
+// the second copy has its partitions, so that it has work there however
+// much of the first thirty the first copy did while the group rebalanced;
+// both copies are stopped (Ctrl+C) once all sixty were processed.
 func TestSecondCopyJoining(t *testing.T) {
 	t.Parallel()
 	for _, bin := range []string{"manual-sync", "manual-async", "auto-commit"} {
 		t.Run(bin, func(t *testing.T) {
+			t.Parallel()
 			l := newLab(t)
 			l.seed(30)
 			log := l.path("p.log") // both copies append to one log: one write per line
 			start := time.Now()
-			one := l.start(bin, "LOG="+log, "INSTANCE=1", "WORK_DELAY=100ms", "IDLE_EXIT=2s")
+			one := l.start(bin, "LOG="+log, "INSTANCE=1", "WORK_DELAY=100ms")
 			one.waitFor("[3 this run]", 20*time.Second)
-			two := l.start(bin, "LOG="+log, "INSTANCE=2", "WORK_DELAY=100ms", "IDLE_EXIT=2s")
+			two := l.start(bin, "LOG="+log, "INSTANCE=2", "WORK_DELAY=100ms")
+			two.waitFor("assigned p", time.Minute)
+			l.run(0, "seed", "SEED_MESSAGES=30")
+			l.waitProcessed(log, 60)
+			one.signal(syscall.SIGINT)
+			two.signal(syscall.SIGINT)
 			if c1, c2 := one.wait(time.Minute), two.wait(time.Minute); c1 != 0 || c2 != 0 {
 				t.Fatalf("exits %d %d\n--- one:\n%s\n--- two:\n%s", c1, c2, one.output(), two.output())
 			}
@@ -331,8 +340,8 @@ func TestSecondCopyJoining(t *testing.T) {
 				t.Fatalf("the second copy's line must say what it was given:\n%s", two.output())
 			}
 			c := l.count(log)
-			if c.lost != 0 || c.unique != 30 || c.duplicates > 5 {
-				t.Fatalf("want lost=0 unique=30 duplicates<=5 (one batch), got\n%s\n--- one:\n%s\n--- two:\n%s", c.out, one.output(), two.output())
+			if c.lost != 0 || c.unique != 60 || c.duplicates > 5 {
+				t.Fatalf("want lost=0 unique=60 duplicates<=5 (one batch), got\n%s\n--- one:\n%s\n--- two:\n%s", c.out, one.output(), two.output())
 			}
 			t.Logf("%s: duplicates %d; copy two processed %d; both done after %s", bin, c.duplicates, two.countLines("processed p"), time.Since(start).Round(100*time.Millisecond))
 		})

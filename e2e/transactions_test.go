@@ -91,8 +91,7 @@ func TestTransactionalSurvivesSIGKILLs(t *testing.T) {
 	midWork, before := 0, 0
 	for i := range kills {
 		p := l.start("transactional", "LOG="+log, "WORK_DELAY=50ms")
-		time.Sleep(time.Duration(150+rand.IntN(450)) * time.Millisecond)
-		p.signal(syscall.SIGKILL)
+		killMidWork(p)
 		if code := p.wait(10 * time.Second); code != 128+int(syscall.SIGKILL) {
 			t.Fatalf("kill %d: exit %d, want the SIGKILL's:\n%s", i, code, p.output())
 		}
@@ -140,11 +139,13 @@ func TestTransactionalSurvivesSIGKILLs(t *testing.T) {
 		requireTool(t, "Kafka's jars are not cached (scripts/jvm-kafka.sh jars)")
 		return
 	}
+	// It stops once it has read as many as read_uncommitted counted; a
+	// reader of committed tickets only would find fewer, and time out.
 	cmd := exec.Command(filepath.Join(root, "scripts", "jvm-kafka.sh"), "tool", "org.apache.kafka.tools.consumer.ConsoleConsumer",
-		"--bootstrap-server", l.brokers, "--topic", l.topic+".tickets", "--from-beginning", "--timeout-ms", "5000",
+		"--bootstrap-server", l.brokers, "--topic", l.topic+".tickets", "--from-beginning", "--max-messages", strconv.Itoa(o.uncommitted), "--timeout-ms", "60000",
 		"--formatter-property", "print.key=true", "--formatter-property", "print.value=false")
 	cmd.Env = cleanEnv()
-	out, _ := cmd.CombinedOutput() // it exits 1 after its timeout, having printed what it read
+	out, _ := cmd.CombinedOutput() // exit 1 after a timeout, having printed what it read
 	if n := len(regexp.MustCompile(`(?m)^order-\d+$`).FindAllString(string(out), -1)); n != o.uncommitted {
 		t.Errorf("Kafka's console consumer with its defaults read %d tickets, want the read_uncommitted count %d:\n%s", n, o.uncommitted, out)
 	}

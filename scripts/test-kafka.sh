@@ -10,7 +10,7 @@ cd "$lab"
 export LAB_TEST_KAFKA_TOOLS=1   # the cross-checks with Kafka's own tools must run, not skip
 if [[ -n ${BROKERS:-} ]]; then
   echo "test-kafka: against the broker at $BROKERS"
-  LAB_TEST_BROKERS=$BROKERS exec go test -count=1 -parallel 6 -timeout 30m ./e2e/
+  LAB_TEST_BROKERS=$BROKERS exec go test -count=1 -parallel 16 -timeout 20m ./e2e/
 fi
 
 # Tests that restart the broker start their own Apache Kafka the same way;
@@ -18,4 +18,4 @@ fi
 # KIP-848 and share group sessions are 6 s (Kafka's minimum lowered), as on
 # the suite's embedded broker: the tests that wait out a crashed member's
 # session take seconds, not 45.
-KAFKA_SESSION_TIMEOUT_MS=6000 LAB_TEST_KAFKA_SASL=1 LAB_TEST_BROKER_KIND=jvm-kafka exec scripts/with-kafka.sh bash -c 'LAB_TEST_BROKERS=$BROKERS exec go test -count=1 -parallel 6 -timeout 30m ./e2e/'
+KAFKA_SESSION_TIMEOUT_MS=6000 LAB_TEST_KAFKA_SASL=1 LAB_TEST_BROKER_KIND=jvm-kafka exec scripts/with-kafka.sh bash -c 'LAB_TEST_BROKERS=$BROKERS exec go test -count=1 -parallel 16 -timeout 20m ./e2e/'

@@ -109,8 +109,8 @@ type OffsetCommitRecord struct {
 // OffsetCommits reads __consumer_offsets from its start (a plain read, no
 // group) and decodes its offset-commit records with franz-go's kmsg types;
 // group metadata records are left out.
-func OffsetCommits(ctx context.Context, conn config.Connection, idle time.Duration) ([]OffsetCommitRecord, error) {
-	rs, err := ReadRecords(ctx, conn, OffsetsTopic, false, idle)
+func OffsetCommits(ctx context.Context, conn config.Connection) ([]OffsetCommitRecord, error) {
+	rs, err := ReadRecords(ctx, conn, OffsetsTopic, false)
 	if err != nil {
 		return nil, err
 	}

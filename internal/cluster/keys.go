@@ -2,10 +2,10 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"offsetlab/internal/config"
@@ -67,10 +67,11 @@ func TopicKeys(ctx context.Context, conn config.Connection, topic string, ranges
 }
 
 // ReadKeys reads every record of topic a reader with the given isolation sees
-// now (read_committed: only committed transactions, and nothing past an open
-// one), until no record came for idle. It reads without a group.
-func ReadKeys(ctx context.Context, conn config.Connection, topic string, readCommitted bool, idle time.Duration) ([]Keyed, error) {
-	rs, err := ReadRecords(ctx, conn, topic, readCommitted, idle)
+// now: up to each partition's end as the broker gives it when the read
+// begins (read_committed: its last stable offset, so only committed
+// transactions, and nothing past an open one). It reads without a group.
+func ReadKeys(ctx context.Context, conn config.Connection, topic string, readCommitted bool) ([]Keyed, error) {
+	rs, err := ReadRecords(ctx, conn, topic, readCommitted)
 	if err != nil {
 		return nil, err
 	}
@@ -81,43 +82,80 @@ func ReadKeys(ctx context.Context, conn config.Connection, topic string, readCom
 	return out, nil
 }
 
-// ReadRecords is ReadKeys with the whole records.
-func ReadRecords(ctx context.Context, conn config.Connection, topic string, readCommitted bool, idle time.Duration) ([]*kgo.Record, error) {
+// ReadRecords is ReadKeys with the whole records. It stops at the ends it
+// asked for, never on a pause in what arrives: what others write meanwhile
+// (every group's commits, on __consumer_offsets) cannot keep it reading, and
+// a slow broker cannot make it stop short.
+func ReadRecords(ctx context.Context, conn config.Connection, topic string, readCommitted bool) ([]*kgo.Record, error) {
 	iso := kgo.ReadUncommitted()
 	if readCommitted {
 		iso = kgo.ReadCommitted()
 	}
 	cl, err := kgo.NewClient(append(conn.Opts(),
-		kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(iso),
-		kgo.FetchMaxWait(idle/2),
+		// Commit and abort markers take offsets too: kept, so that the
+		// read sees every offset up to the end, they are dropped below.
+		kgo.KeepControlRecords(),
 		kgo.DialTimeout(2*time.Second),
 	)...)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", topic, err)
 	}
 	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	starts, err := adm.ListStartOffsets(ctx, topic)
+	if err == nil {
+		err = starts.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: its start offsets: %w", topic, err)
+	}
+	list := adm.ListEndOffsets
+	if readCommitted {
+		list = adm.ListCommittedOffsets // the last stable offsets
+	}
+	ends, err := list(ctx, topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: its end offsets: %w", topic, err)
+	}
+	from, end := map[int32]kgo.Offset{}, map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if s, ok := starts.Lookup(topic, o.Partition); ok && o.Offset > s.Offset {
+			from[o.Partition], end[o.Partition] = kgo.NewOffset().At(s.Offset), o.Offset
+		}
+	})
+	if len(from) == 0 {
+		return nil, nil
+	}
+	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{topic: from})
 	var out []*kgo.Record
-	for {
-		pctx, cancel := context.WithTimeout(ctx, idle)
-		fetches := cl.PollFetches(pctx)
-		cancel()
+	for len(end) > 0 {
+		fetches := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("reading %s: %w", topic, err)
+			return nil, fmt.Errorf("reading %s: %d partitions not read to their end: %w", topic, len(end), err)
 		}
 		var ferr error
 		fetches.EachError(func(_ string, p int32, err error) {
-			if !errors.Is(err, context.DeadlineExceeded) {
-				ferr = fmt.Errorf("reading %s p%d: %w", topic, p, err)
-			}
+			ferr = fmt.Errorf("reading %s p%d: %w", topic, p, err)
 		})
 		if ferr != nil {
 			return nil, ferr
 		}
-		if fetches.NumRecords() == 0 {
-			return out, nil
-		}
-		out = append(out, fetches.Records()...)
+		fetches.EachRecord(func(r *kgo.Record) {
+			e, reading := end[r.Partition]
+			if !reading || r.Offset >= e {
+				return
+			}
+			if !r.Attrs.IsControl() {
+				out = append(out, r)
+			}
+			if r.Offset+1 >= e {
+				delete(end, r.Partition)
+			}
+		})
 	}
+	return out, nil
 }
