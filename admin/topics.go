@@ -49,15 +49,17 @@ func createTopic(ctx context.Context, topic string, partitions, replication int,
 		return fmt.Errorf("create topic %s: %w", topic, err)
 	}
 	// Kafka answers CreateTopics once its controller has the topic; the
-	// brokers learn of it a moment later. Wait until the broker lists it, so
-	// that a seed right after (make topic-create topic-load) finds it.
+	// brokers learn of it a moment later (seconds, on a busy machine). Wait
+	// until the broker lists it, so that a seed right after (make
+	// topic-create topic-load) finds it.
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		ps, err := adm.Partitions(cctx, topic)
+		ps, err := adm.Partitions(ctx, topic)
 		if err == nil && len(ps) == partitions {
 			break
 		}
-		if cctx.Err() != nil {
-			return fmt.Errorf("created topic %s, but the broker does not list it after %s", topic, cluster.ReachTimeout)
+		if time.Now().After(deadline) {
+			return fmt.Errorf("created topic %s, but the broker does not list it 30s later", topic)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
