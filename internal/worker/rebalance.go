@@ -135,6 +135,9 @@ func (w *worker) rejoined(ctx context.Context, cl *kgo.Client, added []int32) {
 // are taken away in a rebalance or as the member leaves: the last moment this
 // member may commit them.
 func (w *worker) revoked(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+	if !w.waitClient(ctx) {
+		return
+	}
 	last := w.letGo(m[w.cfg.Topic])
 	w.mu.Lock()
 	var stale []*kgo.Record

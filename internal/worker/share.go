@@ -75,6 +75,7 @@ func (w *worker) runShare(ctx context.Context) int {
 	if w.cl, err = kgo.NewClient(append(opts, w.s.Opts...)...); err != nil {
 		return w.fail(ExitSettings, fmt.Errorf("consumer client: %w", err))
 	}
+	close(w.clReady)
 	stop, stopped := w.signals()
 	code := w.shareLoop(stop, stopped)
 	w.shareShutdown(code)

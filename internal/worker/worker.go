@@ -121,7 +121,7 @@ func Run(cfg config.Consumer, s Strategy) int {
 	}
 	out := &printer{w: os.Stdout, prefix: s.Name}
 	w := &worker{cfg: cfg, s: s, out: out, start: time.Now(), position: map[int32]*kgo.Record{}, fetched: map[int32]int64{}, owned: map[int32]bool{},
-		halt: make(chan error, 1), lastCommit: time.Now(), commitTimes: &commitTimes{}}
+		halt: make(chan error, 1), lastCommit: time.Now(), commitTimes: &commitTimes{}, clReady: make(chan struct{})}
 	w.broker = &outage{out: out, event: w.event}
 	return w.run()
 }
@@ -136,6 +136,7 @@ type worker struct {
 	events     *events.Writer
 	adm        *cluster.Client
 	cl         *kgo.Client
+	clReady    chan struct{}             // closed once cl is set: kgo's callbacks can come before NewClient returns
 	sess       *kgo.GroupTransactSession // Strategy.Transact only; cl is its client
 	commits    *commits
 	broker     *outage
@@ -331,6 +332,7 @@ func (w *worker) run() int {
 	if err != nil {
 		return w.fail(ExitSettings, fmt.Errorf("consumer client: %w", err))
 	}
+	close(w.clReady)
 	if w.s.Transact {
 		// Java's initTransactions(), at once: kgo would register the
 		// transactional id only at the first produce, but the group asks
@@ -764,10 +766,23 @@ func (w *worker) adjust(ctx context.Context, offsets map[string]map[int32]kgo.Of
 	w.mu.Unlock()
 	slices.Sort(from)
 	w.out.printf("resuming %s, as %s has it", strings.Join(from, ", "), w.s.ResumeFrom)
-	if w.s.Commit != nil {
+	if w.s.Commit != nil && w.waitClient(ctx) {
 		w.catchUp(ctx, stored, offsets[w.cfg.Topic])
 	}
 	return offsets, nil
+}
+
+// waitClient waits until w.cl is set. kgo joins the group in the background
+// as soon as NewClient has made the client, and calls the callbacks given to
+// it (where to resume, a revoke) from there, possibly before NewClient has
+// returned it to the worker (seen under load: a nil client).
+func (w *worker) waitClient(ctx context.Context) bool {
+	select {
+	case <-w.clReady:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // catchUp commits, for a strategy that keeps its own offsets and commits a
