@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -459,5 +460,47 @@ func TestSecondCopyPauseUnderBothProtocols(t *testing.T) {
 			t.Logf("%s: second copy assigned %s after it started; the first copy's longest gap between records meanwhile %s (work 100ms); duplicates %d",
 				protocol, until.Sub(from).Round(time.Millisecond), gap.Round(time.Millisecond), c.duplicates)
 		})
+	}
+}
+
+// WORK_HOLD stalls the record in hand for as long as its file exists: the
+// batch stays uncommitted meanwhile, and the work goes on once the file is
+// removed. A Ctrl+C during a hold ends it: the record in hand is finished
+// and committed, as on any clean stop.
+func TestWorkHoldStallsTheRecordInHand(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	l.seed(30)
+	log, hold := l.path("p.log"), l.path("hold")
+	if err := os.WriteFile(hold, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := l.start("manual-sync", "LOG="+log, "WORK_HOLD="+hold, "WORK_DELAY=10ms")
+	held := p.waitFor("held: "+hold+" exists", 30*time.Second)
+	if n := lineCount(l, log); n != 0 || sum(l.committed()) != 0 {
+		t.Fatalf("while the first record is held: %d processed, committed %v; want nothing (%s)", n, l.committed(), held)
+	}
+	if err := os.Remove(hold); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor("goes on: "+hold+" was removed after", 10*time.Second)
+	l.waitProcessed(log, 30)
+	p.signal(syscall.SIGINT)
+	if code := p.wait(time.Minute); code != 0 {
+		t.Fatalf("exit %d after Ctrl+C:\n%s", code, p.output())
+	}
+
+	l.run(0, "seed", "SEED_MESSAGES=3")
+	if err := os.WriteFile(hold, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p = l.start("manual-sync", "LOG="+log, "WORK_HOLD="+hold, "WORK_DELAY=10ms")
+	p.waitFor("held: ", 30*time.Second)
+	p.signal(syscall.SIGINT)
+	if code := p.wait(time.Minute); code != 0 || !strings.Contains(p.output(), "the hold ends with the stop") {
+		t.Fatalf("Ctrl+C during a hold: exit %d, want 0 and the hold ended:\n%s", code, p.output())
+	}
+	if c := l.committed(); sum(c) != 31 || lineCount(l, log) != 31 {
+		t.Errorf("the held record is finished and committed on the stop: committed %v, %d processed, want 31", c, lineCount(l, log))
 	}
 }
