@@ -248,7 +248,11 @@ func TestTransactionalRestartDoesNotWaitForAKilledTransaction(t *testing.T) {
 	for i := range 12 {
 		p := l.start("transactional", "LOG="+log, "WORK_DELAY=1ms", "TRANSACTION_TIMEOUT=60s")
 		p.waitFor("first record", 20*time.Second)
-		time.Sleep(time.Duration(50+rand.IntN(250)) * time.Millisecond)
+		// After its first committed transaction (how long that takes
+		// depends on the broker and the machine's load), at a random
+		// moment of the ones after it, often inside End.
+		p.waitFor("(transaction: ", 20*time.Second)
+		time.Sleep(time.Duration(rand.IntN(250)) * time.Millisecond)
 		p.signal(syscall.SIGKILL)
 		if code := p.wait(10 * time.Second); code != 128+int(syscall.SIGKILL) {
 			t.Fatalf("kill %d: exit %d, want the SIGKILL's:\n%s", i, code, p.output())
