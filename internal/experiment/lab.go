@@ -255,11 +255,10 @@ func (c *cell) expect(ctx context.Context, p *proc, want int) error {
 	return nil
 }
 
-// waitCommitted waits until the group has committed every partition of the
-// topic to its end: when copies share the partitions, one copy's IDLE_EXIT
-// only knows about its own, so a scenario with copies stops them itself once
-// the group as a whole is done.
-func (c *cell) waitCommitted(ctx context.Context, timeout time.Duration) error {
+// until asks the cell's broker, every 100 ms, what check looks for, until it
+// says nothing is missing (""), or timeout has passed: the error then says
+// what was still missing.
+func (c *cell) until(ctx context.Context, timeout time.Duration, check func(adm *cluster.Client) (missing string)) error {
 	adm, err := cluster.Dial(ctx, config.Plaintext(c.lab.brokers))
 	if err != nil {
 		return err
@@ -267,51 +266,12 @@ func (c *cell) waitCommitted(ctx context.Context, timeout time.Duration) error {
 	defer adm.Close()
 	deadline := time.Now().Add(timeout)
 	for {
-		g, err := adm.DescribeGroup(ctx, c.group, c.topic)
-		done := err == nil && len(g.Partitions) > 0
-		for _, p := range g.Partitions {
-			done = done && p.Committed >= p.LogEnd
-		}
-		if done {
+		missing := check(adm)
+		if missing == "" {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("group %s had not committed %s to its end after %s", c.group, c.topic, timeout)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-// waitDone waits until every record of the cell's topic has been processed
-// at least once and the group is stable with members copies.
-func (c *cell) waitDone(ctx context.Context, members int, timeout time.Duration) error {
-	adm, err := cluster.Dial(ctx, config.Plaintext(c.lab.brokers))
-	if err != nil {
-		return err
-	}
-	defer adm.Close()
-	ranges, err := adm.Ranges(ctx, c.topic)
-	if err != nil {
-		return err
-	}
-	deadline := time.Now().Add(timeout)
-	for {
-		why := ""
-		es, err := processedlog.ReadFile(c.log())
-		if n := tally.Count(es, ranges); err != nil || n.Lost > 0 {
-			why = fmt.Sprintf("%d records of %s not processed yet", n.Lost, c.topic)
-		} else if g, err := adm.DescribeGroup(ctx, c.group, c.topic); err != nil || g.State != "Stable" || len(g.Members) != members {
-			why = fmt.Sprintf("group %s is %s with %d members (%v)", c.group, g.State, len(g.Members), err)
-		}
-		if why == "" {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("after %s: %s", timeout, why)
+			return fmt.Errorf("after %s: %s", timeout, missing)
 		}
 		select {
 		case <-ctx.Done():
@@ -319,33 +279,57 @@ func (c *cell) waitDone(ctx context.Context, members int, timeout time.Duration)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// waitCommitted waits until the group has committed every partition of the
+// topic to its end: when copies share the partitions, one copy's IDLE_EXIT
+// only knows about its own, so a scenario with copies stops them itself once
+// the group as a whole is done.
+func (c *cell) waitCommitted(ctx context.Context, timeout time.Duration) error {
+	return c.until(ctx, timeout, func(adm *cluster.Client) string {
+		g, err := adm.DescribeGroup(ctx, c.group, c.topic)
+		done := err == nil && len(g.Partitions) > 0
+		for _, p := range g.Partitions {
+			done = done && p.Committed >= p.LogEnd
+		}
+		if !done {
+			return fmt.Sprintf("group %s has not committed %s to its end", c.group, c.topic)
+		}
+		return ""
+	})
+}
+
+// waitDone waits until every record of the cell's topic has been processed
+// at least once and the group is stable with members copies.
+func (c *cell) waitDone(ctx context.Context, members int, timeout time.Duration) error {
+	return c.until(ctx, timeout, func(adm *cluster.Client) string {
+		ranges, err := adm.Ranges(ctx, c.topic)
+		if err != nil {
+			return err.Error()
+		}
+		es, err := processedlog.ReadFile(c.log())
+		if n := tally.Count(es, ranges); err != nil || n.Lost > 0 {
+			return fmt.Sprintf("%d records of %s not processed yet", n.Lost, c.topic)
+		}
+		if g, err := adm.DescribeGroup(ctx, c.group, c.topic); err != nil || g.State != "Stable" || len(g.Members) != members {
+			return fmt.Sprintf("group %s is %s with %d members (%v)", c.group, g.State, len(g.Members), err)
+		}
+		return ""
+	})
 }
 
 // waitDropped waits until the broker has dropped copy INSTANCE=n of the
 // cell's consumer from its group: the group has members, and that static
 // member is not one of them.
 func (c *cell) waitDropped(ctx context.Context, n int, timeout time.Duration) error {
-	adm, err := cluster.Dial(ctx, config.Plaintext(c.lab.brokers))
-	if err != nil {
-		return err
-	}
-	defer adm.Close()
 	id := instance.ID(c.group, n)
-	deadline := time.Now().Add(timeout)
-	for {
+	return c.until(ctx, timeout, func(adm *cluster.Client) string {
 		g, err := adm.DescribeGroup(ctx, c.group, c.topic)
-		if err == nil && len(g.Members) > 0 && !slices.ContainsFunc(g.Members, func(m cluster.Member) bool { return m.InstanceID == id }) {
-			return nil
+		if err != nil || len(g.Members) == 0 || slices.ContainsFunc(g.Members, func(m cluster.Member) bool { return m.InstanceID == id }) {
+			return fmt.Sprintf("the broker still has %s in group %s (%v)", id, c.group, err)
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the broker still had %s in group %s after %s", id, c.group, timeout)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+		return ""
+	})
 }
 
 // stop asks each run to stop (Ctrl+C) and checks that each stops cleanly.
