@@ -304,8 +304,8 @@ func TestCoordinatorFailoverExperiment(t *testing.T) {
 // costs what it costs under the classic protocol (at most the batch in hand),
 // and a commit that races the rebalance (the held copy, dropped after its
 // rebalance timeout) is refused: the broker no longer knows the member,
-// UNKNOWN_MEMBER_ID (the classic protocol says ILLEGAL_GENERATION on Kafka).
-// On both brokers: the held copy is dropped whatever the machine's speed.
+// UNKNOWN_MEMBER_ID. On both brokers: the held copy is dropped whatever the
+// machine's speed.
 func TestExperimentRebalancesUnderKIP848(t *testing.T) {
 	t.Parallel()
 	out := t.TempDir()

@@ -451,18 +451,18 @@ func (p *proc) countLines(s string) int {
 func killMidWork(p *proc) {
 	p.t.Helper()
 	deadline := time.After(30 * time.Second)
-	for {
+	for waiting := true; waiting; {
 		if _, ok := p.find("first record"); ok {
 			time.Sleep(time.Duration(rand.IntN(450)) * time.Millisecond)
 			break
 		}
 		select {
 		case <-p.grew:
-			continue
 		case <-p.done:
+			waiting = false
 		case <-deadline:
+			waiting = false
 		}
-		break
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGKILL) // the caller checks how it ended
 }
