@@ -22,7 +22,34 @@ ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 DATABASE_URL ?= sqlite:$(ROOT)/.lab/kitchen.db
 export DATABASE_URL
 BIN := $(ROOT)/bin
-BINARIES := auto-commit manual-sync manual-async share idempotent db-offsets transactional seed broker admin timeline experiment bench
+
+# The consumers, by the short name of their targets (run-auto, count-auto,
+# group-describe-auto, ...): each is a folder at the top of the lab, the
+# lesson a learner reads; its group is kitchen-NAME, its logs
+# processed-NAME.log and events-NAME.jsonl. Three have a longer folder name.
+CONSUMERS := auto sync async share idempotent db-offsets transactional
+folder_auto := auto-commit
+folder_sync := manual-sync
+folder_async := manual-async
+folder = $(or $(folder_$1),$1)
+# What `make count-NAME` asks admin: the count that fits what the consumer
+# leaves behind (a processed log; a share group's answers; effects in the
+# database; tickets in OUTPUT_TOPIC).
+count_share := count-share
+count_idempotent := count-effects
+count_db-offsets := count-effects
+count_transactional := count-output
+# known: nothing for a consumer's short name, an error naming them all for
+# anything else (make run-foo).
+comma := ,
+space := $(subst ,, )
+commas = $(subst $(space),$(comma),$(strip $1))
+known = $(if $(filter $1,$(CONSUMERS)),,$(error unknown consumer '$1': the consumers are $(CONSUMERS)))
+
+# The instruments measure and drive the consumers; they live apart, in
+# instruments/, so that the top of the lab is the lesson.
+INSTRUMENTS := admin broker timeline experiment bench
+BINARIES := $(foreach c,$(CONSUMERS),$(call folder,$c)) seed $(INSTRUMENTS)
 GO_FILES := $(shell find $(ROOT) -name '*.go' -not -path '$(ROOT)/.lab/*') $(ROOT)/go.mod $(ROOT)/go.sum
 ADMIN := $(BIN)/admin
 
@@ -30,24 +57,28 @@ ADMIN := $(BIN)/admin
 $(BIN)/%: $(GO_FILES)
 	@mkdir -p $(BIN)
 	@echo "building bin/$*"
-	@cd $(ROOT) && go build -o $@ ./$*
+	@cd $(ROOT) && go build -o $@ ./$(if $(filter $*,$(INSTRUMENTS)),instruments/)$*
 
-.PHONY: help build demo test test-unit test-e2e bench bench-kafka bench-picture bench-calls fmt vet \
+# The targets of every consumer are pattern rules (run-%, count-%, ...), which
+# make cannot list as .PHONY; these are the rest.
+.PHONY: help build demo test test-unit test-e2e lint bench bench-kafka bench-picture bench-calls fmt vet \
 	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down jvm-kafka-node-kill jvm-kafka-node-up test-kafka \
-	topic-create topic-delete topic-load run-auto run-sync run-async run-share run-idempotent run-db-offsets run-transactional \
-	count-auto count-sync count-async count-share count-idempotent count-db-offsets count-transactional tickets-clear postgres-up postgres-down timeline-auto timeline-sync timeline-async timeline-idempotent timeline-db-offsets timeline-transactional experiment pictures \
-	group-describe-auto group-describe-sync group-describe-async group-describe-share group-coordinator-auto group-coordinator-sync group-coordinator-async offsets-log \
-	group-delete-auto group-delete-sync group-delete-async group-delete-all \
-	group-reset-auto group-reset-sync group-reset-async group-watch-auto group-watch-sync group-watch-async \
-	group-remove-member-auto group-remove-member-sync group-remove-member-async group-remove-member \
+	topic-create topic-delete topic-load tickets-clear postgres-up postgres-down experiment pictures \
+	offsets-log group-delete-all group-remove-member \
 	groups topic-describe user-add fault-commit fault-clear faults \
 	clean-logs clean
+
+# Pattern rules name their prerequisites from the consumer's name.
+.SECONDEXPANSION:
 
 help: ## list targets and variables
 	@echo "The offset-commits lab: what each Kafka offset-commit strategy does when a consumer crashes."
 	@echo
 	@echo "Targets:"
-	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  %-26s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk -F':.*## ' '/^[a-z%-]+:.*## / { sub(/%/, "NAME", $$1); printf "  %-26s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@echo
+	@echo "NAME is a consumer: $(CONSUMERS)"
+	@echo "  (folders $(foreach c,$(CONSUMERS),$(call folder,$c)); groups kitchen-NAME; logs processed-NAME.log, events-NAME.jsonl)"
 	@echo
 	@echo "Variables (make VAR=value, or in the environment; the binaries take the same as -flags):"
 	@printf "  %-22s %-24s %s\n" NAME DEFAULT MEANING
@@ -212,47 +243,11 @@ topic-delete: $(ADMIN) ## delete TOPIC (waits until it is gone)
 topic-load: $(BIN)/seed ## produce SEED_MESSAGES orders, spread evenly over the partitions
 	@$(BIN)/seed
 
-run-auto: $(BIN)/auto-commit ## consume with kgo's auto-commit (GREEDY=1 for the greedy variant)
-	@$(BIN)/auto-commit
+run-%: $$(call known,$$*) $$(BIN)/$$(call folder,$$*) ## run consumer NAME (auto: kgo's auto-commit, GREEDY=1 greedy; sync: CommitRecords per batch; async: MarkCommitRecords + CommitMarkedOffsets; share: a share group; idempotent, db-offsets: effects in DATABASE_URL; transactional: Kafka transactions)
+	@$(BIN)/$(call folder,$*)
 
-run-sync: $(BIN)/manual-sync ## consume, CommitRecords after each batch
-	@$(BIN)/manual-sync
-
-run-async: $(BIN)/manual-async ## consume, MarkCommitRecords per record, CommitMarkedOffsets per batch
-	@$(BIN)/manual-async
-
-run-share: $(BIN)/share ## consume as a share group (KIP-932): no offsets, each record accepted (or released/rejected) after its work
-	@$(BIN)/share
-
-run-idempotent: $(BIN)/idempotent ## consume as run-sync does, each order's ticket and idempotency key in one DB transaction
-	@$(BIN)/idempotent
-
-run-transactional: $(BIN)/transactional ## consume, one ticket per order into OUTPUT_TOPIC, one Kafka transaction per batch (exactly once)
-	@$(BIN)/transactional
-
-run-db-offsets: $(BIN)/db-offsets ## consume, each order's ticket and its partition's next offset in one DB transaction; resume from the DB
-	@$(BIN)/db-offsets
-
-count-auto: $(ADMIN) ## count duplicates and losses in processed-auto.log
-	@$(ADMIN) count -log $(or $(LOG),processed-auto.log)
-
-count-sync: $(ADMIN) ## count duplicates and losses in processed-sync.log
-	@$(ADMIN) count -log $(or $(LOG),processed-sync.log)
-
-count-async: $(ADMIN) ## count duplicates and losses in processed-async.log
-	@$(ADMIN) count -log $(or $(LOG),processed-async.log)
-
-count-share: $(ADMIN) ## deliveries, redelivered, archived and lost in processed-share.log, and kitchen-share as the broker reports it
-	@$(ADMIN) count-share -group $(or $(GROUP),kitchen-share) -log $(or $(LOG),processed-share.log)
-
-count-idempotent: $(ADMIN) ## tickets (effects) of kitchen-idempotent against the topic's orders, then processed-idempotent.log's count
-	@$(ADMIN) count-effects -group $(or $(GROUP),kitchen-idempotent) -log $(or $(LOG),processed-idempotent.log)
-
-count-db-offsets: $(ADMIN) ## same for kitchen-db-offsets and processed-db-offsets.log
-	@$(ADMIN) count-effects -group $(or $(GROUP),kitchen-db-offsets) -log $(or $(LOG),processed-db-offsets.log)
-
-count-transactional: $(ADMIN) ## OUTPUT_TOPIC's tickets as read_committed and read_uncommitted readers see them, then processed-transactional.log's count
-	@$(ADMIN) count-output -log $(or $(LOG),processed-transactional.log)
+count-%: $$(call known,$$*) $$(ADMIN) ## duplicates and losses in processed-NAME.log; share: deliveries and the group as the broker reports it; idempotent, db-offsets: effects in the database; transactional: OUTPUT_TOPIC's tickets
+	@$(ADMIN) $(or $(count_$*),count) -group $(or $(GROUP),kitchen-$*) -log $(or $(LOG),processed-$*.log)
 
 tickets-clear: $(ADMIN) ## forget both effect groups' tickets, idempotency keys and stored offsets for TOPIC (GROUP= for one)
 	@$(ADMIN) tickets-clear -group $(or $(GROUP),kitchen-idempotent,kitchen-db-offsets)
@@ -263,89 +258,35 @@ postgres-up: ## start a throwaway PostgreSQL (Debian's postgresql package, no Do
 postgres-down: ## stop it and delete its data
 	@$(ROOT)/scripts/postgres.sh down
 
-timeline-auto: $(BIN)/timeline ## draw processed vs committed over time from events-auto.jsonl (OUT=timeline-auto.svg)
-	@$(BIN)/timeline -log $(or $(LOG),processed-auto.log) -events $(or $(EVENTS),events-auto.jsonl) -out $(or $(OUT),timeline-auto.svg)
+timeline-%: $$(call known,$$*) $$(BIN)/timeline ## draw processed vs committed over time from events-NAME.jsonl (OUT=timeline-NAME.svg, and a page with the numbers beside it)
+	@$(BIN)/timeline -log $(or $(LOG),processed-$*.log) -events $(or $(EVENTS),events-$*.jsonl) -out $(or $(OUT),timeline-$*.svg)
 
-timeline-sync: $(BIN)/timeline ## same from events-sync.jsonl
-	@$(BIN)/timeline -log $(or $(LOG),processed-sync.log) -events $(or $(EVENTS),events-sync.jsonl) -out $(or $(OUT),timeline-sync.svg)
+group-describe-%: $$(call known,$$*) $$(ADMIN) ## kitchen-NAME: committed offset, log end and lag per partition; members (a share group: its start offsets)
+	@$(ADMIN) group-describe -group $(or $(GROUP),kitchen-$*)
 
-timeline-async: $(BIN)/timeline ## same from events-async.jsonl
-	@$(BIN)/timeline -log $(or $(LOG),processed-async.log) -events $(or $(EVENTS),events-async.jsonl) -out $(or $(OUT),timeline-async.svg)
+group-coordinator-%: $$(call known,$$*) $$(ADMIN) ## where kitchen-NAME's commits go: the lesson's __consumer_offsets formula, and the coordinator the cluster names
+	@$(ADMIN) group-coordinator -group $(or $(GROUP),kitchen-$*)
 
-timeline-idempotent: $(BIN)/timeline ## same from events-idempotent.jsonl
-	@$(BIN)/timeline -log $(or $(LOG),processed-idempotent.log) -events $(or $(EVENTS),events-idempotent.jsonl) -out $(or $(OUT),timeline-idempotent.svg)
+group-watch-%: $$(call known,$$*) $$(ADMIN) ## kitchen-NAME's lag every INTERVAL with its trend (ONCE=1: one sample)
+	@$(ADMIN) group-watch -group $(or $(GROUP),kitchen-$*)
 
-timeline-db-offsets: $(BIN)/timeline ## same from events-db-offsets.jsonl (the committed line is Kafka's copy)
-	@$(BIN)/timeline -log $(or $(LOG),processed-db-offsets.log) -events $(or $(EVENTS),events-db-offsets.jsonl) -out $(or $(OUT),timeline-db-offsets.svg)
+group-reset-%: $$(call known,$$*) $$(ADMIN) ## move kitchen-NAME's offsets to TO (dry run; EXECUTE=1 applies)
+	@$(ADMIN) group-reset -group $(or $(GROUP),kitchen-$*)
 
-timeline-transactional: $(BIN)/timeline ## same from events-transactional.jsonl (committed = the last committed transaction's offsets)
-	@$(BIN)/timeline -log $(or $(LOG),processed-transactional.log) -events $(or $(EVENTS),events-transactional.jsonl) -out $(or $(OUT),timeline-transactional.svg)
+group-remove-member-%: $$(call known,$$*) $$(ADMIN) ## remove static member kitchen-NAME-INSTANCE (a crashed copy) now
+	@$(ADMIN) group-remove-member -group $(or $(GROUP),kitchen-$*)
 
-group-describe-auto: $(ADMIN) ## committed offset, log end and lag per partition; members
-	@$(ADMIN) group-describe -group $(or $(GROUP),kitchen-auto)
+group-delete-%: $$(call known,$$*) $$(ADMIN) ## forget kitchen-NAME's committed offsets (next run starts from the earliest)
+	@$(ADMIN) group-delete -group $(or $(GROUP),kitchen-$*)
 
-group-describe-sync: $(ADMIN) ## same for kitchen-sync
-	@$(ADMIN) group-describe -group $(or $(GROUP),kitchen-sync)
-
-group-describe-async: $(ADMIN) ## same for kitchen-async
-	@$(ADMIN) group-describe -group $(or $(GROUP),kitchen-async)
-
-group-describe-share: $(ADMIN) ## share group kitchen-share: members (several may share a partition), start offset and lag per partition
-	@$(ADMIN) group-describe -group $(or $(GROUP),kitchen-share)
-
-group-coordinator-auto: $(ADMIN) ## where kitchen-auto's commits go: the lesson's __consumer_offsets formula, and the coordinator the cluster names
-	@$(ADMIN) group-coordinator -group $(or $(GROUP),kitchen-auto)
-
-group-coordinator-sync: $(ADMIN) ## same for kitchen-sync
-	@$(ADMIN) group-coordinator -group $(or $(GROUP),kitchen-sync)
-
-group-coordinator-async: $(ADMIN) ## same for kitchen-async
-	@$(ADMIN) group-coordinator -group $(or $(GROUP),kitchen-async)
-
-offsets-log: $(ADMIN) ## Apache Kafka: the records __consumer_offsets holds for the lab's groups (GROUP= for some), decoded: each commit as Kafka wrote it
-	@$(ADMIN) offsets-log -group $(or $(GROUP),kitchen-auto,kitchen-sync,kitchen-async,kitchen-idempotent,kitchen-db-offsets,kitchen-transactional)
-
-group-delete-auto: $(ADMIN) ## forget kitchen-auto's committed offsets (next run starts from the earliest)
-	@$(ADMIN) group-delete -group $(or $(GROUP),kitchen-auto)
-
-group-delete-sync: $(ADMIN) ## same for kitchen-sync
-	@$(ADMIN) group-delete -group $(or $(GROUP),kitchen-sync)
-
-group-delete-async: $(ADMIN) ## same for kitchen-async
-	@$(ADMIN) group-delete -group $(or $(GROUP),kitchen-async)
-
-group-delete-all: $(ADMIN) ## delete all three groups
-	@$(ADMIN) group-delete -group kitchen-auto,kitchen-sync,kitchen-async
-
-group-reset-auto: $(ADMIN) ## move kitchen-auto's offsets to TO (dry run; EXECUTE=1 applies)
-	@$(ADMIN) group-reset -group $(or $(GROUP),kitchen-auto)
-
-group-reset-sync: $(ADMIN) ## same for kitchen-sync
-	@$(ADMIN) group-reset -group $(or $(GROUP),kitchen-sync)
-
-group-reset-async: $(ADMIN) ## same for kitchen-async
-	@$(ADMIN) group-reset -group $(or $(GROUP),kitchen-async)
-
-group-watch-auto: $(ADMIN) ## kitchen-auto's lag every INTERVAL with its trend (ONCE=1: one sample)
-	@$(ADMIN) group-watch -group $(or $(GROUP),kitchen-auto)
-
-group-watch-sync: $(ADMIN) ## same for kitchen-sync
-	@$(ADMIN) group-watch -group $(or $(GROUP),kitchen-sync)
-
-group-watch-async: $(ADMIN) ## same for kitchen-async
-	@$(ADMIN) group-watch -group $(or $(GROUP),kitchen-async)
-
-group-remove-member-auto: $(ADMIN) ## remove static member kitchen-auto-INSTANCE (a crashed copy) now
-	@$(ADMIN) group-remove-member -group $(or $(GROUP),kitchen-auto)
-
-group-remove-member-sync: $(ADMIN) ## same for kitchen-sync
-	@$(ADMIN) group-remove-member -group $(or $(GROUP),kitchen-sync)
-
-group-remove-member-async: $(ADMIN) ## same for kitchen-async
-	@$(ADMIN) group-remove-member -group $(or $(GROUP),kitchen-async)
+group-delete-all: $(ADMIN) ## delete every consumer's group
+	@$(ADMIN) group-delete -group $(call commas,$(addprefix kitchen-,$(CONSUMERS)))
 
 group-remove-member: $(ADMIN) ## remove static member GROUP-INSTANCE of any GROUP
 	@$(ADMIN) group-remove-member
+
+offsets-log: $(ADMIN) ## Apache Kafka: the records __consumer_offsets holds for the lab's groups (GROUP= for some), decoded: each commit as Kafka wrote it
+	@$(ADMIN) offsets-log -group $(or $(GROUP),$(call commas,$(addprefix kitchen-,$(filter-out share,$(CONSUMERS)))))
 
 groups: $(ADMIN) ## every group on the broker: state, members, total lag
 	@$(ADMIN) groups

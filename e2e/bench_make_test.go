@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"offsetlab/internal/experiment"
+	labbench "offsetlab/internal/bench"
 )
 
 // A small `make bench` as a smoke test: every row in the table, in
@@ -36,14 +36,14 @@ func TestMakeBench(t *testing.T) {
 	if !slices.Equal(lines[0][:11], strings.Split("broker,strategy,commit_per,max_poll_records,records_per_s,ratio_to_baseline,commits,commit_p50_ms,commit_p99_ms,rss_mb,cpu_s", ",")) {
 		t.Errorf("results.csv header: %v", lines[0])
 	}
-	if len(lines)-1 != len(experiment.BenchRows) {
-		t.Errorf("results.csv has %d rows, want %d", len(lines)-1, len(experiment.BenchRows))
+	if len(lines)-1 != len(labbench.Rows) {
+		t.Errorf("results.csv has %d rows, want %d", len(lines)-1, len(labbench.Rows))
 	}
 	svg, err := os.ReadFile(filepath.Join(out, "throughput.svg"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range experiment.BenchRows {
+	for _, r := range labbench.Rows {
 		if !strings.Contains(printed, " "+r.Name()+" ") {
 			t.Errorf("the table has no row %s:\n%s", r.Name(), printed)
 		}

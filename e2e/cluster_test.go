@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"offsetlab/internal/experiment"
+	labproc "offsetlab/internal/proc"
 )
 
 // A class on one cluster: two learners run the same commands with the same
@@ -60,7 +60,7 @@ var threeNodes sync.Mutex
 // that a node killed and started again finds its port still free.
 func freePorts(t *testing.T, n int) int {
 	t.Helper()
-	port, err := experiment.FreeRun(n)
+	port, err := labproc.FreeRun(n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,11 +80,11 @@ func TestEmbeddedThreeBrokers(t *testing.T) {
 	t.Cleanup(func() { b.stop(syscall.SIGTERM) })
 	// The ports accept connections a moment before the broker prints its line.
 	want := fmt.Sprintf("listening on 127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d", port, port+1, port+2)
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(b.out.String(), want) && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(b.output(), want) && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if !strings.Contains(b.out.String(), want) {
-		t.Fatalf("the broker does not say %q:\n%s", want, b.out.String())
+	if !strings.Contains(b.output(), want) {
+		t.Fatalf("the broker does not say %q:\n%s", want, b.output())
 	}
 	l := newLab(t)
 	l.brokers = fmt.Sprintf("127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d", port, port+1, port+2)

@@ -11,7 +11,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -22,7 +21,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -30,7 +28,7 @@ import (
 
 	"offsetlab/internal/cluster"
 	"offsetlab/internal/config"
-	"offsetlab/internal/experiment"
+	labproc "offsetlab/internal/proc"
 	"offsetlab/internal/processedlog"
 	"offsetlab/internal/tally"
 )
@@ -113,9 +111,9 @@ func silentListener(t *testing.T) string {
 func onEmbedded() bool { return os.Getenv("LAB_TEST_BROKERS") == "" }
 
 // freePort is a free loopback port below the ephemeral range, so that a
-// broker the test stops and starts again finds it still free (experiment.FreeRun).
+// broker the test stops and starts again finds it still free (labproc.FreeRun).
 func freePort() int {
-	port, err := experiment.FreeRun(1)
+	port, err := labproc.FreeRun(1)
 	if err != nil {
 		panic(err)
 	}
@@ -124,24 +122,22 @@ func freePort() int {
 
 // brokerProc is an embedded broker process.
 type brokerProc struct {
-	cmd  *exec.Cmd
+	p    *labproc.Proc
 	addr string
-	out  *syncBuffer
 	data string
 	port int
 }
 
 // startBroker starts bin/broker on port with its state in data, and with the
-// settings kv (BROKER_SASL, BROKER_NODES, ...).
+// settings kv (BROKER_SASL, BROKER_NODES, ...). It waits for the port only:
+// a secured broker answers no plaintext client.
 func startBroker(data string, port int, kv ...string) (*brokerProc, error) {
-	cmd := exec.Command(filepath.Join(binDir, "broker"))
-	cmd.Env = cleanEnv(append([]string{"BROKER_PORT=" + strconv.Itoa(port), "BROKER_DATA=" + data}, kv...)...)
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	p, err := labproc.Start(labproc.Cmd{Path: filepath.Join(binDir, "broker"),
+		Env: cleanEnv(append([]string{"BROKER_PORT=" + strconv.Itoa(port), "BROKER_DATA=" + data}, kv...)...)})
+	if err != nil {
 		return nil, err
 	}
-	b := &brokerProc{cmd: cmd, addr: fmt.Sprintf("127.0.0.1:%d", port), out: out, data: data, port: port}
+	b := &brokerProc{p: p, addr: fmt.Sprintf("127.0.0.1:%d", port), data: data, port: port}
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if c, err := net.DialTimeout("tcp", b.addr, 200*time.Millisecond); err == nil {
@@ -151,12 +147,15 @@ func startBroker(data string, port int, kv ...string) (*brokerProc, error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	b.stop(syscall.SIGKILL)
-	return nil, fmt.Errorf("embedded broker did not listen on %s within 10s:\n%s", b.addr, out.String())
+	return nil, fmt.Errorf("embedded broker did not listen on %s within 10s:\n%s", b.addr, p.Output())
 }
 
+// output is what the broker printed so far.
+func (b *brokerProc) output() string { return b.p.Output() }
+
 func (b *brokerProc) stop(sig syscall.Signal) {
-	_ = b.cmd.Process.Signal(sig)
-	_ = b.cmd.Wait()
+	_ = b.p.Signal(sig)
+	<-b.p.Done()
 }
 
 // restartable is a broker of a test's own that it may stop and start again
@@ -196,7 +195,7 @@ func (e *embedded) logs() string {
 	if e.b == nil {
 		return ""
 	}
-	return e.b.out.String()
+	return e.b.output()
 }
 
 func (e *embedded) start() (err error) {
@@ -205,7 +204,7 @@ func (e *embedded) start() (err error) {
 }
 
 func (e *embedded) stopWith(sig syscall.Signal) error {
-	if e.b != nil && e.b.cmd.ProcessState == nil {
+	if e.b != nil {
 		e.b.stop(sig)
 	}
 	return nil
@@ -325,18 +324,12 @@ func (l *lab) env(kv ...string) []string {
 
 func (l *lab) path(name string) string { return filepath.Join(l.dir, name) }
 
-// proc is a running lab binary whose output the test can wait on.
+// proc is a running lab binary whose output the test can wait on: the
+// lab's process runner, with a test to fail.
 type proc struct {
-	t     testing.TB
-	name  string
-	cmd   *exec.Cmd
-	start time.Time
-
-	mu    sync.Mutex
-	lines []string
-	grew  chan struct{}
-	done  chan struct{}
-	code  int
+	*labproc.Proc
+	t    testing.TB
+	name string
 }
 
 // start starts a binary with settings KEY=value in its environment.
@@ -347,102 +340,36 @@ func (l *lab) start(bin string, kv ...string) *proc {
 
 func (l *lab) startArgs(bin string, args []string, kv ...string) *proc {
 	l.t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, bin), args...)
-	cmd.Env = l.env(kv...)
-	cmd.Dir = l.dir
-	stdout, err := cmd.StdoutPipe()
+	p, err := labproc.Start(labproc.Cmd{Path: filepath.Join(binDir, bin), Args: args, Env: l.env(kv...), Dir: l.dir})
 	if err != nil {
 		l.t.Fatal(err)
 	}
-	cmd.Stderr = cmd.Stdout
-	p := &proc{t: l.t, name: bin, cmd: cmd, grew: make(chan struct{}, 1), done: make(chan struct{})}
-	p.start = time.Now()
-	if err := cmd.Start(); err != nil {
-		l.t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			p.mu.Lock()
-			p.lines = append(p.lines, sc.Text())
-			p.mu.Unlock()
-			select {
-			case p.grew <- struct{}{}:
-			default:
-			}
-		}
-		err := cmd.Wait()
-		p.mu.Lock()
-		p.code = cmd.ProcessState.ExitCode()
-		if err != nil && p.code == -1 {
-			p.code = 128 + int(cmd.ProcessState.Sys().(syscall.WaitStatus).Signal())
-		}
-		p.mu.Unlock()
-		close(p.done)
-	}()
-	l.t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	return p
+	l.t.Cleanup(p.Kill) // a no-op once it ended
+	return &proc{Proc: p, t: l.t, name: bin}
 }
 
-func (p *proc) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return strings.Join(p.lines, "\n")
-}
+func (p *proc) output() string { return p.Output() }
 
 // find returns the first line containing s.
-func (p *proc) find(s string) (string, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, line := range p.lines {
-		if strings.Contains(line, s) {
-			return line, true
-		}
-	}
-	return "", false
-}
+func (p *proc) find(s string) (string, bool) { return p.Find(s) }
 
 // waitFor waits until a line contains s, and returns it.
 func (p *proc) waitFor(s string, timeout time.Duration) string {
 	p.t.Helper()
-	deadline := time.After(timeout)
-	for {
-		if line, ok := p.find(s); ok {
-			return line
-		}
+	line, ok := p.WaitFor(context.Background(), timeout, s)
+	if !ok {
 		select {
-		case <-p.grew:
-		case <-p.done:
-			// one more look at what came before the exit
-			if line, ok := p.find(s); ok {
-				return line
-			}
-			p.t.Fatalf("%s exited (code %d) before printing %q:\n%s", p.name, p.code, s, p.output())
-		case <-deadline:
+		case <-p.Done():
+			p.t.Fatalf("%s exited (code %d) before printing %q:\n%s", p.name, p.Code(), s, p.output())
+		default:
 			p.t.Fatalf("%s did not print %q within %s:\n%s", p.name, s, timeout, p.output())
 		}
 	}
+	return line
 }
 
 // countLines counts lines containing s.
-func (p *proc) countLines(s string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for _, line := range p.lines {
-		if strings.Contains(line, s) {
-			n++
-		}
-	}
-	return n
-}
+func (p *proc) countLines(s string) int { return p.Count(s) }
 
 // killMidWork SIGKILLs p at a random moment of its work: 0 to 450 ms after
 // its first record, however long it took to get there (joining the group
@@ -450,41 +377,25 @@ func (p *proc) countLines(s string) int {
 // nothing to do first is killed where it is.
 func killMidWork(p *proc) {
 	p.t.Helper()
-	deadline := time.After(30 * time.Second)
-	for waiting := true; waiting; {
-		if _, ok := p.find("first record"); ok {
-			time.Sleep(time.Duration(rand.IntN(450)) * time.Millisecond)
-			break
-		}
-		select {
-		case <-p.grew:
-		case <-p.done:
-			waiting = false
-		case <-deadline:
-			waiting = false
-		}
+	if _, ok := p.WaitFor(context.Background(), 30*time.Second, "first record"); ok {
+		time.Sleep(time.Duration(rand.IntN(450)) * time.Millisecond)
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGKILL) // the caller checks how it ended
+	_ = p.Signal(syscall.SIGKILL) // the caller checks how it ended
 }
 
 // wait waits for the exit and returns the exit code.
 func (p *proc) wait(timeout time.Duration) int {
 	p.t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(timeout):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		p.t.Fatalf("%s still running after %s:\n%s", p.name, timeout, p.output())
+	code, err := p.Wait(context.Background(), timeout)
+	if err != nil {
+		p.t.Fatalf("%v:\n%s", err, p.output())
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.code
+	return code
 }
 
 func (p *proc) signal(sig syscall.Signal) {
 	p.t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
+	if err := p.Signal(sig); err != nil {
 		p.t.Fatalf("signal %s: %v", sig, err)
 	}
 }
@@ -612,22 +523,4 @@ func (l *lab) ranges() map[int32]tally.Range {
 		l.t.Fatal(err)
 	}
 	return r
-}
-
-// syncBuffer is a bytes buffer safe for a process's stdout and stderr at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -171,7 +171,7 @@ func TestFencedCopyExitsWithAdvice(t *testing.T) {
 	if code := first.wait(30 * time.Second); code != 3 {
 		t.Fatalf("first copy exit %d, want 3 (fenced):\n%s", code, first.output())
 	}
-	t.Logf("the first copy exited fenced %s after the second started", time.Since(second.start).Round(100*time.Millisecond))
+	t.Logf("the first copy exited fenced %s after the second started", time.Since(second.Started()).Round(100*time.Millisecond))
 	out := first.output()
 	if !strings.Contains(out, "fenced") || !strings.Contains(out, "own INSTANCE") {
 		t.Fatalf("no advice:\n%s", out)

@@ -39,9 +39,11 @@ func TestMakeHelpListsEveryTargetAndVariable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range regexp.MustCompile(`(?m)^([a-z][a-z-]*):`).FindAllStringSubmatch(string(mk), -1) {
-		if !regexp.MustCompile(`(?m)^  ` + m[1] + ` `).MatchString(help) {
-			t.Errorf("make help does not list target %s", m[1])
+	// A consumer's targets are pattern rules (run-%), listed once as run-NAME.
+	for _, m := range regexp.MustCompile(`(?m)^([a-z][a-z%-]*):`).FindAllStringSubmatch(string(mk), -1) {
+		name := strings.ReplaceAll(m[1], "%", "NAME")
+		if !regexp.MustCompile(`(?m)^  ` + name + ` `).MatchString(help) {
+			t.Errorf("make help does not list target %s", name)
 		}
 	}
 	for _, v := range labVars {
@@ -51,6 +53,57 @@ func TestMakeHelpListsEveryTargetAndVariable(t *testing.T) {
 		if !regexp.MustCompile(`(?m)^  ` + v + ` `).MatchString(help) {
 			t.Errorf("make help does not list variable %s", v)
 		}
+	}
+}
+
+// Every consumer has every consumer target: each runs the command it should
+// (make -n prints it without running it), and a name that is no consumer is
+// refused with the list of those that are.
+func TestMakeTargetsForEveryConsumer(t *testing.T) {
+	t.Parallel()
+	help := makeIn(t, t.TempDir(), cleanEnv(), true, "help")
+	m := regexp.MustCompile(`(?m)^NAME is a consumer: (.+)$`).FindStringSubmatch(help)
+	if m == nil {
+		t.Fatalf("make help names no consumers:\n%s", help)
+	}
+	consumers := strings.Fields(m[1])
+	if len(consumers) != 7 {
+		t.Fatalf("make help names %d consumers, want the lab's 7: %v", len(consumers), consumers)
+	}
+	folder := map[string]string{"auto": "auto-commit", "sync": "manual-sync", "async": "manual-async"}
+	count := map[string]string{"share": "count-share", "idempotent": "count-effects", "db-offsets": "count-effects", "transactional": "count-output"}
+	for _, c := range consumers {
+		bin := folder[c]
+		if bin == "" {
+			bin = c
+		}
+		if _, err := os.Stat(filepath.Join(root, bin, "main.go")); err != nil {
+			t.Errorf("consumer %s: no %s/main.go at the top of the lab: %v", c, bin, err)
+		}
+		cmd := count[c]
+		if cmd == "" {
+			cmd = "count"
+		}
+		group := "-group kitchen-" + c
+		want := map[string]string{
+			"run-" + c:                 filepath.Join(binDir, bin) + "\n",
+			"count-" + c:               "admin " + cmd + " " + group + " -log processed-" + c + ".log",
+			"timeline-" + c:            "timeline -log processed-" + c + ".log -events events-" + c + ".jsonl -out timeline-" + c + ".svg",
+			"group-describe-" + c:      "admin group-describe " + group,
+			"group-coordinator-" + c:   "admin group-coordinator " + group,
+			"group-watch-" + c:         "admin group-watch " + group,
+			"group-reset-" + c:         "admin group-reset " + group,
+			"group-remove-member-" + c: "admin group-remove-member " + group,
+			"group-delete-" + c:        "admin group-delete " + group,
+		}
+		for target, cmdline := range want {
+			if out := makeIn(t, t.TempDir(), cleanEnv(), true, "-n", target); !strings.Contains(out, cmdline) {
+				t.Errorf("make -n %s does not run %q:\n%s", target, cmdline, out)
+			}
+		}
+	}
+	if out := makeIn(t, t.TempDir(), cleanEnv(), false, "-n", "count-nosuch"); !strings.Contains(out, "unknown consumer 'nosuch': the consumers are "+m[1]) {
+		t.Errorf("make count-nosuch:\n%s", out)
 	}
 }
 

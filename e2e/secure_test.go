@@ -141,7 +141,7 @@ func TestSecuredEmbeddedBroker(t *testing.T) {
 			if got.total != 35 || got.unique != 30 || got.lost != 0 || got.duplicates != 5 {
 				t.Errorf("count after the crash recipe over %s: %+v", tc.mechanism, got)
 			}
-			for what, out := range map[string]string{"broker": b.out.String(), "crashed run": crashed.output(), "restart": rest.output()} {
+			for what, out := range map[string]string{"broker": b.output(), "crashed run": crashed.output(), "restart": rest.output()} {
 				noSecret(t, what, out, password)
 			}
 		})
@@ -198,7 +198,7 @@ func TestSecuredRefusals(t *testing.T) {
 				if code := p.wait(15 * time.Second); code != 2 {
 					t.Fatalf("%s exited %d, want 2:\n%s", bin, code, p.output())
 				}
-				if took := time.Since(p.start); took > 5*time.Second {
+				if took := time.Since(p.Started()); took > 5*time.Second {
 					t.Errorf("%s took %s to refuse", bin, took.Round(time.Millisecond))
 				}
 				out := p.output()
@@ -228,7 +228,7 @@ func TestSecuredRefusals(t *testing.T) {
 	if records != 10 {
 		t.Errorf("the topic holds %d records after the refused seeds, want the 10 seeded before", records)
 	}
-	noSecret(t, "broker", b.out.String(), password)
+	noSecret(t, "broker", b.output(), password)
 }
 
 // Apache Kafka with a SCRAM listener (`make test-kafka` starts its Kafka with
@@ -268,8 +268,8 @@ func TestSCRAMOnKafka(t *testing.T) {
 		}
 
 		wrong := l.startArgs("manual-sync", nil, append(login, "SASL_PASSWORD=not-"+password, "LOG="+l.path("refused.log"))...)
-		if code := wrong.wait(15 * time.Second); code != 2 || time.Since(wrong.start) > 5*time.Second {
-			t.Fatalf("a wrong password: exit %d after %s, want 2 within 5s:\n%s", code, time.Since(wrong.start), wrong.output())
+		if code := wrong.wait(15 * time.Second); code != 2 || time.Since(wrong.Started()) > 5*time.Second {
+			t.Fatalf("a wrong password: exit %d after %s, want 2 within 5s:\n%s", code, time.Since(wrong.Started()), wrong.output())
 		}
 		for _, w := range []string{"refused SASL_USER=" + user, "SASL_AUTHENTICATION_FAILED", "SASL_PASSWORD"} {
 			if !strings.Contains(wrong.output(), w) {

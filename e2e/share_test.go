@@ -51,7 +51,7 @@ func TestShareCrashRedeliversWhatWasNotAcknowledged(t *testing.T) {
 		t.Fatalf("the crash run logged %d records, want 12", len(before))
 	}
 	restart := l.run(0, "share", "LOG="+log, "IDLE_EXIT=2s", "WORK_DELAY=20ms", "MAX_POLL_RECORDS=5")
-	took := time.Since(restart.start)
+	took := time.Since(restart.Started())
 	after := l.readLog(log)[12:]
 	// Batches of 5: the first two were acknowledged, the third was in hand.
 	again := map[string]int32{}

@@ -258,7 +258,7 @@ func TestRestartAfterCrashGetsRecordsQuickly(t *testing.T) {
 	l.run(1, "manual-sync", "LOG="+log, "CRASH=3", "WORK_DELAY=10ms")
 	p := l.start("manual-sync", "LOG="+log, "WORK_DELAY=10ms", "IDLE_EXIT=1s")
 	p.waitFor("processed p", 10*time.Second)
-	took := time.Since(p.start)
+	took := time.Since(p.Started())
 	if took > 20*time.Second {
 		t.Fatalf("first record %s after the restart: it waited for the crashed member's 45 s session, as without static membership:\n%s", took, p.output())
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +13,7 @@ import (
 
 	"offsetlab/internal/cluster"
 	"offsetlab/internal/config"
+	"offsetlab/internal/proc"
 )
 
 // clusterNodes is the size of the Apache Kafka cluster a Cluster scenario
@@ -28,7 +27,7 @@ func (l *lab) startCluster(ctx context.Context) error {
 	if l.cfg.Scripts == "" {
 		return errors.New("this scenario starts a three-node Apache Kafka with scripts/jvm-kafka.sh, which was not found beside bin/ (run it with `make experiment`)")
 	}
-	port, err := FreeRun(2 * clusterNodes)
+	port, err := proc.FreeRun(2 * clusterNodes)
 	if err != nil {
 		return err
 	}
@@ -62,7 +61,7 @@ func (l *lab) nodeUp(ctx context.Context, id int32) error {
 
 func (l *lab) jvmKafka(ctx context.Context, args ...string) error {
 	cmd := exec.CommandContext(ctx, filepath.Join(l.cfg.Scripts, "jvm-kafka.sh"), args...)
-	cmd.Env = append(cleanEnv(), "NODES="+strconv.Itoa(clusterNodes), "KAFKA_PORT="+strconv.Itoa(l.kafkaPort),
+	cmd.Env = proc.Environ(config.Names, "NODES="+strconv.Itoa(clusterNodes), "KAFKA_PORT="+strconv.Itoa(l.kafkaPort),
 		"KAFKA_CONTROLLER_PORT="+strconv.Itoa(l.kafkaPort+clusterNodes), "KAFKA_DIR="+l.kafkaDir, "LAB_BIN="+l.cfg.Bin)
 	// The script's own lines (node killed, back) go to the cluster's log.
 	log, err := os.OpenFile(filepath.Join(l.cfg.Out, "kafka-cluster.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -78,41 +77,6 @@ func (l *lab) jvmKafka(ctx context.Context, args ...string) error {
 		return fmt.Errorf("jvm-kafka.sh %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(out.String()))
 	}
 	return nil
-}
-
-// FreeRun finds n consecutive free loopback ports and returns the first.
-// They are chosen below the kernel's ephemeral range: a port from it, free
-// while its broker is down, can become the source port of any outgoing
-// connection on the machine, and the broker started again then cannot bind
-// it (seen in CI: a SIGKILLed Kafka node "exited during start-up").
-func FreeRun(n int) (int, error) {
-	low := 32768 // Linux's default ip_local_port_range starts here
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		if f := strings.Fields(string(b)); len(f) == 2 {
-			if v, err := strconv.Atoi(f[0]); err == nil {
-				low = v
-			}
-		}
-	}
-	const from = 10000
-	if low-n <= from {
-		return 0, fmt.Errorf("no room for %d ports between %d and the ephemeral range (from %d)", n, from, low)
-	}
-	for range 200 {
-		first := from + rand.IntN(low-n-from)
-		ok := true
-		for i := 0; i < n && ok; i++ {
-			if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", first+i)); err != nil {
-				ok = false
-			} else {
-				l.Close()
-			}
-		}
-		if ok {
-			return first, nil
-		}
-	}
-	return 0, fmt.Errorf("no %d consecutive free ports on 127.0.0.1 below %d", n, low)
 }
 
 // oneCoordinator renames the cells' groups (a -N suffix) so that the

@@ -21,6 +21,7 @@ import (
 	"offsetlab/internal/cluster"
 	"offsetlab/internal/config"
 	"offsetlab/internal/instance"
+	"offsetlab/internal/proc"
 	"offsetlab/internal/processedlog"
 	"offsetlab/internal/tally"
 )
@@ -62,9 +63,7 @@ var Strategies = []Strategy{
 type lab struct {
 	cfg     Config
 	brokers []string
-	own     *proc // the embedded broker the experiment started; nil with BROKERS
-	port    int
-	data    string
+	own     *proc.Broker // the embedded broker the experiment started; nil with BROKERS
 
 	// dir is where the broker the experiment starts keeps its state and
 	// log: the results folder, or a scenario's own for a broker of its own.
@@ -88,66 +87,24 @@ func (l *lab) embedded() bool { return l.cfg.Brokers == nil }
 // startBroker starts the embedded broker on a free loopback port with a fresh
 // state directory, or on the same port and directory again after a kill.
 func (l *lab) startBroker(ctx context.Context) error {
-	if l.port == 0 {
-		// Below the ephemeral range: the broker-restart scenario starts it
-		// again on the same port.
-		port, err := FreeRun(1)
-		if err != nil {
-			return err
-		}
-		l.port = port
-		l.data = filepath.Join(l.dir, "broker-data")
-		if err := os.RemoveAll(l.data); err != nil {
-			return err
-		}
-		l.brokers = []string{fmt.Sprintf("127.0.0.1:%d", l.port)}
+	if l.own == nil {
+		l.own = &proc.Broker{Bin: l.cfg.Bin, Dir: l.dir, Env: proc.Environ(config.Names)}
 	}
-	if err := os.MkdirAll(l.dir, 0o755); err != nil {
+	if err := l.own.Start(ctx); err != nil {
 		return err
 	}
-	p, err := start(l.bin("broker"), filepath.Join(l.dir, "broker.log"),
-		[]string{fmt.Sprintf("BROKER_PORT=%d", l.port), "BROKER_DATA=" + l.data})
-	if err != nil {
-		return err
-	}
-	l.own = p
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if adm, err := cluster.Dial(ctx, config.Plaintext(l.brokers)); err == nil {
-			adm.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			p.kill()
-			return fmt.Errorf("the embedded broker did not answer on %s within 15s (see %s)", l.brokers[0], filepath.Join(l.dir, "broker.log"))
-		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("the embedded broker exited at once: %s", p.tail(5))
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	l.brokers = []string{l.own.Address()}
+	return nil
 }
 
 // killBroker SIGKILLs the embedded broker: an outage, as a crash of the
 // broker's machine would cause.
-func (l *lab) killBroker() {
-	if l.own != nil {
-		l.own.kill()
-	}
-}
+func (l *lab) killBroker() { l.own.Kill() }
 
 func (l *lab) stopBroker() {
-	if l.own == nil {
-		return
+	if l.own != nil {
+		l.own.Stop()
 	}
-	l.own.signal(os.Interrupt)
-	if _, err := l.own.wait(context.Background(), 10*time.Second); err != nil {
-		l.own.kill()
-	}
-	l.own = nil
 }
 
 // admin runs `admin cmd` (the lab's own kadm commands) and fails with its
@@ -158,19 +115,18 @@ func (l *lab) admin(ctx context.Context, dir string, env []string, cmd string) e
 
 // fault runs `broker fault-commit` (or fault-clear) against the embedded broker.
 func (l *lab) fault(ctx context.Context, dir string, env []string, cmd string) error {
-	return l.runTool(ctx, dir, cmd, "broker", append([]string{l.brokersEnv(), "BROKER_DATA=" + l.data}, env...), cmd)
+	return l.runTool(ctx, dir, cmd, "broker", append([]string{l.brokersEnv(), "BROKER_DATA=" + l.own.Data()}, env...), cmd)
 }
 
 func (l *lab) runTool(ctx context.Context, dir, outName, bin string, env []string, args ...string) error {
-	p, err := start(l.bin(bin), filepath.Join(dir, outName+".out"), env, args...)
-	if err != nil {
-		return err
-	}
-	code, err := p.wait(ctx, time.Minute)
-	if err == nil && code != 0 {
-		err = fmt.Errorf("%s %s: exit %d: %s", bin, strings.Join(args, " "), code, p.tail(3))
-	}
-	return err
+	return proc.Run(ctx, l.cmd(bin, filepath.Join(dir, outName+".out"), env, args...), time.Minute)
+}
+
+// cmd is a run of one of the lab's binaries, with env on top of a clean
+// environment (what a learner set in the shell cannot change an experiment),
+// its output kept in outPath.
+func (l *lab) cmd(bin, outPath string, env []string, args ...string) proc.Cmd {
+	return proc.Cmd{Path: l.bin(bin), Args: args, Env: proc.Environ(config.Names, env...), Output: outPath}
 }
 
 // cell is one scenario played with one strategy: its own topic, group,
@@ -220,7 +176,7 @@ func (c *cell) seed(ctx context.Context, records int) error {
 }
 
 // start starts the cell's consumer with settings on top of the cell's own.
-func (c *cell) start(settings ...string) (*proc, error) {
+func (c *cell) start(settings ...string) (*proc.Proc, error) {
 	c.mu.Lock()
 	c.runs++
 	n := c.runs
@@ -231,7 +187,7 @@ func (c *cell) start(settings ...string) (*proc, error) {
 		env = append(env, "GROUP_PROTOCOL="+c.lab.cfg.GroupProtocol)
 	}
 	env = append(env, settings...)
-	return start(c.lab.bin(c.strategy.Binary), filepath.Join(c.dir, fmt.Sprintf("run-%d.out", n)), env)
+	return proc.Start(c.lab.cmd(c.strategy.Binary, filepath.Join(c.dir, fmt.Sprintf("run-%d.out", n)), env))
 }
 
 // run runs the consumer to its end and checks its exit code.
@@ -244,13 +200,13 @@ func (c *cell) run(ctx context.Context, want int, settings ...string) error {
 }
 
 // expect waits for p and checks its exit code.
-func (c *cell) expect(ctx context.Context, p *proc, want int) error {
-	code, err := p.wait(ctx, 2*time.Minute)
+func (c *cell) expect(ctx context.Context, p *proc.Proc, want int) error {
+	code, err := p.Wait(ctx, 2*time.Minute)
 	if err != nil {
 		return err
 	}
 	if code != want {
-		return fmt.Errorf("%s exited %d, expected %d:\n%s", filepath.Base(p.name), code, want, p.tail(6))
+		return fmt.Errorf("%s exited %d, expected %d:\n%s", p.Name(), code, want, p.Tail(6))
 	}
 	return nil
 }
@@ -333,9 +289,9 @@ func (c *cell) waitDropped(ctx context.Context, n int, timeout time.Duration) er
 }
 
 // stop asks each run to stop (Ctrl+C) and checks that each stops cleanly.
-func (c *cell) stop(ctx context.Context, ps ...*proc) error {
+func (c *cell) stop(ctx context.Context, ps ...*proc.Proc) error {
 	for _, p := range ps {
-		p.signal(os.Interrupt)
+		_ = p.Signal(os.Interrupt)
 	}
 	for _, p := range ps {
 		if err := c.expect(ctx, p, 0); err != nil {

@@ -71,7 +71,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			return nil, err
 		}
 		defer l.stopBroker()
-		cfg.Progress("started the embedded broker on %s (state in %s)", l.brokers[0], l.data)
+		cfg.Progress("started the embedded broker on %s (state in %s)", l.brokers[0], l.own.Data())
 	}
 
 	results := make([][]Result, len(cfg.Scenarios))
@@ -94,7 +94,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 					return
 				}
 				defer played.stopBroker()
-				cfg.Progress("[%d/%d] %s: on an embedded broker of its own, %s (state in %s)", i+1, len(cfg.Scenarios), s.Name, played.brokers[0], played.data)
+				cfg.Progress("[%d/%d] %s: on an embedded broker of its own, %s (state in %s)", i+1, len(cfg.Scenarios), s.Name, played.brokers[0], played.own.Data())
 			}
 			results[i], errs[i] = play(ctx, cfg, s, played, cells(cfg, s, played), i)
 		}()

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"offsetlab/internal/proc"
 )
 
 // Scenario is one failure from the lesson texts, played for each strategy.
@@ -69,14 +71,14 @@ var Scenarios = []Scenario{
 					if err != nil {
 						return err
 					}
-					if !p.waitFor(ctx, "first record", 20*time.Second) {
-						p.kill()
+					if !waitFor(ctx, p, 20*time.Second, "first record") {
+						p.Kill()
 						c.note("run %d had no record to process: not killed", k+1)
 						continue
 					}
 					after := time.Duration(150+rand.IntN(750)) * time.Millisecond
 					time.Sleep(after)
-					p.kill()
+					p.Kill()
 					c.note("run %d SIGKILLed %s after its first record", k+1, after)
 				}
 				return c.run(ctx, 0, toEnd...)
@@ -130,7 +132,7 @@ var Scenarios = []Scenario{
 		Claim:    "offsets-and-read-position.txt: when commits fail while processing goes on, a crash makes the restart process again everything since the last commit that succeeded.",
 		Shows:    "30 orders; every commit of the group fails with REBALANCE_IN_PROGRESS (manual-sync: the first 3), 200 ms timers, a crash after 20, the faults cleared, a run to the end.",
 		Play: func(ctx context.Context, l *lab, cells []*cell) error {
-			procs := make([]*proc, len(cells))
+			procs := make([]*proc.Proc, len(cells))
 			for i, c := range cells {
 				if err := c.fresh(ctx, 3, 30); err != nil {
 					return err
@@ -187,14 +189,14 @@ var Scenarios = []Scenario{
 				if err != nil {
 					return err
 				}
-				if !one.waitFor(ctx, "[10 this run", 30*time.Second) {
-					return fmt.Errorf("copy 1 never processed 10: %s", one.tail(3))
+				if !waitFor(ctx, one, 30*time.Second, "[10 this run") {
+					return fmt.Errorf("copy 1 never processed 10: %s", one.Tail(3))
 				}
 				two, err := c.start("INSTANCE=2", "WORK_DELAY=100ms")
 				if err != nil {
 					return err
 				}
-				if !two.waitFor(ctx, "[10 this run", 30*time.Second) {
+				if !waitFor(ctx, two, 30*time.Second, "[10 this run") {
 					c.note("copy 2 processed fewer than 10 before it was stopped")
 				}
 				if err := c.stop(ctx, two); err != nil {
@@ -229,10 +231,10 @@ var Scenarios = []Scenario{
 				if err != nil {
 					return err
 				}
-				if !p.waitFor(ctx, "[7 this run", 30*time.Second) {
-					return fmt.Errorf("never processed 7: %s", p.tail(3))
+				if !waitFor(ctx, p, 30*time.Second, "[7 this run") {
+					return fmt.Errorf("never processed 7: %s", p.Tail(3))
 				}
-				p.signal(os.Interrupt)
+				_ = p.Signal(os.Interrupt)
 				if err := c.expect(ctx, p, 0); err != nil {
 					return err
 				}
@@ -277,8 +279,8 @@ var Scenarios = []Scenario{
 				if err != nil {
 					return err
 				}
-				if !one.waitFor(ctx, "held:", 30*time.Second) {
-					return fmt.Errorf("copy 1 never began a record: %s", one.tail(3))
+				if !waitFor(ctx, one, 30*time.Second, "held:") {
+					return fmt.Errorf("copy 1 never began a record: %s", one.Tail(3))
 				}
 				two, err := c.start("INSTANCE=2", "WORK_DELAY=20ms", timeout)
 				if err != nil {
@@ -300,8 +302,8 @@ var Scenarios = []Scenario{
 				// member's commit on rejoining can move the offsets back
 				// (kgo's own revoke commit does, for auto-commit and
 				// manual-async), and that is for the table to show.
-				if !one.waitFor(ctx, "commit FAILED", time.Minute, "lost p") {
-					return fmt.Errorf("copy 1 never heard it was dropped: %s", one.tail(3))
+				if !waitFor(ctx, one, time.Minute, "commit FAILED", "lost p") {
+					return fmt.Errorf("copy 1 never heard it was dropped: %s", one.Tail(3))
 				}
 				if err := c.waitDone(ctx, 2, time.Minute); err != nil {
 					return err
@@ -309,7 +311,7 @@ var Scenarios = []Scenario{
 				if err := c.stop(ctx, one, two); err != nil {
 					return err
 				}
-				c.note("once its work went on, copy 1 processed %d records until the stop: the held batch, what kgo had buffered for it, and what it got after it rejoined", one.countAfter("goes on:", "| processed p"))
+				c.note("once its work went on, copy 1 processed %d records until the stop: the held batch, what kgo had buffered for it, and what it got after it rejoined", one.CountAfter("goes on:", "| processed p"))
 				return nil
 			})
 		},
@@ -458,8 +460,8 @@ var Scenarios = []Scenario{
 
 // startAt25 starts every cell's consumer with setting and returns once each
 // has processed 25 records: the moment the outage scenarios strike.
-func startAt25(ctx context.Context, cells []*cell, setting string, timeout time.Duration) ([]*proc, error) {
-	procs := make([]*proc, len(cells))
+func startAt25(ctx context.Context, cells []*cell, setting string, timeout time.Duration) ([]*proc.Proc, error) {
+	procs := make([]*proc.Proc, len(cells))
 	for i, c := range cells {
 		p, err := c.start(setting)
 		if err != nil {
@@ -468,8 +470,8 @@ func startAt25(ctx context.Context, cells []*cell, setting string, timeout time.
 		procs[i] = p
 	}
 	for i, p := range procs {
-		if !p.waitFor(ctx, "[25 this run", timeout) {
-			return nil, fmt.Errorf("%s never reached 25 records: %s", cells[i].strategy.Binary, p.tail(3))
+		if !waitFor(ctx, p, timeout, "[25 this run") {
+			return nil, fmt.Errorf("%s never reached 25 records: %s", cells[i].strategy.Binary, p.Tail(3))
 		}
 	}
 	return procs, nil
@@ -490,11 +492,11 @@ func newGroup(reset string) func(ctx context.Context, l *lab, cells []*cell) err
 			// partition starts (latest: the end as it is then), or the new
 			// orders could be taken for backlog.
 			if reset == "latest" {
-				if err := p.waitPartitions(ctx, "reading p", 3, 30*time.Second); err != nil {
+				if err := p.WaitPartitions(ctx, "reading p", 3, 30*time.Second); err != nil {
 					return err
 				}
-			} else if !p.waitFor(ctx, "assigned", 30*time.Second) {
-				return fmt.Errorf("never assigned: %s", p.tail(3))
+			} else if !waitFor(ctx, p, 30*time.Second, "assigned") {
+				return fmt.Errorf("never assigned: %s", p.Tail(3))
 			}
 			if err := c.seed(ctx, 12); err != nil {
 				return err
@@ -532,11 +534,9 @@ var commitStall = regexp.MustCompile(`the broker is back after ([\d.]+)s.*: a co
 // commitTrouble says what a run's commits met while the coordinator moved:
 // the tries kgo retried inside its commit calls, the calls that returned an
 // error to the strategy, how long the commits stalled, and their latency.
-func commitTrouble(p *proc) string {
+func commitTrouble(p *proc.Proc) string {
 	inside, failed, stall, stats := 0, 0, "", ""
-	p.mu.Lock()
-	lines := append([]string(nil), p.lines...)
-	p.mu.Unlock()
+	lines := p.Lines()
 	for _, line := range lines {
 		switch {
 		case strings.Contains(line, "failed inside kgo"):
@@ -556,4 +556,10 @@ func commitTrouble(p *proc) string {
 		s += "; the commits went through again " + stall + " s after the first failure"
 	}
 	return s + "; " + stats
+}
+
+// waitFor says whether p printed one of s within timeout.
+func waitFor(ctx context.Context, p *proc.Proc, timeout time.Duration, s ...string) bool {
+	_, ok := p.WaitFor(ctx, timeout, s...)
+	return ok
 }

@@ -1,4 +1,4 @@
-package experiment
+package bench
 
 import (
 	"encoding/csv"
@@ -12,13 +12,13 @@ import (
 	"strings"
 )
 
-// BenchCSVHeader is results.csv's first line: one row per broker and
+// CSVHeader is results.csv's first line: one row per broker and
 // configuration, medians over the rounds.
-var BenchCSVHeader = []string{"broker", "strategy", "commit_per", "max_poll_records", "records_per_s", "ratio_to_baseline",
+var CSVHeader = []string{"broker", "strategy", "commit_per", "max_poll_records", "records_per_s", "ratio_to_baseline",
 	"commits", "commit_p50_ms", "commit_p99_ms", "rss_mb", "cpu_s", "records_per_s_min", "records_per_s_max", "rounds", "records"}
 
-// BenchTable is the results as the terminal shows them.
-func BenchTable(rs []BenchResult) string {
+// Table is the results as the terminal shows them.
+func Table(rs []Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-10s %-18s %21s %9s %8s %9s %9s %7s %6s\n",
 		"broker", "row", "records/s (min-max)", "ratio", "commits", "p50 ms", "p99 ms", "RSS MB", "CPU s")
@@ -29,15 +29,15 @@ func BenchTable(rs []BenchResult) string {
 	return b.String()
 }
 
-// WriteBenchFiles writes results.csv (keeping other brokers' rows from an
+// WriteFiles writes results.csv (keeping other brokers' rows from an
 // earlier run, so both brokers end up side by side), results.md and
 // throughput.svg into dir, and returns every row written.
-func WriteBenchFiles(dir string, rs []BenchResult) ([]BenchResult, error) {
-	all, err := readBenchCSV(filepath.Join(dir, "results.csv"))
+func WriteFiles(dir string, rs []Result) ([]Result, error) {
+	all, err := readCSV(filepath.Join(dir, "results.csv"))
 	if err != nil {
 		return nil, err
 	}
-	all = slices.DeleteFunc(all, func(o BenchResult) bool { return len(rs) > 0 && o.Broker == rs[0].Broker })
+	all = slices.DeleteFunc(all, func(o Result) bool { return len(rs) > 0 && o.Broker == rs[0].Broker })
 	all = append(all, rs...)
 
 	f, err := os.Create(filepath.Join(dir, "results.csv"))
@@ -45,7 +45,7 @@ func WriteBenchFiles(dir string, rs []BenchResult) ([]BenchResult, error) {
 		return nil, err
 	}
 	w := csv.NewWriter(f)
-	_ = w.Write(BenchCSVHeader)
+	_ = w.Write(CSVHeader)
 	num := func(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
 	for _, r := range all {
 		_ = w.Write([]string{r.Broker, r.Row.Strategy, r.Row.commitPer(), strconv.Itoa(r.Row.MaxPoll), num(r.PerSecond, 0),
@@ -56,14 +56,14 @@ func WriteBenchFiles(dir string, rs []BenchResult) ([]BenchResult, error) {
 	if err := errors.Join(w.Error(), f.Close()); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "throughput.svg"), []byte(BenchSVG(all)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "throughput.svg"), []byte(SVG(all)), 0o644); err != nil {
 		return nil, err
 	}
-	return all, os.WriteFile(filepath.Join(dir, "results.md"), []byte(BenchMarkdown(all)), 0o644)
+	return all, os.WriteFile(filepath.Join(dir, "results.md"), []byte(Markdown(all)), 0o644)
 }
 
-// readBenchCSV reads an earlier results.csv (none: no rows).
-func readBenchCSV(path string) ([]BenchResult, error) {
+// readCSV reads an earlier results.csv (none: no rows).
+func readCSV(path string) ([]Result, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -72,13 +72,13 @@ func readBenchCSV(path string) ([]BenchResult, error) {
 	}
 	defer f.Close()
 	lines, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(lines) == 0 || !slices.Equal(lines[0], BenchCSVHeader) {
+	if err != nil || len(lines) == 0 || !slices.Equal(lines[0], CSVHeader) {
 		return nil, nil // another format: start over
 	}
-	var out []BenchResult
+	var out []Result
 	for _, l := range lines[1:] {
 		f := func(i int) float64 { v, _ := strconv.ParseFloat(l[i], 64); return v }
-		r := BenchResult{Broker: l[0], Row: BenchRow{Strategy: l[1], MaxPoll: int(f(3))}, PerSecond: f(4), Ratio: f(5),
+		r := Result{Broker: l[0], Row: Row{Strategy: l[1], MaxPoll: int(f(3))}, PerSecond: f(4), Ratio: f(5),
 			Commits: int(f(6)), P50: f(7), P99: f(8), RSSMB: f(9), CPUSeconds: f(10), Min: f(11), Max: f(12),
 			Rounds: int(f(13)), Records: int(f(14))}
 		if r.Row.Strategy == "manual-sync" {
@@ -89,9 +89,9 @@ func readBenchCSV(path string) ([]BenchResult, error) {
 	return out, nil
 }
 
-// BenchMarkdown is results.md: the table per broker, and the lesson's cost
+// Markdown is results.md: the table per broker, and the lesson's cost
 // claims answered with this run's numbers.
-func BenchMarkdown(rs []BenchResult) string {
+func Markdown(rs []Result) string {
 	var b strings.Builder
 	b.WriteString("# What committing costs: `make bench`\n\n")
 	b.WriteString("Each row: a real consumer binary at `WORK_DELAY=0`, `PRINT=none`, from a fresh group, reading the same seeded topic; ")
@@ -105,13 +105,13 @@ func BenchMarkdown(rs []BenchResult) string {
 	}
 	b.WriteString("\n## The lesson's claims, with these numbers\n\n")
 	for _, broker := range brokersOf(rs) {
-		find := func(name string) (BenchResult, bool) {
+		find := func(name string) (Result, bool) {
 			for _, r := range rs {
 				if r.Broker == broker && r.Row.Name() == name {
 					return r, true
 				}
 			}
-			return BenchResult{}, false
+			return Result{}, false
 		}
 		fmt.Fprintf(&b, "**%s**\n\n", broker)
 		if r, ok := find("sync-batch-500"); ok {
@@ -137,7 +137,7 @@ func BenchMarkdown(rs []BenchResult) string {
 	return b.String()
 }
 
-func brokersOf(rs []BenchResult) []string {
+func brokersOf(rs []Result) []string {
 	var out []string
 	for _, r := range rs {
 		if !slices.Contains(out, r.Broker) {
@@ -147,9 +147,9 @@ func brokersOf(rs []BenchResult) []string {
 	return out
 }
 
-// BenchSVG draws records/s per row as horizontal bars, one per broker side by
+// SVG draws records/s per row as horizontal bars, one per broker side by
 // side, on one linear scale: the standard library and nothing else.
-func BenchSVG(rs []BenchResult) string {
+func SVG(rs []Result) string {
 	brokers := brokersOf(rs)
 	var names []string
 	for _, r := range rs {

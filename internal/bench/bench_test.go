@@ -1,4 +1,4 @@
-package experiment
+package bench
 
 import (
 	"os"
@@ -12,24 +12,24 @@ import (
 // own rows.
 func TestWriteBenchFilesKeepsOtherBrokers(t *testing.T) {
 	dir := t.TempDir()
-	row := func(broker string, rate float64) BenchResult {
-		return BenchResult{Broker: broker, Row: BenchRow{Strategy: "manual-sync", CommitPer: "batch", MaxPoll: 500},
+	row := func(broker string, rate float64) Result {
+		return Result{Broker: broker, Row: Row{Strategy: "manual-sync", CommitPer: "batch", MaxPoll: 500},
 			PerSecond: rate, Min: rate - 1, Max: rate + 1, Ratio: 0.75, Commits: 401, P50: 0.17, P99: 0.52, RSSMB: 110, CPUSeconds: 0.6, Rounds: 3, Records: 200000}
 	}
 	steps := []struct {
-		write []BenchResult
+		write []Result
 		want  map[string]float64 // broker → records/s after the write
 	}{
-		{[]BenchResult{row("embedded", 1000)}, map[string]float64{"embedded": 1000}},
-		{[]BenchResult{row("kafka", 500)}, map[string]float64{"embedded": 1000, "kafka": 500}},
-		{[]BenchResult{row("embedded", 2000)}, map[string]float64{"embedded": 2000, "kafka": 500}},
+		{[]Result{row("embedded", 1000)}, map[string]float64{"embedded": 1000}},
+		{[]Result{row("kafka", 500)}, map[string]float64{"embedded": 1000, "kafka": 500}},
+		{[]Result{row("embedded", 2000)}, map[string]float64{"embedded": 2000, "kafka": 500}},
 	}
 	for i, s := range steps {
-		all, err := WriteBenchFiles(dir, s.write)
+		all, err := WriteFiles(dir, s.write)
 		if err != nil {
 			t.Fatal(err)
 		}
-		read, err := readBenchCSV(filepath.Join(dir, "results.csv"))
+		read, err := readCSV(filepath.Join(dir, "results.csv"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func TestWriteBenchFilesKeepsOtherBrokers(t *testing.T) {
 
 func TestBenchRowNames(t *testing.T) {
 	seen := map[string]bool{}
-	for _, r := range BenchRows {
+	for _, r := range Rows {
 		if seen[r.Name()] {
 			t.Errorf("two rows named %s", r.Name())
 		}

@@ -19,8 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	"offsetlab/internal/bench"
 	"offsetlab/internal/config"
-	"offsetlab/internal/experiment"
 )
 
 func main() {
@@ -38,7 +38,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	cfg := experiment.BenchConfig{Bin: filepath.Dir(self), Out: *out, Broker: *broker, Records: *records, Rounds: *rounds,
+	cfg := bench.Config{Bin: filepath.Dir(self), Out: *out, Broker: *broker, Records: *records, Rounds: *rounds,
 		Progress: func(format string, args ...any) {
 			fmt.Printf("%s bench | %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 		}}
@@ -51,7 +51,7 @@ func main() {
 	}
 	if *rows != "" {
 		var names []string
-		for _, r := range experiment.BenchRows {
+		for _, r := range bench.Rows {
 			names = append(names, r.Name())
 		}
 		for _, r := range strings.Split(*rows, ",") {
@@ -70,7 +70,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	began := time.Now()
-	results, err := experiment.Bench(ctx, cfg)
+	results, err := bench.Run(ctx, cfg)
 	if ctx.Err() != nil {
 		fmt.Fprintf(os.Stderr, "bench: stopped by a signal after %.0fs: no results written\n", time.Since(began).Seconds())
 		os.Exit(130)
@@ -78,12 +78,12 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	all, err := experiment.WriteBenchFiles(cfg.Out, results)
+	all, err := bench.WriteFiles(cfg.Out, results)
 	if err != nil {
 		fail(err)
 	}
 	fmt.Println()
-	fmt.Print(experiment.BenchTable(results))
+	fmt.Print(bench.Table(results))
 	fmt.Printf("\n%d rows × %d rounds in %.0fs on %s. Results (with earlier runs on other brokers, %d rows in all): %s, %s, %s\n",
 		len(results), cfg.Rounds, time.Since(began).Seconds(), cfg.Broker, len(all),
 		filepath.Join(cfg.Out, "results.csv"), filepath.Join(cfg.Out, "results.md"), filepath.Join(cfg.Out, "throughput.svg"))

@@ -1,4 +1,4 @@
-package experiment
+package bench
 
 import (
 	"context"
@@ -8,25 +8,29 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"offsetlab/internal/config"
+	"offsetlab/internal/proc"
 )
 
-// BenchConfig is what `make bench` runs with.
-type BenchConfig struct {
+// Config is what `make bench` runs with.
+type Config struct {
 	Bin     string   // folder with the lab's binaries
 	Out     string   // results go here: .lab/bench
 	Brokers []string // nil: the bench starts its own embedded broker
 	Broker  string   // the broker's name in the results: "embedded", "kafka", ...
 	Records int      // orders seeded once, read by every run
 	Rounds  int
-	// Rows, if set, picks rows by name (BenchRow.Name); nil: all.
+	// Rows, if set, picks rows by name (Row.Name); nil: all.
 	Rows     []string
 	Progress func(format string, args ...any)
 }
 
-// BenchRow is one configuration: a consumer binary and its settings, always
+// Row is one configuration: a consumer binary and its settings, always
 // at WORK_DELAY=0 and PRINT=none, from a fresh group.
-type BenchRow struct {
+type Row struct {
 	Strategy  string // auto-commit, manual-sync, manual-async; "baseline" is manual-sync with COMMIT_PER=none
 	CommitPer string // manual-sync's COMMIT_PER; "" for the others
 	MaxPoll   int
@@ -36,7 +40,7 @@ type BenchRow struct {
 }
 
 // Name is the row's short name, as BENCH_ROWS takes it: "sync-batch-500".
-func (r BenchRow) Name() string {
+func (r Row) Name() string {
 	s := map[string]string{"baseline": "baseline", "auto-commit": "auto", "manual-sync": "sync", "manual-async": "async"}[r.Strategy]
 	if r.Strategy == "manual-sync" {
 		s += "-" + notNameChars.ReplaceAllString(r.CommitPer, "")
@@ -44,44 +48,44 @@ func (r BenchRow) Name() string {
 	return fmt.Sprintf("%s-%d", s, r.MaxPoll)
 }
 
-func (r BenchRow) binary() string {
+func (r Row) binary() string {
 	if r.Strategy == "baseline" {
 		return "manual-sync"
 	}
 	return r.Strategy
 }
 
-func (r BenchRow) commitPer() string {
+func (r Row) commitPer() string {
 	if r.Strategy == "baseline" {
 		return "none"
 	}
 	return r.CommitPer
 }
 
-// BenchRows are the configurations `make bench` compares: a baseline that
+// Rows are the configurations `make bench` compares: a baseline that
 // never commits, each strategy at MAX_POLL_RECORDS 5, 50 and 500, and
 // manual-sync's other granularities at 500.
-var BenchRows = func() []BenchRow {
-	var rows []BenchRow
+var Rows = func() []Row {
+	var rows []Row
 	for _, mp := range []int{5, 50, 500} {
 		rows = append(rows,
-			BenchRow{Strategy: "baseline", MaxPoll: mp},
-			BenchRow{Strategy: "auto-commit", MaxPoll: mp},
-			BenchRow{Strategy: "manual-sync", CommitPer: "batch", MaxPoll: mp},
-			BenchRow{Strategy: "manual-async", MaxPoll: mp})
+			Row{Strategy: "baseline", MaxPoll: mp},
+			Row{Strategy: "auto-commit", MaxPoll: mp},
+			Row{Strategy: "manual-sync", CommitPer: "batch", MaxPoll: mp},
+			Row{Strategy: "manual-async", MaxPoll: mp})
 	}
 	return append(rows,
 		// A commit per record is a broker round trip per record: 20000
 		// of them say what it costs.
-		BenchRow{Strategy: "manual-sync", CommitPer: "record", MaxPoll: 500, Limit: 20000},
-		BenchRow{Strategy: "manual-sync", CommitPer: "count:100", MaxPoll: 500},
-		BenchRow{Strategy: "manual-sync", CommitPer: "time:100ms", MaxPoll: 500})
+		Row{Strategy: "manual-sync", CommitPer: "record", MaxPoll: 500, Limit: 20000},
+		Row{Strategy: "manual-sync", CommitPer: "count:100", MaxPoll: 500},
+		Row{Strategy: "manual-sync", CommitPer: "time:100ms", MaxPoll: 500})
 }()
 
-// BenchResult is a row's medians over the rounds.
-type BenchResult struct {
+// Result is a row's medians over the rounds.
+type Result struct {
 	Broker     string
-	Row        BenchRow
+	Row        Row
 	Records    int     // records each run processed
 	PerSecond  float64 // median records/s, first record to last
 	Min, Max   float64 // spread of records/s over the rounds
@@ -107,14 +111,14 @@ var notNameChars = regexp.MustCompile(`[^a-z0-9]+`)
 
 var statsLine = regexp.MustCompile(`stats: (\d+) records in ([\d.]+) s from the first to the last(?: \((\d+)/s\))?; (?:no commit requests|(\d+) commit requests?, p50 ([\d.]+) ms, p99 ([\d.]+) ms)`)
 
-// Bench seeds the topic once, then runs every row Rounds times (round by
+// Run seeds the topic once, then runs every row Rounds times (round by
 // round, so that a slow moment of the machine falls on every row alike), and
 // returns each row's medians.
-func Bench(ctx context.Context, cfg BenchConfig) ([]BenchResult, error) {
-	rows := BenchRows
+func Run(ctx context.Context, cfg Config) ([]Result, error) {
+	rows := Rows
 	if cfg.Rows != nil {
 		rows = nil
-		for _, r := range BenchRows {
+		for _, r := range Rows {
 			if slices.Contains(cfg.Rows, r.Name()) {
 				rows = append(rows, r)
 			}
@@ -127,22 +131,23 @@ func Bench(ctx context.Context, cfg BenchConfig) ([]BenchResult, error) {
 	if err := os.MkdirAll(runs, 0o755); err != nil {
 		return nil, err
 	}
-	l := &lab{cfg: Config{Bin: cfg.Bin, Out: cfg.Out, Brokers: cfg.Brokers}, brokers: cfg.Brokers, dir: cfg.Out}
-	if l.embedded() {
-		if err := l.startBroker(ctx); err != nil {
+	l := &lab{bin: cfg.Bin, brokers: cfg.Brokers}
+	if l.brokers == nil {
+		own := &proc.Broker{Bin: cfg.Bin, Dir: cfg.Out, Env: proc.Environ(config.Names)}
+		if err := own.Start(ctx); err != nil {
 			return nil, err
 		}
-		defer l.stopBroker()
+		defer own.Stop()
+		l.brokers = []string{own.Address()}
 	}
 	const topic = "lab.bench.orders"
-	env := []string{"TOPIC=" + topic, "OUTPUT_TOPIC=" + topic + ".tickets", "PARTITIONS=3"}
 	for _, cmd := range []string{"topic-delete", "topic-create"} {
-		if err := l.admin(ctx, runs, env, cmd); err != nil {
+		if err := l.run(ctx, filepath.Join(runs, "admin-"+cmd+".out"), "admin", []string{"TOPIC=" + topic, "OUTPUT_TOPIC=" + topic + ".tickets", "PARTITIONS=3"}, cmd); err != nil {
 			return nil, err
 		}
 	}
 	began := time.Now()
-	if err := l.runTool(ctx, runs, "seed", "seed", []string{l.brokersEnv(), "TOPIC=" + topic, "SEED_MESSAGES=" + strconv.Itoa(cfg.Records)}); err != nil {
+	if err := l.run(ctx, filepath.Join(runs, "seed.out"), "seed", []string{"TOPIC=" + topic, "SEED_MESSAGES=" + strconv.Itoa(cfg.Records)}); err != nil {
 		return nil, err
 	}
 	cfg.Progress("seeded %d orders into %s in %.1fs; %d rows × %d rounds on %s", cfg.Records, topic, time.Since(began).Seconds(), len(rows), cfg.Rounds, cfg.Broker)
@@ -150,7 +155,7 @@ func Bench(ctx context.Context, cfg BenchConfig) ([]BenchResult, error) {
 	samples := make([][]sample, len(rows))
 	for round := 1; round <= cfg.Rounds; round++ {
 		for i, r := range rows {
-			s, err := benchRun(ctx, l, runs, topic, r, cfg.Records, round)
+			s, err := runOnce(ctx, l, runs, topic, r, cfg.Records, round)
 			if err != nil {
 				return nil, fmt.Errorf("%s, round %d: %w", r.Name(), round, err)
 			}
@@ -160,11 +165,11 @@ func Bench(ctx context.Context, cfg BenchConfig) ([]BenchResult, error) {
 		}
 	}
 
-	results := make([]BenchResult, len(rows))
+	results := make([]Result, len(rows))
 	for i, r := range rows {
 		ss := samples[i]
 		rate := medianOf(ss, func(s sample) float64 { return s.perSecond })
-		results[i] = BenchResult{Broker: cfg.Broker, Row: r, Records: ss[0].records, PerSecond: rate,
+		results[i] = Result{Broker: cfg.Broker, Row: r, Records: ss[0].records, PerSecond: rate,
 			Min:        slices.Min(valuesOf(ss, func(s sample) float64 { return s.perSecond })),
 			Max:        slices.Max(valuesOf(ss, func(s sample) float64 { return s.perSecond })),
 			Commits:    int(medianOf(ss, func(s sample) float64 { return float64(s.commits) })),
@@ -184,13 +189,32 @@ func Bench(ctx context.Context, cfg BenchConfig) ([]BenchResult, error) {
 	return results, nil
 }
 
-// benchRun runs a row's consumer once, from a fresh group, to the end of the
+// lab is where the bench's binaries are and the broker they talk to.
+type lab struct {
+	bin     string
+	brokers []string
+}
+
+// cmd is a run of one of the lab's binaries on the bench's broker, with env
+// on top of a clean environment (what a learner set in the shell cannot
+// change a measurement), its output kept in outPath.
+func (l *lab) cmd(bin, outPath string, env []string, args ...string) proc.Cmd {
+	env = append([]string{"BROKERS=" + strings.Join(l.brokers, ",")}, env...)
+	return proc.Cmd{Path: filepath.Join(l.bin, bin), Args: args, Env: proc.Environ(config.Names, env...), Output: outPath}
+}
+
+// run runs one of the lab's tools to its end (exit 0).
+func (l *lab) run(ctx context.Context, outPath, bin string, env []string, args ...string) error {
+	return proc.Run(ctx, l.cmd(bin, outPath, env, args...), time.Minute)
+}
+
+// runOnce runs a row's consumer once, from a fresh group, to the end of the
 // topic (or its Limit), and reads what it measured from its stats line and
 // what it cost from the kernel.
-func benchRun(ctx context.Context, l *lab, dir, topic string, r BenchRow, records, round int) (sample, error) {
+func runOnce(ctx context.Context, l *lab, dir, topic string, r Row, records, round int) (sample, error) {
 	name := fmt.Sprintf("%s-%d", r.Name(), round)
 	want, code := records, 0
-	settings := []string{l.brokersEnv(), "TOPIC=" + topic, "GROUP=lab-bench-" + name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36),
+	settings := []string{"TOPIC=" + topic, "GROUP=lab-bench-" + name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36),
 		"LOG=" + filepath.Join(dir, name+".log"), "EVENTS=" + filepath.Join(dir, name+".jsonl"),
 		"WORK_DELAY=0", "PRINT=none", "IDLE_EXIT=300ms", "MAX_POLL_RECORDS=" + strconv.Itoa(r.MaxPoll)}
 	if cp := r.commitPer(); cp != "" {
@@ -202,11 +226,11 @@ func benchRun(ctx context.Context, l *lab, dir, topic string, r BenchRow, record
 		want, code = r.Limit, 1
 		settings = append(settings, "CRASH="+strconv.Itoa(r.Limit))
 	}
-	p, err := start(l.bin(r.binary()), filepath.Join(dir, name+".out"), settings)
+	p, err := proc.Start(l.cmd(r.binary(), filepath.Join(dir, name+".out"), settings))
 	if err != nil {
 		return sample{}, err
 	}
-	got, err := p.wait(ctx, 10*time.Minute)
+	got, err := p.Wait(ctx, 10*time.Minute)
 	if err != nil {
 		return sample{}, err
 	}
@@ -216,19 +240,17 @@ func benchRun(ctx context.Context, l *lab, dir, topic string, r BenchRow, record
 		_ = os.Remove(filepath.Join(dir, f))
 	}
 	if got != code {
-		return sample{}, fmt.Errorf("%s exited %d, want %d: %s", r.binary(), got, code, p.tail(3))
+		return sample{}, fmt.Errorf("%s exited %d, want %d: %s", r.binary(), got, code, p.Tail(3))
 	}
-	p.mu.Lock()
 	var m []string
-	for _, line := range p.lines {
+	for _, line := range p.Lines() {
 		if mm := statsLine.FindStringSubmatch(line); mm != nil {
 			m = mm
 		}
 	}
-	usage := p.usage
-	p.mu.Unlock()
+	usage := p.Usage()
 	if m == nil || usage == nil {
-		return sample{}, fmt.Errorf("%s printed no stats line: %s", r.binary(), p.tail(3))
+		return sample{}, fmt.Errorf("%s printed no stats line: %s", r.binary(), p.Tail(3))
 	}
 	s := sample{rssMB: float64(usage.Maxrss) / 1024,
 		cpuSecs: time.Duration(usage.Utime.Nano() + usage.Stime.Nano()).Seconds()}
