@@ -1,0 +1,81 @@
+package worker
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"offsetlab/internal/events"
+)
+
+// settings is the line that says how this run is set up.
+func (w *worker) settings() string {
+	cfg := w.cfg
+	s := fmt.Sprintf("CRASH=%d WORK_DELAY=%s MAX_POLL_RECORDS=%d", cfg.Crash, cfg.WorkDelay, cfg.MaxPollRecords)
+	if cfg.WorkHold != "" {
+		s += " WORK_HOLD=" + cfg.WorkHold
+	}
+	if cfg.CommitEvery > 0 {
+		s += " COMMIT_EVERY=" + cfg.CommitEvery.String()
+	}
+	s += fmt.Sprintf(" IDLE_EXIT=%s LOG=%s EVENTS=%s", durOrNever(cfg.IdleExit), cfg.Log, cfg.Events)
+	if cfg.Greedy {
+		s += " GREEDY=1"
+	}
+	if cfg.ResetLatest {
+		s += " RESET=latest"
+	}
+	if cfg.Database.Kind != "" {
+		s += " DATABASE_URL=" + cfg.Database.Redacted()
+	}
+	if k := cfg.CommitPer.Kind; k != "" && k != "batch" {
+		s += " COMMIT_PER=" + cfg.CommitPer.String()
+	}
+	if cfg.Output != "" {
+		s += fmt.Sprintf(" OUTPUT_TOPIC=%s TRANSACTION_TIMEOUT=%s", cfg.Output, cfg.TransactionTimeout)
+	}
+	if cfg.GroupProtocol != "" && cfg.GroupProtocol != "classic" {
+		s += " GROUP_PROTOCOL=" + cfg.GroupProtocol
+	}
+	if cfg.Poison != "" {
+		s += fmt.Sprintf(" POISON=%s ON_FAIL=%s", cfg.Poison, cfg.OnFail)
+	}
+	if cfg.RebalanceTimeout != 60*time.Second && cfg.RebalanceTimeout != 0 {
+		s += " REBALANCE_TIMEOUT=" + cfg.RebalanceTimeout.String()
+	}
+	return s
+}
+
+// event appends e to the events log. The events are for pictures, not for
+// correctness: a failed write is said once, and the run goes on.
+func (w *worker) event(e events.Event) {
+	if err := w.events.Write(e); err != nil {
+		w.out.printf("warning: %v; this run's timeline will be incomplete (the processed log is not affected)", err)
+	}
+}
+
+// commitFailed records a failed commit try in the events log.
+func (w *worker) commitFailed(why string, p *int32, err error) {
+	w.event(events.Event{Kind: events.CommitFailed, Cause: why, Partition: p, Detail: err.Error()})
+}
+
+func durOrNever(d time.Duration) string {
+	if d == 0 {
+		return "0 (never)"
+	}
+	return d.String()
+}
+
+// printer writes whole lines, one at a time, from any goroutine.
+type printer struct {
+	mu     sync.Mutex
+	w      io.Writer
+	prefix string
+}
+
+func (p *printer) printf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "%s %s | %s\n", time.Now().Format("15:04:05.000"), p.prefix, fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,72 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"offsetlab/internal/events"
+	"offsetlab/internal/processedlog"
+)
+
+// process does the pretend work, writes the record's line, does the
+// strategy's effect, then lets the strategy mark it. The order matters: the
+// line is in the log before the effect and before the offset can be
+// committed, so the log (every delivery) never misses a committed record or
+// a stored effect. It returns only an effect's error.
+func (w *worker) process(ctx context.Context, r *kgo.Record) error {
+	if w.firstAt.IsZero() {
+		w.firstAt = time.Now()
+		w.out.printf("first record %.2fs after start", w.firstAt.Sub(w.start).Seconds())
+	}
+	w.work(ctx, r)
+	// The event before the log line: a process killed between the two
+	// leaves an event the processed log does not confirm, which a reader
+	// can drop (the log is the ground truth), never the other way round.
+	w.event(events.Event{Kind: events.Processed, Partition: events.P(r.Partition), Offset: events.O(r.Offset)})
+	e := processedlog.Entry{Partition: r.Partition, Offset: r.Offset, Key: string(r.Key), Value: string(r.Value)}
+	if err := w.log.Append(e); err != nil {
+		// Not written means not processed: exit without committing it.
+		w.out.printf("error: %v; exiting without committing this record", err)
+		os.Exit(ExitCrash)
+	}
+	skipped := ""
+	if w.s.Effect != nil {
+		// Not stopped by Ctrl+C: a transaction begun is finished.
+		var err error
+		if skipped, err = w.s.Effect(context.WithoutCancel(ctx), w.cl, r); err != nil {
+			return err
+		}
+		if skipped == "" {
+			w.effects++
+		} else {
+			w.skipped++
+		}
+	}
+	if w.s.Processed != nil {
+		w.s.Processed(w.cl, r)
+	}
+	n := w.processed.Add(1)
+	w.mu.Lock()
+	if last, ok := w.position[r.Partition]; !ok || r.Offset > last.Offset {
+		w.position[r.Partition] = r
+	}
+	w.fetched[r.Partition] = r.Offset + 1
+	w.mu.Unlock()
+	w.lastAt = time.Now()
+	if w.cfg.Print != "records" {
+		return nil
+	}
+	crash := ""
+	if w.cfg.Crash > 0 {
+		crash = fmt.Sprintf(" (crash at %d)", w.cfg.Crash)
+	}
+	w.out.printf("processed p%d@%d %s %q  [%d this run%s]", r.Partition, r.Offset, r.Key, r.Value, n, crash)
+	if skipped != "" {
+		w.out.printf("%s", skipped)
+	}
+	return nil
+}

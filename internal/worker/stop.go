@@ -1,0 +1,105 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"offsetlab/internal/cluster"
+	"offsetlab/internal/events"
+)
+
+// signals: the first SIGINT/SIGTERM asks for a clean stop after the record in
+// hand; a second one quits at once.
+func (w *worker) signals() (<-chan struct{}, func() bool) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	stop := make(chan struct{})
+	var once sync.Once
+	go func() {
+		sig := <-sigs
+		done := "committing what was processed"
+		if w.s.Ack != nil {
+			done = "answering what was processed, releasing the rest of the batch"
+		}
+		w.out.printf("%s: finishing the record in hand, %s, leaving the group (again to quit at once)", sig, done)
+		once.Do(func() { close(stop) })
+		<-sigs
+		w.out.printf("second signal: quitting at once, nothing more committed")
+		w.event(events.Event{Kind: events.Stop, Cause: "second signal"})
+		os.Exit(ExitSignal)
+	}()
+	return stop, func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// crash is the lesson's failure: exit at once with no commit, no Close and no
+// LeaveGroup, as if the process died. Whatever was committed before now is
+// what a restart resumes from.
+func (w *worker) crash(r *kgo.Record) {
+	w.out.printf("CRASH=%d reached at p%d@%d: exit(1) now, without committing or leaving the group; committed so far: %s",
+		w.cfg.Crash, r.Partition, r.Offset, w.commits.summary(w.partitions))
+	if w.s.Transact {
+		w.out.printf("the batch's transaction stays open, its tickets written but not committed: the next run of INSTANCE=%d aborts it (without one, the broker does after TRANSACTION_TIMEOUT)", w.cfg.Instance)
+	}
+	w.summary("crash")
+	pprof.StopCPUProfile()
+	w.event(events.Event{Kind: events.Crash, Partition: events.P(r.Partition), Offset: events.O(r.Offset),
+		Detail: fmt.Sprintf("CRASH=%d", w.cfg.Crash)})
+	os.Exit(ExitCrash)
+}
+
+// shutdown: close (kgo's own final commit happens here for auto-commit), then
+// remove the static member, which kgo does not do on Close.
+func (w *worker) shutdown(code int) {
+	w.commits.closing.Store(true)
+	w.cl.CloseAllowingRebalance()
+	if code == ExitFenced {
+		// The static member id now belongs to the other process: leave it be.
+		w.summary("fenced")
+		w.event(events.Event{Kind: events.Stop, Cause: "fenced"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cluster.ReachTimeout)
+	defer cancel()
+	if err := w.adm.RemoveStaticMember(ctx, w.cfg.Group, w.id); err != nil {
+		w.out.printf("warning: %v (the broker drops it when its session times out)", err)
+	} else {
+		w.out.printf("left group %s (removed static member %s)", w.cfg.Group, w.id)
+	}
+	how := "clean"
+	if code != ExitOK {
+		how = "error"
+	}
+	w.summary(how)
+	w.event(events.Event{Kind: events.Stop, Cause: how, Offsets: events.OffsetsOf(w.commits.known())})
+}
+
+func (w *worker) summary(how string) {
+	rate := ""
+	n := w.processed.Load()
+	if took := w.lastAt.Sub(w.firstAt); n > 1 && took > 0 {
+		rate = fmt.Sprintf(" (%.0f/s)", float64(n-1)/took.Seconds())
+	}
+	w.out.printf("stats: %d records in %.3f s from the first to the last%s; %s",
+		n, w.lastAt.Sub(w.firstAt).Seconds(), rate, w.commitTimes.line())
+	effects := ""
+	if w.s.Effect != nil {
+		effects = fmt.Sprintf(" effects=%d skipped=%d", w.effects, w.skipped)
+	}
+	w.out.printf("summary strategy=%s processed=%d%s commits=%d committed=%s exit=%s",
+		w.s.Name, n, effects, w.commits.count(), strings.ReplaceAll(w.commits.summary(w.partitions), " ", ","), how)
+}

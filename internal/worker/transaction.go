@@ -1,0 +1,68 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// endTransaction ends the batch's transaction: a commit when the whole batch
+// was processed, else an abort (the batch was cut short: ending with a commit
+// would commit the offsets of records never processed). It says what went
+// with it. Ending a transaction fails only for good (kgo retries inside).
+func (w *worker) endTransaction(whole bool, records int) (int, bool) {
+	var sent map[int32]int64
+	ctx := kgo.PreTxnCommitFnContext(context.Background(), func(req *kmsg.TxnOffsetCommitRequest) error {
+		sent = map[int32]int64{}
+		for _, t := range req.Topics {
+			if t.Topic == w.cfg.Topic {
+				for _, p := range t.Partitions {
+					sent[p.Partition] = p.Offset
+				}
+			}
+		}
+		return nil
+	})
+	try := kgo.TryCommit
+	if !whole {
+		try = kgo.TryAbort
+	}
+	committed, err := w.sess.End(ctx, try)
+	switch {
+	case err != nil:
+		w.commitFailed("transaction", nil, err)
+		w.out.printf("transaction FAILED: %v. Stopping: its %d tickets are discarded, and a restart processes its records again", err, records)
+		return ExitSettings, true
+	case committed:
+		w.commits.report("transaction", sent)
+	case !whole:
+		w.commitFailed("transaction", nil, errors.New("aborted: the batch was cut short"))
+		w.out.printf("transaction ABORTED: the batch was cut short after %d records; their tickets are discarded, a restart processes them again", records)
+	default:
+		w.commitFailed("transaction", nil, errors.New("aborted: the group rebalanced during it"))
+		w.out.printf("transaction ABORTED: the group rebalanced during it; its %d tickets are discarded, whoever holds the partitions now processes the records again", records)
+	}
+	return 0, false
+}
+
+// spans is "p0@5-9, p1@0" for a batch of records, in the order polled.
+func spans(rs []*kgo.Record) string {
+	var out []string
+	for i := 0; i < len(rs); {
+		j := i
+		for j+1 < len(rs) && rs[j+1].Partition == rs[i].Partition {
+			j++
+		}
+		span := fmt.Sprintf("p%d@%d", rs[i].Partition, rs[i].Offset)
+		if j > i {
+			span += fmt.Sprintf("-%d", rs[j].Offset)
+		}
+		out = append(out, span)
+		i = j + 1
+	}
+	return strings.Join(out, ", ")
+}
