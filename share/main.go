@@ -43,7 +43,7 @@ func main() {
 	}
 
 	onFail := kgo.AckRelease
-	if cfg.OnFail == "reject" {
+	if cfg.OnFail == config.OnFailReject {
 		onFail = kgo.AckReject
 	}
 	os.Exit(worker.Run(cfg, worker.Strategy{

@@ -35,8 +35,7 @@ func main() {
 	scenarios := s.Optional("SCENARIOS", "comma-separated scenarios (default: all)", nil)
 	strategies := s.Optional("STRATEGIES", "comma-separated strategies: auto, sync, async (default: all)", nil)
 	out := s.String("OUT", ".lab/experiment", "folder for results.csv, results.md and the timelines")
-	protocol := s.Choice("GROUP_PROTOCOL", "classic", []string{"classic", "consumer"},
-		"every consumer's group protocol: classic (the members assign) or consumer (KIP-848: the broker assigns)")
+	protocol := s.GroupProtocol("every consumer's group protocol: classic (the members assign) or consumer (KIP-848: the broker assigns)")
 	if err := s.Parse(os.Args[1:]); err != nil {
 		config.Fail("experiment", s, err)
 	}
@@ -67,8 +66,8 @@ func main() {
 		cfg.Brokers = *brokers
 		where = strings.Join(cfg.Brokers, ",")
 	}
-	if *protocol != "classic" {
-		where += ", GROUP_PROTOCOL=" + *protocol
+	if *protocol != config.ProtocolClassic {
+		where += ", GROUP_PROTOCOL=" + string(*protocol)
 	}
 
 	// Ctrl+C stops the scenario in play: its consumers are killed, the

@@ -13,36 +13,37 @@ import (
 // every N records (COUNT), every T (TIME), or never (the benchmark's
 // baseline).
 type CommitPer struct {
-	Kind  string        // "batch", "record", "count", "time" or "none"
+	Kind  CommitPerKind // "" is CommitPerBatch
 	Count int           // Kind "count": records between commits
 	Every time.Duration // Kind "time": time between commits
 }
 
 func (c CommitPer) String() string {
 	switch c.Kind {
-	case "count":
+	case CommitPerCount:
 		return fmt.Sprintf("count:%d", c.Count)
-	case "time":
+	case CommitPerTime:
 		return "time:" + c.Every.String()
 	case "":
-		return "batch"
+		return string(CommitPerBatch)
 	}
-	return c.Kind
+	return string(c.Kind)
 }
 
 // ParseCommitPer reads batch, record, count:N, time:T or none.
 func ParseCommitPer(v string) (CommitPer, error) {
-	kind, arg, hasArg := strings.Cut(strings.TrimSpace(v), ":")
+	k, arg, hasArg := strings.Cut(strings.TrimSpace(v), ":")
+	kind := CommitPerKind(k)
 	switch {
-	case (kind == "batch" || kind == "record" || kind == "none") && !hasArg:
+	case (kind == CommitPerBatch || kind == CommitPerRecord || kind == CommitPerNone) && !hasArg:
 		return CommitPer{Kind: kind}, nil
-	case kind == "count" && hasArg:
+	case kind == CommitPerCount && hasArg:
 		n, err := strconv.Atoi(arg)
 		if err != nil || n < 1 || n > 1_000_000 {
 			return CommitPer{}, errors.New("count:N wants N from 1 to 1000000 records")
 		}
 		return CommitPer{Kind: kind, Count: n}, nil
-	case kind == "time" && hasArg:
+	case kind == CommitPerTime && hasArg:
 		d, err := time.ParseDuration(arg)
 		if err != nil || d < time.Millisecond || d > time.Hour {
 			return CommitPer{}, errors.New("time:T wants a duration from 1ms to 1h, such as time:500ms")

@@ -165,14 +165,26 @@ func durString(d time.Duration) string {
 
 // Choice is one of the given words.
 func (s *Set) Choice(env, def string, words []string, help string) *string {
-	return s.raw(env, def, help+" ("+strings.Join(words, " or ")+")", func(v string) error {
+	return ChoiceOf(s, env, def, words, help)
+}
+
+// ChoiceOf is Choice for a mode of its own type (Print, GroupProtocol, ...).
+func ChoiceOf[T ~string](s *Set, env string, def T, words []T, help string) *T {
+	out := new(T)
+	names := make([]string, len(words))
+	for i, w := range words {
+		names[i] = string(w)
+	}
+	s.raw(env, string(def), help+" ("+strings.Join(names, " or ")+")", func(v string) error {
 		for _, w := range words {
-			if v == w {
+			if v == string(w) {
+				*out = w
 				return nil
 			}
 		}
-		return fmt.Errorf("want %s", strings.Join(words, " or "))
+		return fmt.Errorf("want %s", strings.Join(names, " or "))
 	})
+	return out
 }
 
 // Bool accepts 1/0, true/false, yes/no, on/off.

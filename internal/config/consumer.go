@@ -33,10 +33,10 @@ type Consumer struct {
 	// partitions (Kafka's auto.offset.reset=latest), not the beginning.
 	ResetLatest      bool
 	RebalanceTimeout time.Duration
-	// GroupProtocol is how the member joins its group: "classic" (the
-	// client-side assignment the lesson describes) or "consumer" (KIP-848:
+	// GroupProtocol is how the member joins its group: classic (the
+	// client-side assignment the lesson describes) or consumer (KIP-848:
 	// the broker assigns, rebalances are incremental).
-	GroupProtocol string
+	GroupProtocol GroupProtocol
 	// Database is where the effect consumers store their tickets (and
 	// db-offsets its offsets); zero for the three commit strategies.
 	Database Database
@@ -47,17 +47,16 @@ type Consumer struct {
 	TransactionTimeout time.Duration
 	// CommitPer is when manual-sync commits; zero for the others.
 	CommitPer CommitPer
-	// Print is what a run prints as it goes: "records" (a line per record
-	// and per commit), "progress" (a line a second instead) or "none".
-	Print string
+	// Print is what a run prints as it goes.
+	Print Print
 	// CPUProfile, if set, is where a Go CPU profile of the run goes
 	// (go tool pprof reads it): where the lab's own time goes.
 	CPUProfile string
 	// The share-group consumer only: the key whose work always fails
 	// (POISON, "" for none) and how such a record is acknowledged
-	// (OnFail: "release", handed back for another try, or "reject").
+	// (OnFail: released, handed back for another try, or rejected).
 	Poison string
-	OnFail string
+	OnFail OnFail
 }
 
 // ConsumerDefaults are what differ between the three binaries.
@@ -92,19 +91,19 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 	log := s.String("LOG", d.Log, "processed log, one line per processed record")
 	events := s.String("EVENTS", d.Events, "events log: one JSON line per event of the run (what make timeline-* draws)")
 	reset := s.Choice("RESET", "earliest", []string{"earliest", "latest"}, "where a group with nothing committed starts")
-	protocol, rebalance := new(string), new(time.Duration)
-	var poison, onFail *string
+	protocol, rebalance := new(GroupProtocol), new(time.Duration)
+	var poison *string
+	var onFail *OnFail
 	if d.Share {
 		poison = s.Optional("POISON", "the key of a record whose work always fails (e.g. order-0007; empty: none)", nil)
-		onFail = s.Choice("ON_FAIL", "release", []string{"release", "reject"},
+		onFail = ChoiceOf(s, "ON_FAIL", OnFailRelease, []OnFail{OnFailRelease, OnFailReject},
 			"a record whose work failed is released (delivered again, up to the group's delivery limit) or rejected (archived at once)")
 	} else {
-		protocol = s.Choice("GROUP_PROTOCOL", "classic", []string{"classic", "consumer"},
-			"classic: the members assign partitions (the lesson's protocol); consumer: KIP-848, the broker assigns")
+		protocol = s.GroupProtocol("classic: the members assign partitions (the lesson's protocol); consumer: KIP-848, the broker assigns")
 		rebalance = s.Duration("REBALANCE_TIMEOUT", 60*time.Second, 500*time.Millisecond, time.Hour,
 			"how long the broker waits for this member to rejoin a rebalance before it drops it (kgo.RebalanceTimeout)")
 	}
-	print := s.Choice("PRINT", "records", []string{"records", "progress", "none"},
+	print := ChoiceOf(s, "PRINT", PrintRecords, []Print{PrintRecords, PrintProgress, PrintNone},
 		"a line per record and commit, a progress line a second instead, or neither")
 	cpuProfile := s.Optional("CPUPROFILE", "write a Go CPU profile of the run to this file (for go tool pprof)", nil)
 	idle := s.Duration("IDLE_EXIT", 0, 0, time.Hour, "stop cleanly once caught up and no record came for this long (0 = run until Ctrl+C)")

@@ -39,7 +39,7 @@ type Config struct {
 	Scripts string
 	// GroupProtocol is every consumer's GROUP_PROTOCOL: classic (the
 	// default) or consumer (KIP-848).
-	GroupProtocol string
+	GroupProtocol config.GroupProtocol
 }
 
 // Strategy is one consumer binary.
@@ -184,7 +184,7 @@ func (c *cell) start(settings ...string) (*proc.Proc, error) {
 	env := []string{c.lab.brokersEnv(), "TOPIC=" + c.topic, "GROUP=" + c.group,
 		"LOG=" + c.log(), "EVENTS=" + c.events()}
 	if c.lab.cfg.GroupProtocol != "" {
-		env = append(env, "GROUP_PROTOCOL="+c.lab.cfg.GroupProtocol)
+		env = append(env, "GROUP_PROTOCOL="+string(c.lab.cfg.GroupProtocol))
 	}
 	env = append(env, settings...)
 	return proc.Start(c.lab.cmd(c.strategy.Binary, filepath.Join(c.dir, fmt.Sprintf("run-%d.out", n)), env))

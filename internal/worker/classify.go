@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"offsetlab/internal/cluster"
+	"offsetlab/internal/config"
 )
 
 // fetchErrors reports what a poll brought besides records. Only errors that
@@ -36,7 +37,7 @@ func (w *worker) fetchErrors(ctx context.Context, fetches kgo.Fetches) (int, boo
 				w.out.printf("error: topic %s was deleted while this run read it: waiting cannot bring it back, stopping", w.cfg.Topic)
 				code, fatal = ExitSettings, true
 			}
-		case errors.Is(err, kerr.UnreleasedInstanceID) && w.cfg.GroupProtocol == "consumer":
+		case errors.Is(err, kerr.UnreleasedInstanceID) && w.cfg.GroupProtocol == config.ProtocolConsumer:
 			// KIP-848 keeps a static member that did not leave (a crash, a
 			// kill) until its session times out; only then may a new process
 			// take its instance id. The classic protocol hands it over at once.

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"offsetlab/internal/config"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -29,7 +30,7 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 		}
 
 		records := fetches.Records()
-		if cfg.Print == "progress" {
+		if cfg.Print == config.PrintProgress {
 			w.noteLag(fetches)
 		}
 		if w.s.Transact && len(records) > 0 {
@@ -37,7 +38,7 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 				w.cl.AllowRebalance()
 				return w.fail(ExitSettings, fmt.Errorf("begin a transaction: %w", err))
 			}
-			if cfg.Print == "records" {
+			if cfg.Print == config.PrintRecords {
 				w.out.printf("transaction began for %s: this batch's tickets and its offsets commit together, or neither does", spans(records))
 			}
 		}
@@ -80,7 +81,7 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 		}
 		if len(done) > 0 {
 			lastRecord = time.Now()
-			perBatch := w.s.CommitPer.Kind == "" || w.s.CommitPer.Kind == "batch"
+			perBatch := w.s.CommitPer.Kind == "" || w.s.CommitPer.Kind == config.CommitPerBatch
 			if w.s.Commit != nil && (perBatch || stopped()) {
 				why := w.s.CommitWhy
 				if stopped() {
@@ -150,13 +151,13 @@ func (w *worker) commitDue() string {
 		return ""
 	}
 	switch p := w.s.CommitPer; p.Kind {
-	case "record":
+	case config.CommitPerRecord:
 		return "record"
-	case "count":
+	case config.CommitPerCount:
 		if w.sinceCommit >= p.Count {
 			return "count"
 		}
-	case "time":
+	case config.CommitPerTime:
 		if time.Since(w.lastCommit) >= p.Every {
 			return "time"
 		}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"offsetlab/internal/config"
 	"offsetlab/internal/events"
 )
 
@@ -35,8 +36,8 @@ func (w *worker) settings() string {
 	if cfg.Output != "" {
 		s += fmt.Sprintf(" OUTPUT_TOPIC=%s TRANSACTION_TIMEOUT=%s", cfg.Output, cfg.TransactionTimeout)
 	}
-	if cfg.GroupProtocol != "" && cfg.GroupProtocol != "classic" {
-		s += " GROUP_PROTOCOL=" + cfg.GroupProtocol
+	if cfg.GroupProtocol != "" && cfg.GroupProtocol != config.ProtocolClassic {
+		s += " GROUP_PROTOCOL=" + string(cfg.GroupProtocol)
 	}
 	if cfg.Poison != "" {
 		s += fmt.Sprintf(" POISON=%s ON_FAIL=%s", cfg.Poison, cfg.OnFail)

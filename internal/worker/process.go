@@ -8,6 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"offsetlab/internal/config"
 	"offsetlab/internal/events"
 	"offsetlab/internal/processedlog"
 )
@@ -57,7 +58,7 @@ func (w *worker) process(ctx context.Context, r *kgo.Record) error {
 	w.fetched[r.Partition] = r.Offset + 1
 	w.mu.Unlock()
 	w.lastAt = time.Now()
-	if w.cfg.Print != "records" {
+	if w.cfg.Print != config.PrintRecords {
 		return nil
 	}
 	crash := ""

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"offsetlab/internal/cluster"
+	"offsetlab/internal/config"
 	"offsetlab/internal/events"
 	"offsetlab/internal/processedlog"
 )
@@ -199,7 +200,7 @@ func (w *worker) shareProcess(ctx context.Context, r *kgo.Record) {
 	n := w.processed.Add(1)
 	w.answers.add(status)
 	w.lastAt = time.Now()
-	if w.cfg.Print == "records" {
+	if w.cfg.Print == config.PrintRecords {
 		crash, why := "", ""
 		if w.cfg.Crash > 0 {
 			crash = fmt.Sprintf(" (crash at %d)", w.cfg.Crash)

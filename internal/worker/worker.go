@@ -29,7 +29,7 @@ import (
 // Run runs the consumer until CRASH, a signal, IDLE_EXIT or a fatal error, and
 // returns the process exit code. A crash does not return: it is os.Exit(1).
 func Run(cfg config.Consumer, s Strategy) int {
-	if s.CommitPer.Kind == "none" {
+	if s.CommitPer.Kind == config.CommitPerNone {
 		// Never commit: no Commit to run, nothing to wait for, no last
 		// commit on revoke.
 		s.Commit, s.Wait = nil, false
@@ -128,7 +128,7 @@ func (w *worker) run() int {
 	if w.s.Ack != nil {
 		return w.runShare(ctx)
 	}
-	if cfg.GroupProtocol == "consumer" {
+	if cfg.GroupProtocol == config.ProtocolConsumer {
 		// kgo falls back to the classic protocol, without a word, on a
 		// broker that does not speak KIP-848: the lab says so instead.
 		ok, which, err := w.adm.Supports(ctx, kmsg.ConsumerGroupHeartbeat, 1)
@@ -150,7 +150,7 @@ func (w *worker) run() int {
 		return w.fail(ExitSettings, err)
 	}
 	w.commits = newCommits(w.out, w.event, cfg.Topic, committed)
-	w.commits.quiet = cfg.Print != "records"
+	w.commits.quiet = cfg.Print != config.PrintRecords
 	resume := committed
 	if w.s.Resume != nil {
 		if resume, err = w.s.Resume(ctx); err != nil {
@@ -218,7 +218,7 @@ func (w *worker) run() int {
 		kgo.WithHooks(w.broker, w.commitTimes),
 		kgo.WithLogger(kgoLog{w}),
 	)
-	if cfg.GroupProtocol == "consumer" {
+	if cfg.GroupProtocol == config.ProtocolConsumer {
 		// KIP-848: the member tells the broker what it subscribes to and the
 		// group coordinator assigns the partitions, one member at a time,
 		// without stopping the others. kgo speaks it with a sticky or range
@@ -279,7 +279,7 @@ func (w *worker) run() int {
 		defer pprof.StopCPUProfile() // and crash stops it before its exit
 	}
 	stop, stopped := w.signals()
-	if cfg.Print == "progress" {
+	if cfg.Print == config.PrintProgress {
 		quit := make(chan struct{})
 		defer close(quit)
 		go w.progress(quit)
