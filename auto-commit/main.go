@@ -34,7 +34,7 @@ func main() {
 		Greedy:      true,
 	})
 	if err != nil {
-		config.Fail("auto-commit", set, err)
+		os.Exit(config.Fail("auto-commit", set, err))
 	}
 
 	opts := []kgo.Opt{

@@ -37,7 +37,7 @@ func main() {
 		Database: true,
 	})
 	if err != nil {
-		config.Fail("db-offsets", set, err)
+		os.Exit(config.Fail("db-offsets", set, err))
 	}
 	// Before anything is consumed: a database that cannot be reached or
 	// written refuses the start, with nothing read, logged or committed.

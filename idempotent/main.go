@@ -35,7 +35,7 @@ func main() {
 		Database: true,
 	})
 	if err != nil {
-		config.Fail("idempotent", set, err)
+		os.Exit(config.Fail("idempotent", set, err))
 	}
 	// Before anything is consumed: a database that cannot be reached or
 	// written refuses the start, with nothing read, logged or committed.

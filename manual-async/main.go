@@ -36,7 +36,7 @@ func main() {
 		CommitEvery: 500 * time.Millisecond,
 	})
 	if err != nil {
-		config.Fail("manual-async", set, err)
+		os.Exit(config.Fail("manual-async", set, err))
 	}
 
 	os.Exit(worker.Run(cfg, worker.Strategy{

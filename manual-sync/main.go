@@ -45,7 +45,7 @@ func main() {
 		CommitPer: true,
 	})
 	if err != nil {
-		config.Fail("manual-sync", set, err)
+		os.Exit(config.Fail("manual-sync", set, err))
 	}
 
 	os.Exit(worker.Run(cfg, worker.Strategy{

@@ -31,7 +31,7 @@ func main() {
 	topic := s.Topic(config.DefaultTopic)
 	n := s.Int("SEED_MESSAGES", 30, 1, 1_000_000, "orders to produce")
 	if err := s.Parse(os.Args[1:]); err != nil {
-		config.Fail("seed", s, err)
+		os.Exit(config.Fail("seed", s, err))
 	}
 	if err := run(*conn, *topic, *n); err != nil {
 		fmt.Fprintf(os.Stderr, "seed: error: %v\n", err)

@@ -39,7 +39,7 @@ func main() {
 		Share: true,
 	})
 	if err != nil {
-		config.Fail("share", set, err)
+		os.Exit(config.Fail("share", set, err))
 	}
 
 	onFail := kgo.AckRelease

@@ -34,7 +34,7 @@ func main() {
 		Transact: true,
 	})
 	if err != nil {
-		config.Fail("transactional", set, err)
+		os.Exit(config.Fail("transactional", set, err))
 	}
 
 	os.Exit(worker.Run(cfg, worker.Strategy{

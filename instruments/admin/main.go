@@ -121,7 +121,7 @@ func main() {
 	output := s.OutputTopic(config.DefaultOutput)
 	newUser := s.NewUser()
 	if err := s.Parse(os.Args[2:]); err != nil {
-		config.Fail("admin "+cmd, s, err)
+		os.Exit(config.Fail("admin "+cmd, s, err))
 	}
 	st := settings{conn: *conn, topic: *topic, group: *group, partitions: *partitions, replication: *replication, log: *log,
 		execute: *execute, partition: *partition, instance: *instance, interval: *interval, once: *once, database: *database, output: *output,

@@ -32,7 +32,7 @@ func main() {
 	rows := s.Optional("BENCH_ROWS", "comma-separated rows, e.g. baseline-500,sync-batch-500 (default: all)", nil)
 	out := s.String("OUT", ".lab/bench", "folder for results.csv, results.md and throughput.svg")
 	if err := s.Parse(os.Args[1:]); err != nil {
-		config.Fail("bench", s, err)
+		os.Exit(config.Fail("bench", s, err))
 	}
 	self, err := os.Executable()
 	if err != nil {

@@ -59,7 +59,7 @@ func serve() {
 		return nil
 	})
 	if err := s.Parse(os.Args[1:]); err != nil {
-		config.Fail("broker", s, err)
+		os.Exit(config.Fail("broker", s, err))
 	}
 
 	// kfake answers DescribeTopicPartitions (KIP-966) with a null
@@ -170,17 +170,17 @@ func control(cmd string, args []string) {
 		os.Exit(2)
 	}
 	if err := s.Parse(args); err != nil {
-		config.Fail(name, s, err)
+		os.Exit(config.Fail(name, s, err))
 	}
 	var spec faults.Spec
 	if cmd == "fault-commit" {
 		n, err := faults.ParseCount(*count)
 		if err != nil {
-			config.Fail(name, s, fmt.Errorf("COUNT (-count) = %q: %w", *count, err))
+			os.Exit(config.Fail(name, s, fmt.Errorf("COUNT (-count) = %q: %w", *count, err)))
 		}
 		spec = faults.Spec{Err: strings.ToUpper(strings.TrimSpace(*errName)), Count: n, Delay: *delay, Group: *group}
 		if err := spec.Check(); err != nil {
-			config.Fail(name, s, err)
+			os.Exit(config.Fail(name, s, err))
 		}
 	}
 

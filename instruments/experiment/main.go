@@ -37,11 +37,11 @@ func main() {
 	out := s.String("OUT", ".lab/experiment", "folder for results.csv, results.md and the timelines")
 	protocol := s.GroupProtocol("every consumer's group protocol: classic (the members assign) or consumer (KIP-848: the broker assigns)")
 	if err := s.Parse(os.Args[1:]); err != nil {
-		config.Fail("experiment", s, err)
+		os.Exit(config.Fail("experiment", s, err))
 	}
 	sc, st, err := experiment.Pick(*scenarios, *strategies)
 	if err != nil {
-		config.Fail("experiment", s, err)
+		os.Exit(config.Fail("experiment", s, err))
 	}
 	self, err := os.Executable()
 	if err != nil {

@@ -32,7 +32,7 @@ func main() {
 	out := s.String("OUT", "timeline-auto.svg", "the picture to write; the page with the numbers goes beside it (.html)")
 	title := s.Optional("TITLE", "the picture's title (default: the strategy and the logs)", nil)
 	if err := s.Parse(os.Args[1:]); err != nil {
-		config.Fail("timeline", s, err)
+		os.Exit(config.Fail("timeline", s, err))
 	}
 
 	note := ""

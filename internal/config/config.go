@@ -328,15 +328,16 @@ func (s *Set) suffixed(sep string, p *string) *string {
 	return p
 }
 
-// Fail handles a Parse error the way every lab binary does: -h prints the
-// settings and exits 0; anything else prints one clear message and exits 2.
-func Fail(name string, s *Set, err error) {
+// Fail answers a Parse error the way every lab binary does, and returns the
+// exit code for main: -h prints the settings (0); anything else prints one
+// clear message (2).
+func Fail(name string, s *Set, err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(os.Stdout, "usage: %s [flags]\n%s\n", name, s.Usage())
-		os.Exit(0)
+		return 0
 	}
 	fmt.Fprintf(os.Stderr, "%s: bad settings:\n%s\n(run %s -h for every setting)\n", name, indent(err.Error()), name)
-	os.Exit(2)
+	return 2
 }
 
 func indent(s string) string {

@@ -2,9 +2,132 @@ package worker
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"offsetlab/internal/config"
 )
+
+// newClient makes the consumer group's client, with every kgo option the
+// lab's consumers share, then the strategy's own (Strategy.Opts).
+func (w *worker) newClient(ctx context.Context) error {
+	cfg := w.cfg
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	w.die = func() { w.dead.Store(true); cancel() }
+	var err error
+	// Where the cluster is and, on a secured one, SASL and TLS (BROKERS,
+	// SASL_*, TLS*): the same for every client the lab makes.
+	opts := append(cfg.Conn.Opts(),
+		// The client's own context, not the run's: a stop (Ctrl+C) must
+		// not cut the commits and the leave that follow it; only a crash
+		// cancels it (die).
+		kgo.WithContext(cctx),
+		kgo.ConsumerGroup(cfg.Group),
+		kgo.ConsumeTopics(cfg.Topic),
+		// Where a group with nothing committed starts: the beginning of each
+		// partition (the lab's default), or its end (RESET=latest: only what
+		// is produced from now on; the backlog is skipped, never processed).
+		kgo.ConsumeResetOffset(w.resetOffset()),
+		// How long the broker waits, when the group rebalances, for this
+		// member to rejoin before it drops it. With BlockRebalanceOnPoll the
+		// member rejoins only after its batch: a batch slower than this
+		// loses the member its partitions (kgo has no max.poll.interval.ms).
+		kgo.RebalanceTimeout(cfg.RebalanceTimeout),
+		// Static membership: a restarted process with the same instance id
+		// takes its old place in the group at once, instead of the broker
+		// waiting out the crashed member's session (45s by default).
+		kgo.InstanceID(w.id),
+		// No rebalance while a polled batch is being processed, so a batch is
+		// always finished and committed by the member that polled it before
+		// its partitions move. AllowRebalance after every batch.
+		kgo.BlockRebalanceOnPoll(),
+		kgo.OnPartitionsAssigned(w.assigned),
+		kgo.OnPartitionsLost(w.lost),
+		kgo.AutoCommitCallback(func(cl *kgo.Client, req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+			if w.dead.Load() {
+				return // crashed: what a dead process would have printed
+			}
+			if err != nil && unreachable(err) {
+				w.broker.failedTry(err)
+				w.commitFailed("timer", nil, err)
+				return
+			}
+			if err == nil {
+				w.broker.back("a commit went through")
+			}
+			w.commits.autoCommitted(cl, req, resp, err)
+			if err == nil {
+				err = kgoCommitErr(resp)
+			}
+			w.timedOut(err)
+		}),
+		kgo.DialTimeout(2*time.Second),
+		// How long the broker may hold a fetch that has nothing to return.
+		// kgo's default is 5s (Java's fetch.max.wait.ms is 500ms), and a
+		// partition whose start offset kgo is still looking up waits for the
+		// fetch in flight: a restart whose other partitions were read to the
+		// end sat idle for 5s before its first record.
+		kgo.FetchMaxWait(500*time.Millisecond),
+		// A broker that goes away is waited for: kgo's dials say when it
+		// went and when it came back.
+		kgo.WithHooks(w.broker, w.commitTimes),
+		kgo.WithLogger(kgoLog{w}),
+	)
+	if cfg.GroupProtocol == config.ProtocolConsumer {
+		// KIP-848: the member tells the broker what it subscribes to and the
+		// group coordinator assigns the partitions, one member at a time,
+		// without stopping the others. kgo speaks it with a sticky or range
+		// balancer only (the broker's "uniform" or "range" assignor).
+		opts = append(opts, kgo.ServerSideBalancer(), kgo.Balancers(kgo.StickyBalancer()))
+	}
+	if w.s.Wait {
+		// kgo makes no commit of its own when auto-commit is off (its default
+		// revoke commits only auto-committed offsets), so this costs the
+		// strategy nothing: a partition taken away gets a last commit here.
+		opts = append(opts, kgo.OnPartitionsRevoked(w.revoked))
+	}
+	if w.s.Resume != nil {
+		opts = append(opts, kgo.AdjustFetchOffsetsFn(w.adjust))
+	}
+	opts = append(opts, w.s.Opts...)
+	if w.s.Transact {
+		// The session wraps the revoke and lost callbacks: a transaction a
+		// rebalance interrupted is aborted, never committed.
+		if w.sess, err = kgo.NewGroupTransactSession(opts...); err == nil {
+			w.cl = w.sess.Client()
+		}
+	} else {
+		w.cl, err = kgo.NewClient(opts...)
+	}
+	if err != nil {
+		return fmt.Errorf("consumer client: %w", err)
+	}
+	close(w.clReady)
+	if w.s.Transact {
+		// Java's initTransactions(), at once: kgo would register the
+		// transactional id only at the first produce, but the group asks
+		// where to resume before that, and while a killed run's transaction
+		// holds offsets it committed, Kafka answers UNSTABLE_OFFSET_COMMIT
+		// (RequireStableFetchOffsets) until that transaction ends: a restart
+		// killed between TxnOffsetCommit and EndTxn would wait out the
+		// transaction timeout. Registering the id bumps the producer epoch,
+		// which fences the old producer and aborts its transaction now.
+		ictx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		id, epoch, err := w.cl.ProducerID(ictx)
+		cancel()
+		if err != nil {
+			w.cl.Close()
+			return fmt.Errorf("transactional id %v: %w", w.cl.OptValue(kgo.TransactionalID), err)
+		}
+		w.out.printf("transactional id %v is producer %d, epoch %d: an earlier producer with this id is fenced, a transaction a killed run left open is aborted (with no restart, the broker aborts it once it is older than %v)",
+			w.cl.OptValue(kgo.TransactionalID), id, epoch, w.cl.OptValue(kgo.TransactionTimeout))
+	}
+
+	return nil
+}
 
 // waitClient waits until w.cl is set. kgo joins the group in the background
 // as soon as NewClient has made the client, and calls the callbacks given to

@@ -4,7 +4,27 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 )
+
+// idleOver says, once IDLE_EXIT has passed since *since without a record,
+// whether the run may stop: only when this member has read everything it was
+// assigned. Otherwise it says why it waits, and the clock starts again.
+func (w *worker) idleOver(ctx context.Context, since *time.Time) bool {
+	if w.cfg.IdleExit == 0 || time.Since(*since) < w.cfg.IdleExit {
+		return false
+	}
+	caught, why := w.caughtUp(ctx)
+	if caught {
+		w.out.printf("no record for %s and every assigned partition is read to its end: stopping (IDLE_EXIT)", w.cfg.IdleExit)
+		return true
+	}
+	if !w.unreleased.Load() {
+		w.out.printf("idle for %s but %s: waiting", w.cfg.IdleExit, why)
+	}
+	*since = time.Now()
+	return false
+}
 
 // caughtUp says whether every partition assigned to this member has been read
 // to its log end: an idle run only stops once there is nothing left for it,

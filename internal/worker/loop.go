@@ -2,99 +2,40 @@ package worker
 
 import (
 	"context"
-	"fmt"
-	"offsetlab/internal/config"
+	"errors"
 	"time"
+
+	"offsetlab/internal/config"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
-	cfg := w.cfg
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { <-stop; cancel() }()
+// loop polls, processes and commits, one batch at a time, until the run
+// ends, and returns its exit code. ctx done is a stop: the record in hand is
+// finished, what was processed committed.
+func (w *worker) loop(ctx context.Context) int {
 	lastRecord := time.Now()
-	for !stopped() {
+	for ctx.Err() == nil {
 		select {
 		case err := <-w.halt:
 			w.out.printf("error: %v: stopping", err)
-			w.cl.AllowRebalance()
 			return ExitEffect
 		default:
 		}
 		fetches, code, end := w.poll(ctx)
 		if end {
-			w.cl.AllowRebalance()
 			return code
 		}
-
-		records := fetches.Records()
-		if cfg.Print == config.PrintProgress {
+		if w.cfg.Print == config.PrintProgress {
 			w.noteLag(fetches)
 		}
-		if w.s.Transact && len(records) > 0 {
-			if err := w.sess.Begin(); err != nil {
-				w.cl.AllowRebalance()
-				return w.fail(ExitSettings, fmt.Errorf("begin a transaction: %w", err))
-			}
-			if cfg.Print == config.PrintRecords {
-				w.out.printf("transaction began for %s: this batch's tickets and its offsets commit together, or neither does", spans(records))
-			}
-		}
-		var done []*kgo.Record
-		for _, r := range records {
-			if err := w.process(ctx, r); err != nil {
-				// The effect is not stored, so the record is not done: it
-				// stays uncommitted (a restart gets it again), and so does
-				// everything after it. What came before it in the batch is
-				// in the database and may be committed: the clean stop does.
-				w.out.printf("error: the effect of p%d@%d %s was not stored: %v. Stopping: p%d@%d and what follows stay uncommitted, a restart gets them again",
-					r.Partition, r.Offset, r.Key, err, r.Partition, r.Offset)
-				if w.s.Transact {
-					w.endTransaction(false, len(done))
-				}
-				w.cl.AllowRebalance()
-				return ExitEffect
-			}
-			done = append(done, r)
-			w.sinceCommit++
-			if cfg.Crash > 0 && w.processed.Load() == int64(cfg.Crash) {
-				w.crash(r)
-			}
-			if why := w.commitDue(); why != "" {
-				if code, fatal := w.commit(why); fatal {
-					w.cl.AllowRebalance()
-					return code
-				}
-				w.sinceCommit, w.lastCommit = 0, time.Now()
-			}
-			if stopped() {
-				break // the record in hand is finished; the rest of the batch is not ours to process
-			}
-		}
-		if w.s.Transact && len(records) > 0 {
-			if code, fatal := w.endTransaction(len(done) == len(records), len(done)); fatal {
-				w.cl.AllowRebalance()
-				return code
-			}
-		}
-		if len(done) > 0 {
-			lastRecord = time.Now()
-			perBatch := w.s.CommitPer.Kind == "" || w.s.CommitPer.Kind == config.CommitPerBatch
-			if w.s.Commit != nil && (perBatch || stopped()) {
-				why := w.s.CommitWhy
-				if stopped() {
-					why = "shutdown"
-				}
-				if code, fatal := w.commit(why); fatal {
-					w.cl.AllowRebalance()
-					return code
-				}
-				w.sinceCommit, w.lastCommit = 0, time.Now()
-			}
-		}
+		done, code, end := w.batch(ctx, fetches.Records())
+		// kgo holds a rebalance back while a polled batch is in hand
+		// (BlockRebalanceOnPoll): whatever ended the batch, it may come now.
 		w.cl.AllowRebalance()
+		if end {
+			return code
+		}
 
 		// IDLE_EXIT counts only time in which the broker answered: a run
 		// waiting out an outage is not idle, it is waiting.
@@ -103,16 +44,10 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 			lastRecord = time.Now()
 			continue
 		}
-		if cfg.IdleExit > 0 && len(done) == 0 && time.Since(lastRecord) >= cfg.IdleExit {
-			caught, why := w.caughtUp(ctx)
-			if caught {
-				w.out.printf("no record for %s and every assigned partition is read to its end: stopping (IDLE_EXIT)", cfg.IdleExit)
-				return ExitOK
-			}
-			if !w.unreleased.Load() {
-				w.out.printf("idle for %s but %s: waiting", cfg.IdleExit, why)
-			}
+		if done > 0 {
 			lastRecord = time.Now()
+		} else if w.idleOver(ctx, &lastRecord) {
+			return ExitOK
 		}
 	}
 	// A stop that came while no batch was in hand: commit what is left
@@ -123,6 +58,78 @@ func (w *worker) loop(stop <-chan struct{}, stopped func() bool) int {
 		}
 	}
 	return ExitOK
+}
+
+// batch processes one polled batch and commits it as the strategy says (in
+// its transaction, with Transact). It returns how many records it processed
+// and, when the run must end, the exit code and true: a crash, an effect not
+// stored, a commit or a transaction that failed for good. A stop (ctx done)
+// ends the batch after the record in hand, and commits what was processed.
+func (w *worker) batch(ctx context.Context, records []*kgo.Record) (int, int, bool) {
+	if len(records) == 0 {
+		return 0, 0, false
+	}
+	if w.s.Transact {
+		if err := w.sess.Begin(); err != nil {
+			w.out.printf("error: begin a transaction: %v", err)
+			return 0, ExitSettings, true
+		}
+		if w.cfg.Print == config.PrintRecords {
+			w.out.printf("transaction began for %s: this batch's tickets and its offsets commit together, or neither does", spans(records))
+		}
+	}
+	done := 0
+	for _, r := range records {
+		if err := w.process(ctx, r); errors.Is(err, errNotLogged) {
+			// Not written means not processed: the run ends as a crash
+			// does, without committing it.
+			w.out.printf("error: %v; exiting without committing this record", err)
+			w.die()
+			return done, ExitCrash, true
+		} else if err != nil {
+			// The effect is not stored, so the record is not done: it
+			// stays uncommitted (a restart gets it again), and so does
+			// everything after it. What came before it in the batch is in
+			// the database and may be committed: the clean stop does.
+			w.out.printf("error: the effect of p%d@%d %s was not stored: %v. Stopping: p%d@%d and what follows stay uncommitted, a restart gets them again",
+				r.Partition, r.Offset, r.Key, err, r.Partition, r.Offset)
+			if w.s.Transact {
+				w.endTransaction(false, done)
+			}
+			return done, ExitEffect, true
+		}
+		done++
+		w.sinceCommit++
+		if w.cfg.Crash > 0 && w.processed.Load() == int64(w.cfg.Crash) {
+			return done, w.crash(r), true
+		}
+		if why := w.commitDue(); why != "" {
+			if code, fatal := w.commit(why); fatal {
+				return done, code, true
+			}
+			w.sinceCommit, w.lastCommit = 0, time.Now()
+		}
+		if ctx.Err() != nil {
+			break // the record in hand is finished; the rest of the batch is not ours to process
+		}
+	}
+	if w.s.Transact {
+		if code, fatal := w.endTransaction(done == len(records), done); fatal {
+			return done, code, true
+		}
+	}
+	perBatch := w.s.CommitPer.Kind == "" || w.s.CommitPer.Kind == config.CommitPerBatch
+	if w.s.Commit != nil && (perBatch || ctx.Err() != nil) {
+		why := w.s.CommitWhy
+		if ctx.Err() != nil {
+			why = "shutdown"
+		}
+		if code, fatal := w.commit(why); fatal {
+			return done, code, true
+		}
+		w.sinceCommit, w.lastCommit = 0, time.Now()
+	}
+	return done, 0, false
 }
 
 // poll polls at most MAX_POLL_RECORDS, waking up now and then to remind of

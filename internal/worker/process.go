@@ -2,8 +2,8 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -13,11 +13,14 @@ import (
 	"offsetlab/internal/processedlog"
 )
 
+// errNotLogged: a record's line could not be written to the processed log.
+var errNotLogged = errors.New("not in the processed log")
+
 // process does the pretend work, writes the record's line, does the
 // strategy's effect, then lets the strategy mark it. The order matters: the
 // line is in the log before the effect and before the offset can be
 // committed, so the log (every delivery) never misses a committed record or
-// a stored effect. It returns only an effect's error.
+// a stored effect. It returns the effect's error, or errNotLogged.
 func (w *worker) process(ctx context.Context, r *kgo.Record) error {
 	if w.firstAt.IsZero() {
 		w.firstAt = time.Now()
@@ -30,9 +33,7 @@ func (w *worker) process(ctx context.Context, r *kgo.Record) error {
 	w.event(events.Event{Kind: events.Processed, Partition: events.P(r.Partition), Offset: events.O(r.Offset)})
 	e := processedlog.Entry{Partition: r.Partition, Offset: r.Offset, Key: string(r.Key), Value: string(r.Value)}
 	if err := w.log.Append(e); err != nil {
-		// Not written means not processed: exit without committing it.
-		w.out.printf("error: %v; exiting without committing this record", err)
-		os.Exit(ExitCrash)
+		return fmt.Errorf("%w: %w", errNotLogged, err)
 	}
 	skipped := ""
 	if w.s.Effect != nil {

@@ -31,6 +31,9 @@ func (w *worker) sessionBegun(added, revoked []int32) {
 // a strategy that commits what it processed, commits what this run processed
 // on partitions that come back after the member lost the group.
 func (w *worker) assigned(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+	if w.dead.Load() {
+		return // crashed: a dead process hears of no rebalance
+	}
 	added := m[w.cfg.Topic]
 	w.unreleased.Store(false)
 	w.mu.Lock()
@@ -135,6 +138,9 @@ func (w *worker) rejoined(ctx context.Context, cl *kgo.Client, added []int32) {
 // are taken away in a rebalance or as the member leaves: the last moment this
 // member may commit them.
 func (w *worker) revoked(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+	if w.dead.Load() {
+		return // crashed: a dead process hears of no rebalance
+	}
 	if !w.waitClient(ctx) {
 		return
 	}
@@ -170,6 +176,9 @@ func (w *worker) revoked(ctx context.Context, _ *kgo.Client, m map[string][]int3
 // again if they come back to it (rejoined), else read again by their next
 // holder.
 func (w *worker) lost(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	if w.dead.Load() {
+		return // crashed: a dead process hears of no rebalance
+	}
 	gone := m[w.cfg.Topic]
 	pending := w.letGo(gone)
 	if len(gone) == 0 {

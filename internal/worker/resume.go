@@ -15,6 +15,9 @@ import (
 // never at the group's committed offset (a copy at best, and possibly ahead
 // of what the strategy's own store has).
 func (w *worker) adjust(ctx context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	if w.dead.Load() {
+		return offsets, nil // crashed: a dead process resumes nothing
+	}
 	stored, err := w.s.Resume(ctx)
 	if err != nil {
 		// kgo would end the group session and try again, and again: the run

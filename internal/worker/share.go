@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -39,11 +38,11 @@ func (w *worker) runShare(ctx context.Context) int {
 	// before joining, so that the seeded orders are handed out.
 	reset := map[bool]string{false: "earliest", true: "latest"}[cfg.ResetLatest]
 	if err := w.adm.SetShareReset(ctx, cfg.Group, reset); err != nil {
-		return w.fail(ExitSettings, err)
+		return w.fail(ctx, ExitSettings, err)
 	}
 	share, err := w.adm.ShareSettings(ctx, cfg.Group)
 	if err != nil {
-		return w.fail(ExitSettings, err)
+		return w.fail(ctx, ExitSettings, err)
 	}
 	w.deliveryLimit = share.DeliveryLimit
 	w.out.printf("share group %s: %s (the lab set share.auto.offset.reset; the rest are %s)", cfg.Group, share, share.From)
@@ -52,12 +51,18 @@ func (w *worker) runShare(ctx context.Context) int {
 	}
 	closeLogs, err := w.openLogs()
 	if err != nil {
-		return w.fail(ExitSettings, err)
+		return w.fail(ctx, ExitSettings, err)
 	}
 	defer closeLogs()
 	w.event(events.Event{Kind: events.Start, Strategy: w.s.Name, Instance: cfg.Instance, Partitions: w.partitions, Detail: w.settings()})
 
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	w.die = func() { w.dead.Store(true); cancel() }
+	defer w.die()
 	opts := append(cfg.Conn.Opts(),
+		// The client's own context: a stop (Ctrl+C) must not cut the
+		// answers and the leave that follow it; only a crash cancels it.
+		kgo.WithContext(cctx),
 		// A share group, not a consumer group: no partition is this
 		// member's alone, and there is no offset to commit.
 		kgo.ShareGroup(cfg.Group),
@@ -74,12 +79,14 @@ func (w *worker) runShare(ctx context.Context) int {
 		kgo.WithLogger(kgoLog{w}),
 	)
 	if w.cl, err = kgo.NewClient(append(opts, w.s.Opts...)...); err != nil {
-		return w.fail(ExitSettings, fmt.Errorf("consumer client: %w", err))
+		return w.fail(ctx, ExitSettings, fmt.Errorf("consumer client: %w", err))
 	}
 	close(w.clReady)
-	stop, stopped := w.signals()
-	code := w.shareLoop(stop, stopped)
-	w.shareShutdown(code)
+	w.onStop(ctx)
+	code := w.shareLoop(ctx)
+	if code != ExitCrash {
+		w.shareShutdown(code)
+	}
 	return code
 }
 
@@ -88,11 +95,11 @@ func (w *worker) runShare(ctx context.Context) int {
 func (w *worker) shareSupported(ctx context.Context) bool {
 	ok, which, err := w.adm.Supports(ctx, kmsg.ShareGroupHeartbeat, 1)
 	if err != nil {
-		w.fail(ExitSettings, err)
+		w.fail(ctx, ExitSettings, err)
 		return false
 	}
 	if !ok {
-		w.fail(ExitSettings, fmt.Errorf("%s: it has no share groups (KIP-932 needs ShareGroupHeartbeat v1: Apache Kafka 4.1 or later, with the share.version feature on)", which))
+		w.fail(ctx, ExitSettings, fmt.Errorf("%s: it has no share groups (KIP-932 needs ShareGroupHeartbeat v1: Apache Kafka 4.1 or later, with the share.version feature on)", which))
 		return false
 	}
 	return true
@@ -125,20 +132,17 @@ func (w *worker) checkPoison(ctx context.Context) {
 // errPoison is the work failing for the POISON record.
 var errPoison = errors.New("the work failed (POISON)")
 
-func (w *worker) shareLoop(stop <-chan struct{}, stopped func() bool) int {
+func (w *worker) shareLoop(ctx context.Context) int {
 	cfg := w.cfg
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { <-stop; cancel() }()
 	lastRecord := time.Now()
-	for !stopped() {
+	for ctx.Err() == nil {
 		fetches, code, end := w.poll(ctx)
 		if end {
 			return code
 		}
 		records := fetches.Records()
 		for i, r := range records {
-			if stopped() {
+			if ctx.Err() != nil {
 				// Not worked on: handed back at once for another member
 				// (or the next run), rather than accepted unseen by
 				// kgo's next poll.
@@ -146,7 +150,9 @@ func (w *worker) shareLoop(stop <-chan struct{}, stopped func() bool) int {
 				w.out.printf("released %s unprocessed: the stop came first", spans(records[i:]))
 				break
 			}
-			w.shareProcess(ctx, r)
+			if code, end := w.shareProcess(ctx, r); end {
+				return code
+			}
 		}
 		if len(records) > 0 {
 			lastRecord = time.Now()
@@ -178,8 +184,10 @@ func (w *worker) shareLoop(stop <-chan struct{}, stopped func() bool) int {
 }
 
 // shareProcess works on one record, writes its line (with the delivery count
-// and the answer), then marks the answer for kgo to send.
-func (w *worker) shareProcess(ctx context.Context, r *kgo.Record) {
+// and the answer), then marks the answer for kgo to send. It returns
+// ExitCrash and true when the run ends with it: CRASH, or a line that could
+// not be written.
+func (w *worker) shareProcess(ctx context.Context, r *kgo.Record) (int, bool) {
 	if w.firstAt.IsZero() {
 		w.firstAt = time.Now()
 		w.out.printf("first record %.2fs after start", w.firstAt.Sub(w.start).Seconds())
@@ -195,7 +203,8 @@ func (w *worker) shareProcess(ctx context.Context, r *kgo.Record) {
 	e := processedlog.Entry{Partition: r.Partition, Offset: r.Offset, Key: string(r.Key), Value: string(r.Value), Delivery: delivery, Ack: status.String()}
 	if err := w.log.Append(e); err != nil {
 		w.out.printf("error: %v; exiting without acknowledging this record", err)
-		os.Exit(ExitCrash)
+		w.die()
+		return ExitCrash, true
 	}
 	n := w.processed.Add(1)
 	w.answers.add(status)
@@ -214,20 +223,22 @@ func (w *worker) shareProcess(ctx context.Context, r *kgo.Record) {
 		w.out.printf("processed p%d@%d %s %q delivery %d → %s%s  [%d this run%s]", r.Partition, r.Offset, r.Key, r.Value, delivery, status, why, n, crash)
 	}
 	if w.cfg.Crash > 0 && n == int64(w.cfg.Crash) {
-		w.shareCrash(r)
+		return w.shareCrash(r), true
 	}
 	r.Ack(status)
+	return 0, false
 }
 
 // shareCrash is the lesson's crash in a share group: exit at once, the
 // record in hand and the rest of the batch unanswered. The broker hands
 // them out again once it sees this member gone or their locks run out.
-func (w *worker) shareCrash(r *kgo.Record) {
+func (w *worker) shareCrash(r *kgo.Record) int {
+	w.die()
 	w.out.printf("CRASH=%d reached at p%d@%d: exit(1) now, unanswered: the broker releases what this member holds when it sees the connection close (or the lock runs out), but keeps its partitions assigned to it until its session times out",
 		w.cfg.Crash, r.Partition, r.Offset)
 	w.shareSummary("crash")
 	w.event(events.Event{Kind: events.Crash, Partition: events.P(r.Partition), Offset: events.O(r.Offset), Detail: fmt.Sprintf("CRASH=%d", w.cfg.Crash)})
-	os.Exit(ExitCrash)
+	return ExitCrash
 }
 
 // acked is kgo's ShareAckCallback: what the broker answered to the

@@ -3,12 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
-	"runtime/pprof"
 	"strings"
-	"sync"
-	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -16,50 +11,31 @@ import (
 	"offsetlab/internal/events"
 )
 
-// signals: the first SIGINT/SIGTERM asks for a clean stop after the record in
-// hand; a second one quits at once.
-func (w *worker) signals() (<-chan struct{}, func() bool) {
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	stop := make(chan struct{})
-	var once sync.Once
-	go func() {
-		sig := <-sigs
-		done := "committing what was processed"
-		if w.s.Ack != nil {
-			done = "answering what was processed, releasing the rest of the batch"
-		}
-		w.out.printf("%s: finishing the record in hand, %s, leaving the group (again to quit at once)", sig, done)
-		once.Do(func() { close(stop) })
-		<-sigs
-		w.out.printf("second signal: quitting at once, nothing more committed")
-		w.event(events.Event{Kind: events.Stop, Cause: "second signal"})
-		os.Exit(ExitSignal)
-	}()
-	return stop, func() bool {
-		select {
-		case <-stop:
-			return true
-		default:
-			return false
-		}
+// onStop says, as soon as a stop comes (ctx done), what the run does with it.
+func (w *worker) onStop(ctx context.Context) {
+	done := "committing what was processed"
+	if w.s.Ack != nil {
+		done = "answering what was processed, releasing the rest of the batch"
 	}
+	context.AfterFunc(ctx, func() {
+		w.out.printf("%v: finishing the record in hand, %s, leaving the group (again to quit at once)", context.Cause(ctx), done)
+	})
 }
 
-// crash is the lesson's failure: exit at once with no commit, no Close and no
-// LeaveGroup, as if the process died. Whatever was committed before now is
-// what a restart resumes from.
-func (w *worker) crash(r *kgo.Record) {
+// crash is the lesson's failure: the client dies at once, with no commit, no
+// Close and no LeaveGroup, and the run ends with ExitCrash, as if the process
+// died. Whatever was committed before now is what a restart resumes from.
+func (w *worker) crash(r *kgo.Record) int {
+	w.die()
 	w.out.printf("CRASH=%d reached at p%d@%d: exit(1) now, without committing or leaving the group; committed so far: %s",
 		w.cfg.Crash, r.Partition, r.Offset, w.commits.summary(w.partitions))
 	if w.s.Transact {
 		w.out.printf("the batch's transaction stays open, its tickets written but not committed: the next run of INSTANCE=%d aborts it (without one, the broker does after TRANSACTION_TIMEOUT)", w.cfg.Instance)
 	}
 	w.summary("crash")
-	pprof.StopCPUProfile()
 	w.event(events.Event{Kind: events.Crash, Partition: events.P(r.Partition), Offset: events.O(r.Offset),
 		Detail: fmt.Sprintf("CRASH=%d", w.cfg.Crash)})
-	os.Exit(ExitCrash)
+	return ExitCrash
 }
 
 // shutdown: close (kgo's own final commit happens here for auto-commit), then

@@ -2,6 +2,8 @@ package worker
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -85,3 +87,51 @@ const (
 	ExitEffect   = 4 // an effect (or where to resume) could not be stored or read: the database went away
 	ExitSignal   = 130
 )
+
+// validate refuses a Strategy whose fields cannot go together: the
+// combinations the field comments describe, checked before anything starts.
+func (s Strategy) validate() error {
+	var errs []error
+	refuse := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	perBatch := s.CommitPer.Kind == "" || s.CommitPer.Kind == config.CommitPerBatch
+	if s.Name == "" {
+		refuse("a strategy needs a Name (every line says whose it is)")
+	}
+	if s.Ack != nil {
+		// A share group has no offsets: nothing to commit, resume or mark.
+		if s.Commit != nil || s.Processed != nil || s.Effect != nil || s.Resume != nil || s.Transact || s.Wait || !perBatch {
+			refuse("%s: Ack (a share group's member) goes with none of Commit, Processed, Effect, Resume, Transact, Wait or CommitPer", s.Name)
+		}
+	}
+	if s.Transact {
+		// The transaction commits the offsets: a commit of its own would
+		// commit them outside it.
+		if s.Commit != nil || s.Wait || s.Resume != nil || s.Processed != nil || !perBatch {
+			refuse("%s: Transact (a transaction per batch commits its offsets) goes with none of Commit, Wait, Resume, Processed or CommitPer", s.Name)
+		}
+	}
+	if s.Wait && s.Commit == nil {
+		refuse("%s: Wait waits for Commit, and there is none", s.Name)
+	}
+	if (s.Commit != nil) != (s.CommitWhy != "") {
+		refuse("%s: Commit and CommitWhy (the word on its commit lines) go together", s.Name)
+	}
+	if !perBatch && s.Commit == nil {
+		refuse("%s: CommitPer=%s says when Commit runs, and there is none", s.Name, s.CommitPer)
+	}
+	if (s.Resume != nil) != (s.ResumeFrom != "") {
+		refuse("%s: Resume and ResumeFrom (where it reads the offsets) go together", s.Name)
+	}
+	return errors.Join(errs...)
+}
+
+// resolved is the strategy as the run plays it. COMMIT_PER=none turns its
+// commits off altogether: no Commit after a batch, at a clean stop or on a
+// revoke, nothing to wait for (the bench's baseline: what a consumer costs
+// without committing).
+func (s Strategy) resolved() Strategy {
+	if s.CommitPer.Kind == config.CommitPerNone {
+		s.Commit, s.Wait = nil, false
+	}
+	return s
+}

@@ -9,11 +9,15 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -26,19 +30,42 @@ import (
 	"offsetlab/internal/processedlog"
 )
 
-// Run runs the consumer until CRASH, a signal, IDLE_EXIT or a fatal error, and
-// returns the process exit code. A crash does not return: it is os.Exit(1).
+// Run runs the consumer until CRASH, IDLE_EXIT, an error or a stop, and
+// returns the exit code for main to exit with. A stop is the first Ctrl+C
+// (SIGINT) or SIGTERM: the record in hand is finished, what was processed is
+// committed, the member leaves the group. A second one is the signal's own:
+// the process ends at once, committing nothing more.
 func Run(cfg config.Consumer, s Strategy) int {
-	if s.CommitPer.Kind == config.CommitPerNone {
-		// Never commit: no Commit to run, nothing to wait for, no last
-		// commit on revoke.
-		s.Commit, s.Wait = nil, false
+	ctx, stop := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-sigs
+		// From here on a signal has its default effect: the process
+		// ends at once (a second Ctrl+C quits), before the stop's line
+		// is printed, so whoever saw it can count on that.
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+		stop(errors.New(sig.String()))
+	}()
+	return RunContext(ctx, cfg, s, os.Stdout)
+}
+
+// RunContext is Run with the stop in ctx's hands (done: a clean stop) and
+// the run's lines written to out: how a test runs the loop in its own
+// process. A crash returns ExitCrash with the consumer's client dead (its
+// context canceled: nothing more reaches the broker, no commit, no leave),
+// as the process that exits with it would be.
+func RunContext(ctx context.Context, cfg config.Consumer, s Strategy, out io.Writer) int {
+	pr := &printer{w: out, prefix: s.Name}
+	if err := s.validate(); err != nil {
+		pr.printf("error: %v", err)
+		return ExitSettings
 	}
-	out := &printer{w: os.Stdout, prefix: s.Name}
-	w := &worker{cfg: cfg, s: s, out: out, start: time.Now(), position: map[int32]*kgo.Record{}, fetched: map[int32]int64{}, owned: map[int32]bool{},
+	s = s.resolved()
+	w := &worker{cfg: cfg, s: s, out: pr, start: time.Now(), position: map[int32]*kgo.Record{}, fetched: map[int32]int64{}, owned: map[int32]bool{},
 		halt: make(chan error, 1), lastCommit: time.Now(), commitTimes: &commitTimes{}, clReady: make(chan struct{})}
-	w.broker = &outage{out: out, event: w.event}
-	return w.run()
+	w.broker = &outage{out: pr, event: w.event}
+	return w.run(ctx)
 }
 
 type worker struct {
@@ -52,6 +79,8 @@ type worker struct {
 	adm        *cluster.Client
 	cl         *kgo.Client
 	clReady    chan struct{}             // closed once cl is set: kgo's callbacks can come before NewClient returns
+	die        context.CancelFunc        // cancels cl's context: a crash, in a process that goes on (a test's)
+	dead       atomic.Bool               // set by a crash: kgo's callbacks do nothing more
 	sess       *kgo.GroupTransactSession // Strategy.Transact only; cl is its client
 	commits    *commits
 	broker     *outage
@@ -92,12 +121,21 @@ type worker struct {
 	answers       answers // share group: this run's acknowledgements
 }
 
-func (w *worker) fail(code int, err error) int {
+// fail says why the run cannot start (or go on) and returns code; a start
+// that a stop cut short says so instead.
+func (w *worker) fail(ctx context.Context, code int, err error) int {
+	if ctx.Err() != nil {
+		w.out.printf("stopped (%v) before the run began: nothing processed, nothing committed", context.Cause(ctx))
+		return ExitSignal
+	}
 	w.out.printf("error: %v", err)
 	return code
 }
 
-func (w *worker) run() int {
+// run checks everything that can be refused, then makes the client, then
+// loops. Everything is checked before joining the group, so a bad start
+// appends nothing to the logs and commits nothing.
+func (w *worker) run(ctx context.Context) int {
 	cfg := w.cfg
 	w.id = instance.ID(cfg.Group, cfg.Instance)
 	if w.s.Ack != nil {
@@ -108,22 +146,19 @@ func (w *worker) run() int {
 	settings := w.settings()
 	w.out.printf("%s", settings)
 
-	// Everything that can be refused is checked before joining the group, so
-	// a bad start appends nothing to the log and commits nothing.
 	lock, err := instance.Acquire(cfg.Conn.Brokers, cfg.Group, cfg.Instance)
 	if err != nil {
-		return w.fail(ExitSettings, err)
+		return w.fail(ctx, ExitSettings, err)
 	}
 	defer lock.Release()
 	// The broker first: one that is not there, or refuses this client's
 	// SASL or TLS, leaves no log or events file behind.
-	ctx := context.Background()
 	if w.adm, err = cluster.Dial(ctx, cfg.Conn); err != nil {
-		return w.fail(ExitSettings, err)
+		return w.fail(ctx, ExitSettings, err)
 	}
 	defer w.adm.Close()
 	if w.partitions, err = w.adm.Partitions(ctx, cfg.Topic); err != nil {
-		return w.fail(ExitSettings, err)
+		return w.fail(ctx, ExitSettings, err)
 	}
 	if w.s.Ack != nil {
 		return w.runShare(ctx)
@@ -133,28 +168,28 @@ func (w *worker) run() int {
 		// broker that does not speak KIP-848: the lab says so instead.
 		ok, which, err := w.adm.Supports(ctx, kmsg.ConsumerGroupHeartbeat, 1)
 		if err != nil {
-			return w.fail(ExitSettings, err)
+			return w.fail(ctx, ExitSettings, err)
 		}
 		if !ok {
-			return w.fail(ExitSettings, fmt.Errorf("GROUP_PROTOCOL=consumer: %s, the KIP-848 group protocol (kgo needs v1: Kafka 4.0 or later); use GROUP_PROTOCOL=classic", which))
+			return w.fail(ctx, ExitSettings, fmt.Errorf("GROUP_PROTOCOL=consumer: %s, the KIP-848 group protocol (kgo needs v1: Kafka 4.0 or later); use GROUP_PROTOCOL=classic", which))
 		}
 	}
 	closeLogs, err := w.openLogs()
 	if err != nil {
-		return w.fail(ExitSettings, err)
+		return w.fail(ctx, ExitSettings, err)
 	}
 	defer closeLogs()
 
 	committed, err := w.adm.Committed(ctx, cfg.Group, cfg.Topic)
 	if err != nil {
-		return w.fail(ExitSettings, err)
+		return w.fail(ctx, ExitSettings, err)
 	}
 	w.commits = newCommits(w.out, w.event, cfg.Topic, committed)
 	w.commits.quiet = cfg.Print != config.PrintRecords
 	resume := committed
 	if w.s.Resume != nil {
 		if resume, err = w.s.Resume(ctx); err != nil {
-			return w.fail(ExitSettings, err)
+			return w.fail(ctx, ExitSettings, err)
 		}
 		w.out.printf("%s has stored next offsets %s: the run resumes there, whatever group %s has committed (%s: a copy)",
 			w.s.ResumeFrom, offsetsSummary(resume, w.partitions), cfg.Group, w.commits.summary(w.partitions))
@@ -167,106 +202,10 @@ func (w *worker) run() int {
 	w.event(events.Event{Kind: events.Start, Strategy: w.s.Name, Instance: cfg.Instance,
 		Offsets: events.OffsetsOf(resume), Partitions: w.partitions, Detail: settings})
 
-	// Where the cluster is and, on a secured one, SASL and TLS (BROKERS,
-	// SASL_*, TLS*): the same for every client the lab makes.
-	opts := append(cfg.Conn.Opts(),
-		kgo.ConsumerGroup(cfg.Group),
-		kgo.ConsumeTopics(cfg.Topic),
-		// Where a group with nothing committed starts: the beginning of each
-		// partition (the lab's default), or its end (RESET=latest: only what
-		// is produced from now on; the backlog is skipped, never processed).
-		kgo.ConsumeResetOffset(w.resetOffset()),
-		// How long the broker waits, when the group rebalances, for this
-		// member to rejoin before it drops it. With BlockRebalanceOnPoll the
-		// member rejoins only after its batch: a batch slower than this
-		// loses the member its partitions (kgo has no max.poll.interval.ms).
-		kgo.RebalanceTimeout(cfg.RebalanceTimeout),
-		// Static membership: a restarted process with the same instance id
-		// takes its old place in the group at once, instead of the broker
-		// waiting out the crashed member's session (45s by default).
-		kgo.InstanceID(w.id),
-		// No rebalance while a polled batch is being processed, so a batch is
-		// always finished and committed by the member that polled it before
-		// its partitions move. AllowRebalance after every batch.
-		kgo.BlockRebalanceOnPoll(),
-		kgo.OnPartitionsAssigned(w.assigned),
-		kgo.OnPartitionsLost(w.lost),
-		kgo.AutoCommitCallback(func(cl *kgo.Client, req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
-			if err != nil && unreachable(err) {
-				w.broker.failedTry(err)
-				w.commitFailed("timer", nil, err)
-				return
-			}
-			if err == nil {
-				w.broker.back("a commit went through")
-			}
-			w.commits.autoCommitted(cl, req, resp, err)
-			if err == nil {
-				err = kgoCommitErr(resp)
-			}
-			w.timedOut(err)
-		}),
-		kgo.DialTimeout(2*time.Second),
-		// How long the broker may hold a fetch that has nothing to return.
-		// kgo's default is 5s (Java's fetch.max.wait.ms is 500ms), and a
-		// partition whose start offset kgo is still looking up waits for the
-		// fetch in flight: a restart whose other partitions were read to the
-		// end sat idle for 5s before its first record.
-		kgo.FetchMaxWait(500*time.Millisecond),
-		// A broker that goes away is waited for: kgo's dials say when it
-		// went and when it came back.
-		kgo.WithHooks(w.broker, w.commitTimes),
-		kgo.WithLogger(kgoLog{w}),
-	)
-	if cfg.GroupProtocol == config.ProtocolConsumer {
-		// KIP-848: the member tells the broker what it subscribes to and the
-		// group coordinator assigns the partitions, one member at a time,
-		// without stopping the others. kgo speaks it with a sticky or range
-		// balancer only (the broker's "uniform" or "range" assignor).
-		opts = append(opts, kgo.ServerSideBalancer(), kgo.Balancers(kgo.StickyBalancer()))
+	if err := w.newClient(ctx); err != nil {
+		return w.fail(ctx, ExitSettings, err)
 	}
-	if w.s.Wait {
-		// kgo makes no commit of its own when auto-commit is off (its default
-		// revoke commits only auto-committed offsets), so this costs the
-		// strategy nothing: a partition taken away gets a last commit here.
-		opts = append(opts, kgo.OnPartitionsRevoked(w.revoked))
-	}
-	if w.s.Resume != nil {
-		opts = append(opts, kgo.AdjustFetchOffsetsFn(w.adjust))
-	}
-	opts = append(opts, w.s.Opts...)
-	if w.s.Transact {
-		// The session wraps the revoke and lost callbacks: a transaction a
-		// rebalance interrupted is aborted, never committed.
-		if w.sess, err = kgo.NewGroupTransactSession(opts...); err == nil {
-			w.cl = w.sess.Client()
-		}
-	} else {
-		w.cl, err = kgo.NewClient(opts...)
-	}
-	if err != nil {
-		return w.fail(ExitSettings, fmt.Errorf("consumer client: %w", err))
-	}
-	close(w.clReady)
-	if w.s.Transact {
-		// Java's initTransactions(), at once: kgo would register the
-		// transactional id only at the first produce, but the group asks
-		// where to resume before that, and while a killed run's transaction
-		// holds offsets it committed, Kafka answers UNSTABLE_OFFSET_COMMIT
-		// (RequireStableFetchOffsets) until that transaction ends: a restart
-		// killed between TxnOffsetCommit and EndTxn would wait out the
-		// transaction timeout. Registering the id bumps the producer epoch,
-		// which fences the old producer and aborts its transaction now.
-		ictx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		id, epoch, err := w.cl.ProducerID(ictx)
-		cancel()
-		if err != nil {
-			w.cl.Close()
-			return w.fail(ExitSettings, fmt.Errorf("transactional id %v: %w", w.cl.OptValue(kgo.TransactionalID), err))
-		}
-		w.out.printf("transactional id %v is producer %d, epoch %d: an earlier producer with this id is fenced, a transaction a killed run left open is aborted (with no restart, the broker aborts it once it is older than %v)",
-			w.cl.OptValue(kgo.TransactionalID), id, epoch, w.cl.OptValue(kgo.TransactionTimeout))
-	}
+	defer w.die()
 
 	if cfg.CPUProfile != "" {
 		f, err := os.Create(cfg.CPUProfile)
@@ -274,18 +213,20 @@ func (w *worker) run() int {
 			err = pprof.StartCPUProfile(f)
 		}
 		if err != nil {
-			return w.fail(ExitSettings, fmt.Errorf("CPUPROFILE=%s: %w", cfg.CPUProfile, err))
+			return w.fail(ctx, ExitSettings, fmt.Errorf("CPUPROFILE=%s: %w", cfg.CPUProfile, err))
 		}
-		defer pprof.StopCPUProfile() // and crash stops it before its exit
+		defer pprof.StopCPUProfile()
 	}
-	stop, stopped := w.signals()
 	if cfg.Print == config.PrintProgress {
 		quit := make(chan struct{})
 		defer close(quit)
 		go w.progress(quit)
 	}
-	code := w.loop(stop, stopped)
-	w.shutdown(code)
+	w.onStop(ctx)
+	code := w.loop(ctx)
+	if code != ExitCrash {
+		w.shutdown(code)
+	}
 	return code
 }
 
