@@ -24,6 +24,9 @@ type kgoLog struct{ w *worker }
 func (l kgoLog) Level() kgo.LogLevel { return kgo.LogLevelDebug }
 
 func (l kgoLog) Log(_ kgo.LogLevel, msg string, keyvals ...any) {
+	if l.w.dead.Load() {
+		return // crashed: a dead process says nothing more
+	}
 	switch msg {
 	case "retrying request":
 		if value(keyvals, "request") != "OffsetCommit" {

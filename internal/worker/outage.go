@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -20,6 +21,7 @@ const remindEvery = 5 * time.Second
 type outage struct {
 	out   *printer
 	event func(events.Event) // the events log: when the broker went and came back
+	dead  *atomic.Bool       // the run crashed: its client's dials are no news
 
 	mu     sync.Mutex
 	since  time.Time // zero while the broker answers
@@ -124,6 +126,9 @@ func (o *outage) isDown() bool {
 // OnBrokerConnect is kgo's hook after every dial: a refused dial is the
 // first sign of an outage, a successful one the first sign of its end.
 func (o *outage) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
+	if o.dead != nil && o.dead.Load() {
+		return
+	}
 	addr := net.JoinHostPort(meta.Host, fmt.Sprint(meta.Port))
 	if err != nil {
 		o.downAt(addr, err)

@@ -64,7 +64,7 @@ func RunContext(ctx context.Context, cfg config.Consumer, s Strategy, out io.Wri
 	s = s.resolved()
 	w := &worker{cfg: cfg, s: s, out: pr, start: time.Now(), position: map[int32]*kgo.Record{}, fetched: map[int32]int64{}, owned: map[int32]bool{},
 		halt: make(chan error, 1), lastCommit: time.Now(), commitTimes: &commitTimes{}, clReady: make(chan struct{})}
-	w.broker = &outage{out: pr, event: w.event}
+	w.broker = &outage{out: pr, event: w.event, dead: &w.dead}
 	return w.run(ctx)
 }
 
