@@ -79,7 +79,7 @@ func BenchmarkCommitCost(b *testing.B) {
 			bn := &bench{output: l.topic + ".tickets"}
 			var err error
 			if c.transact {
-				opts = append(opts, kgo.TransactionalID(group), kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.RequireStableFetchOffsets())
+				opts = append(opts, kgo.TransactionalID(group), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 				if bn.sess, err = kgo.NewGroupTransactSession(opts...); err == nil {
 					bn.cl = bn.sess.Client()
 				}

@@ -232,8 +232,8 @@ func TestTransactionalTimeoutAbortsAKilledRun(t *testing.T) {
 
 // Killed with little work per record, a run often dies inside End: after its
 // TxnOffsetCommit, before its EndTxn. Its group then has offsets pending in
-// an open transaction, and a restart asking where to resume (with
-// RequireStableFetchOffsets) gets UNSTABLE_OFFSET_COMMIT until that
+// an open transaction, and a restart asking where to resume (kgo always asks
+// for stable offsets, KIP-447) gets UNSTABLE_OFFSET_COMMIT until that
 // transaction ends. Unless the restart registers its transactional id first
 // (which aborts the transaction), that is the transaction timeout: on Apache
 // Kafka the lab's restarts used to sit idle 40 s or more. Every restart here

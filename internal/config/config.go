@@ -269,7 +269,7 @@ func (s *Set) OutputTopic(def string) *string {
 
 func checkTopic(v string) error {
 	if !topicName.MatchString(v) || v == "." || v == ".." {
-		return errors.New("a topic name is 1 to 249 of a-z A-Z 0-9 . _ -, and not . or ..")
+		return errors.New("a topic name is 1 to 249 of a-z A-Z 0-9 . _ -, and neither . nor .. alone")
 	}
 	return nil
 }

@@ -111,7 +111,7 @@ func (w *worker) newClient(ctx context.Context) error {
 		// transactional id only at the first produce, but the group asks
 		// where to resume before that, and while a killed run's transaction
 		// holds offsets it committed, Kafka answers UNSTABLE_OFFSET_COMMIT
-		// (RequireStableFetchOffsets) until that transaction ends: a restart
+		// (kgo always asks for stable offsets) until that transaction ends: a restart
 		// killed between TxnOffsetCommit and EndTxn would wait out the
 		// transaction timeout. Registering the id bumps the producer epoch,
 		// which fences the old producer and aborts its transaction now.
