@@ -22,6 +22,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"offsetlab/internal/advice"
 	"offsetlab/internal/config"
 	"offsetlab/internal/tickets"
 	"offsetlab/internal/worker"
@@ -41,7 +42,7 @@ func main() {
 	// written refuses the start, with nothing read, logged or committed.
 	kitchen, err := tickets.Open(context.Background(), cfg.Database)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "idempotent: error: %v\n", err)
+		fmt.Fprintf(os.Stderr, "idempotent: error: %s\n", advice.Error(err))
 		os.Exit(worker.ExitSettings)
 	}
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"offsetlab/internal/advice"
 	"offsetlab/internal/cluster"
 	"offsetlab/internal/config"
 )
@@ -34,7 +35,7 @@ func main() {
 		os.Exit(config.Fail("seed", s, err))
 	}
 	if err := run(*conn, *topic, *n); err != nil {
-		fmt.Fprintf(os.Stderr, "seed: error: %v\n", err)
+		fmt.Fprintf(os.Stderr, "seed: error: %s\n", advice.Error(err))
 		os.Exit(2)
 	}
 }

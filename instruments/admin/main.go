@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"offsetlab/internal/advice"
 	"offsetlab/internal/cluster"
 	"offsetlab/internal/config"
 )
@@ -151,7 +152,7 @@ func main() {
 }
 
 func fail(cmd string, err error) {
-	fmt.Fprintf(os.Stderr, "admin %s: error: %v\n", cmd, err)
+	fmt.Fprintf(os.Stderr, "admin %s: error: %s\n", cmd, advice.Error(err))
 	os.Exit(2)
 }
 

@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"offsetlab/internal/advice"
 	"offsetlab/internal/bench"
 	"offsetlab/internal/config"
 )
@@ -90,6 +91,6 @@ func main() {
 }
 
 func fail(err error) {
-	fmt.Fprintf(os.Stderr, "bench: error: %v\n", err)
+	fmt.Fprintf(os.Stderr, "bench: error: %s\n", advice.Error(err))
 	os.Exit(2)
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
 
+	"offsetlab/internal/advice"
 	"offsetlab/internal/config"
 	"offsetlab/internal/faults"
 )
@@ -185,7 +186,7 @@ func control(cmd string, args []string) {
 	}
 
 	fail := func(err error) {
-		fmt.Fprintf(os.Stderr, "%s: error: %v\n", name, err)
+		fmt.Fprintf(os.Stderr, "%s: error: %s\n", name, advice.Error(err))
 		os.Exit(2)
 	}
 	c, err := faults.Find(*data, *brokers)

@@ -16,6 +16,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -25,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"offsetlab/internal/advice"
 	"offsetlab/internal/config"
 	"offsetlab/internal/experiment"
 )
@@ -80,8 +82,12 @@ func main() {
 		fmt.Fprintf(os.Stderr, "experiment: stopped by a signal after %.0fs: its runs and broker are stopped, no results written\n", time.Since(began).Seconds())
 		os.Exit(130)
 	}
+	if errors.Is(err, experiment.ErrNoScripts) {
+		fmt.Fprintf(os.Stderr, "experiment: error: %v; run it with `make experiment`\n", err)
+		os.Exit(2)
+	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "experiment: error: %v\n", err)
+		fmt.Fprintf(os.Stderr, "experiment: error: %s\n", advice.Error(err))
 		os.Exit(2)
 	}
 	if err := experiment.WriteFiles(cfg.Out, results, where); err != nil {

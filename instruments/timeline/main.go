@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -42,6 +43,10 @@ func main() {
 	}
 
 	t, err := timeline.FromFiles(*title, *evs, *log, ranges)
+	if errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(os.Stderr, "timeline: error: %v (or `make clean-logs` removed it)\n", err)
+		os.Exit(2)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "timeline: error: %v\n", err)
 		os.Exit(2)

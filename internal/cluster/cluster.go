@@ -33,6 +33,9 @@ const ReachTimeout = 5 * time.Second
 // ErrTopicMissing means the topic does not exist on the broker.
 var ErrTopicMissing = errors.New("topic does not exist")
 
+// ErrNoBroker means no broker answered at the addresses given.
+var ErrNoBroker = errors.New("no Kafka broker answered")
+
 // Client wraps a kadm client and the connection it was made with.
 type Client struct {
 	*kadm.Client
@@ -85,8 +88,7 @@ func Dial(ctx context.Context, conn config.Connection) (*Client, error) {
 		}
 		// kgo's own words for a connection closed at once already ask "is
 		// TLS missing?" or "is SASL missing?".
-		return nil, fmt.Errorf("no Kafka broker answered at %s%s (%v); start one with `make broker-up` (embedded) or `make kafka-up` (Docker), or set BROKERS",
-			strings.Join(brokers, ","), waited, pingErr)
+		return nil, fmt.Errorf("%w at %s%s (%w)", ErrNoBroker, strings.Join(brokers, ","), waited, pingErr)
 	}
 	return c, nil
 }
@@ -101,18 +103,19 @@ func refused(err error, conn config.Connection) string {
 		badName   x509.HostnameError
 		badCert   *tls.CertificateVerificationError
 		notTLS    tls.RecordHeaderError
+		firstEOF  *kgo.ErrFirstReadEOF
 	)
 	switch {
 	case errors.Is(err, kerr.SaslAuthenticationFailed):
 		return fmt.Sprintf("refused SASL_USER=%s with SASL_MECHANISM=%s: %v (check SASL_PASSWORD or SASL_PASSWORD_FILE, and that the user exists for this mechanism)",
 			conn.SASLUser, conn.SASLMechanism, err)
-	case conn.SASLMechanism != "" && errors.Is(err, io.EOF) && !strings.Contains(err.Error(), "?"):
+	case conn.SASLMechanism != "" && errors.Is(err, io.EOF) && !errors.As(err, &firstEOF):
 		// kfake closes the connection on a failed login where Apache Kafka
-		// answers SASL_AUTHENTICATION_FAILED. (With SASL configured, kgo
-		// adds a question to EOF only when TLS looks missing.)
+		// answers SASL_AUTHENTICATION_FAILED. (kgo's guess at a connection
+		// closed at once, ErrFirstReadEOF, is about TLS or SASL missing.)
 		return fmt.Sprintf("closed the connection while SASL_USER=%s logged in with SASL_MECHANISM=%s (%v): the embedded broker does that for a wrong password, an unknown user or another mechanism than the one it was started with (check SASL_PASSWORD or SASL_PASSWORD_FILE)",
 			conn.SASLUser, conn.SASLMechanism, err)
-	case errors.Is(err, io.EOF) && strings.Contains(err.Error(), "missing?"):
+	case errors.As(err, &firstEOF):
 		return fmt.Sprintf("closed the connection (%v): set TLS=1 for a TLS listener, SASL_MECHANISM with SASL_USER and a password for a SASL one", err)
 	case errors.Is(err, kerr.UnsupportedSaslMechanism), errors.Is(err, kerr.IllegalSaslState):
 		return fmt.Sprintf("does not take SASL_MECHANISM=%s: %v", conn.SASLMechanism, err)
@@ -168,7 +171,7 @@ func (c *Client) Partitions(ctx context.Context, topic string) ([]int32, error) 
 	}
 	d, ok := td[topic]
 	if !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
-		return nil, fmt.Errorf("%w: %s on %s (create it with `make topic-create`)", ErrTopicMissing, topic, strings.Join(c.Conn.Brokers, ","))
+		return nil, fmt.Errorf("%w: %s on %s", ErrTopicMissing, topic, strings.Join(c.Conn.Brokers, ","))
 	}
 	if d.Err != nil {
 		return nil, fmt.Errorf("describe topic %s: %w", topic, d.Err)

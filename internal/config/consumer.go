@@ -89,7 +89,7 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 	}
 	maxPoll := s.Int("MAX_POLL_RECORDS", 5, 0, 1_000_000, "records per poll at most (0 = whatever one poll returns)")
 	log := s.String("LOG", d.Log, "processed log, one line per processed record")
-	events := s.String("EVENTS", d.Events, "events log: one JSON line per event of the run (what make timeline-* draws)")
+	events := s.String("EVENTS", d.Events, "events log: one JSON line per event of the run (what the timeline draws)")
 	reset := s.Choice("RESET", "earliest", []string{"earliest", "latest"}, "where a group with nothing committed starts")
 	protocol, rebalance := new(GroupProtocol), new(time.Duration)
 	var poison *string

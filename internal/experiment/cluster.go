@@ -16,6 +16,10 @@ import (
 	"offsetlab/internal/proc"
 )
 
+// ErrNoScripts means the lab's scripts/ is not beside its bin/, and with it
+// jvm-kafka.sh, which a Cluster scenario starts its Apache Kafka with.
+var ErrNoScripts = errors.New("this scenario starts a three-node Apache Kafka with scripts/jvm-kafka.sh, which was not found beside bin/")
+
 // clusterNodes is the size of the Apache Kafka cluster a Cluster scenario
 // starts: three, so that one can die while two keep every partition
 // writable (replication factor 3, min.insync.replicas=2).
@@ -25,7 +29,7 @@ const clusterNodes = 3
 // (NODES=3) on free loopback ports, its files in OUT/kafka-cluster.
 func (l *lab) startCluster(ctx context.Context) error {
 	if l.cfg.Scripts == "" {
-		return errors.New("this scenario starts a three-node Apache Kafka with scripts/jvm-kafka.sh, which was not found beside bin/ (run it with `make experiment`)")
+		return ErrNoScripts
 	}
 	port, err := proc.FreeRun(2 * clusterNodes)
 	if err != nil {

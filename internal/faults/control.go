@@ -84,7 +84,7 @@ var ErrNoBroker = errors.New("no embedded broker running")
 func Find(dataDir string, brokers []string) (*Client, error) {
 	b, err := os.ReadFile(filepath.Join(dataDir, ControlFile))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%w with BROKER_DATA=%s (no %s file there): start one with `make broker-up`. "+
+		return nil, fmt.Errorf("%w with BROKER_DATA=%s (no %s file there). "+
 			"Faults are a feature of the embedded broker; Apache Kafka cannot be told to fail commits", ErrNoBroker, dataDir, ControlFile)
 	}
 	if err != nil {
@@ -94,7 +94,7 @@ func Find(dataDir string, brokers []string) (*Client, error) {
 	var info controlInfo
 	if err := c.do(http.MethodGet, "/", nil, &info); err != nil {
 		if errors.Is(err, syscall.ECONNREFUSED) {
-			return nil, fmt.Errorf("%w with BROKER_DATA=%s: its control endpoint %s refuses connections (the broker was killed?): start one with `make broker-up`", ErrNoBroker, dataDir, c.base)
+			return nil, fmt.Errorf("%w with BROKER_DATA=%s: its control endpoint %s refuses connections (the broker was killed?)", ErrNoBroker, dataDir, c.base)
 		}
 		return nil, err
 	}

@@ -61,7 +61,7 @@ func ParseCount(v string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 1_000_000 {
-		return 0, errors.New(`want a number of commit requests from 1 to 1000000, or "all" (until make fault-clear)`)
+		return 0, errors.New(`want a number of commit requests from 1 to 1000000, or "all" (until the faults are cleared)`)
 	}
 	return n, nil
 }

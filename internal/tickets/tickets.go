@@ -157,7 +157,7 @@ func Open(ctx context.Context, d config.Database) (*Store, error) {
 		case errors.As(err, &pgErr) && pgErr.Code == "3D000":
 			return nil, s.fail("the server has no such database", err)
 		case d.Kind == "postgres":
-			return nil, s.fail("no database answers (is PostgreSQL running? `make postgres-up` starts one and prints its DATABASE_URL)", err)
+			return nil, s.failed(ErrNoDatabase, "no database answers", err)
 		}
 		return nil, s.fail("cannot open the SQLite file", err)
 	}
@@ -178,11 +178,14 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // fail wraps err for a message: which setting, what went wrong, and the
 // driver's words with any password taken out.
-func (s *Store) fail(what string, err error) error {
+func (s *Store) fail(what string, err error) error { return s.failed(nil, what, err) }
+
+// failed is fail for an error that is also kind (errors.Is).
+func (s *Store) failed(kind error, what string, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		what += fmt.Sprintf(" (no answer within %s: a server that does not answer, or a SQLite file another process keeps locked)", ReachTimeout)
 	}
-	return &dbError{msg: fmt.Sprintf("DATABASE_URL=%s: %s: %s", s.where, what, s.scrub(err.Error())), err: err}
+	return &dbError{msg: fmt.Sprintf("DATABASE_URL=%s: %s: %s", s.where, what, s.scrub(err.Error())), err: err, kind: kind}
 }
 
 func (s *Store) scrub(msg string) string {
@@ -194,12 +197,18 @@ func (s *Store) scrub(msg string) string {
 
 // dbError keeps the driver's error for errors.Is while its message is scrubbed.
 type dbError struct {
-	msg string
-	err error
+	msg  string
+	err  error
+	kind error // ErrNoDatabase, or nil
 }
 
 func (e *dbError) Error() string { return e.msg }
 func (e *dbError) Unwrap() error { return e.err }
+
+func (e *dbError) Is(target error) bool { return e.kind != nil && target == e.kind }
+
+// ErrNoDatabase means no database server answered at DATABASE_URL.
+var ErrNoDatabase = errors.New("no database answers")
 
 // PrepareOnce writes t's ticket unless the group has applied key before. The
 // key and the ticket go in one transaction: either both are stored or

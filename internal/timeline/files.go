@@ -18,7 +18,7 @@ import (
 func FromFiles(title, eventsPath, logPath string, ranges map[int32]tally.Range) (*Timeline, error) {
 	es, err := events.ReadFile(eventsPath)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("EVENTS=%s does not exist: no run has written it yet (or `make clean-logs` removed it)", eventsPath)
+		return nil, missing(eventsPath)
 	}
 	if err != nil {
 		return nil, err
@@ -50,3 +50,12 @@ func (t *Timeline) Write(svgPath string) (string, error) {
 	}
 	return page, nil
 }
+
+// missing is a missing events log: errors.Is(err, os.ErrNotExist).
+type missing string
+
+func (m missing) Error() string {
+	return fmt.Sprintf("EVENTS=%s does not exist: no run has written it yet", string(m))
+}
+
+func (m missing) Is(target error) bool { return target == os.ErrNotExist }

@@ -23,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"offsetlab/internal/advice"
 	"offsetlab/internal/cluster"
 	"offsetlab/internal/config"
 	"offsetlab/internal/events"
@@ -128,7 +129,7 @@ func (w *worker) fail(ctx context.Context, code int, err error) int {
 		w.out.printf("stopped (%v) before the run began: nothing processed, nothing committed", context.Cause(ctx))
 		return ExitSignal
 	}
-	w.out.printf("error: %v", err)
+	w.out.printf("error: %s", advice.Error(err))
 	return code
 }
 
