@@ -42,8 +42,8 @@ type Config struct {
 	GroupProtocol config.GroupProtocol
 }
 
-// Strategy is one consumer binary.
-type Strategy struct {
+// Consumer is one consumer binary the experiment plays, named by its strategy.
+type Consumer struct {
 	Name   string // auto, sync, async: what STRATEGIES= takes
 	Binary string // auto-commit, manual-sync, manual-async
 	// Bounded: the strategy promises that a crash repeats at most the batch
@@ -52,8 +52,8 @@ type Strategy struct {
 	Bounded bool
 }
 
-// Strategies in the lab.
-var Strategies = []Strategy{
+// Consumers are the three commit strategies' binaries.
+var Consumers = []Consumer{
 	{Name: "auto", Binary: "auto-commit"},
 	{Name: "sync", Binary: "manual-sync", Bounded: true},
 	{Name: "async", Binary: "manual-async", Bounded: true},
@@ -134,7 +134,7 @@ func (l *lab) cmd(bin, outPath string, env []string, args ...string) proc.Cmd {
 type cell struct {
 	lab      *lab
 	scenario string
-	strategy Strategy
+	consumer Consumer
 	dir      string
 	topic    string
 	group    string
@@ -187,7 +187,7 @@ func (c *cell) start(settings ...string) (*proc.Proc, error) {
 		env = append(env, "GROUP_PROTOCOL="+string(c.lab.cfg.GroupProtocol))
 	}
 	env = append(env, settings...)
-	return proc.Start(c.lab.cmd(c.strategy.Binary, filepath.Join(c.dir, fmt.Sprintf("run-%d.out", n)), env))
+	return proc.Start(c.lab.cmd(c.consumer.Binary, filepath.Join(c.dir, fmt.Sprintf("run-%d.out", n)), env))
 }
 
 // run runs the consumer to its end and checks its exit code.
@@ -311,7 +311,7 @@ func each(cells []*cell, f func(c *cell) error) error {
 		go func() {
 			defer wg.Done()
 			if err := f(c); err != nil {
-				errs[i] = fmt.Errorf("%s: %w", c.strategy.Binary, err)
+				errs[i] = fmt.Errorf("%s: %w", c.consumer.Binary, err)
 			}
 		}()
 	}

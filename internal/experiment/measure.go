@@ -42,12 +42,12 @@ type Result struct {
 // measure reads a played cell's logs and the topic's offsets, draws its
 // timeline, and fills in the numbers.
 func (c *cell) measure(ctx context.Context) (Result, error) {
-	r := Result{Scenario: c.scenario, Strategy: c.strategy.Name, Notes: c.notes}
+	r := Result{Scenario: c.scenario, Strategy: c.consumer.Name, Notes: c.notes}
 	ranges, err := cluster.TopicRanges(ctx, config.Plaintext(c.lab.brokers), c.topic)
 	if err != nil {
 		return r, err
 	}
-	title := fmt.Sprintf("%s, %s", c.scenario, c.strategy.Binary)
+	title := fmt.Sprintf("%s, %s", c.scenario, c.consumer.Binary)
 	t, err := timeline.FromFiles(title, c.events(), c.log(), ranges)
 	if err != nil {
 		return r, err

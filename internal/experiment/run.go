@@ -21,7 +21,7 @@ func Pick(scenarios, strategies string) ([]string, []string, error) {
 			sc = append(sc, s.Name)
 		}
 	}
-	for _, s := range Strategies {
+	for _, s := range Consumers {
 		st = append(st, s.Name)
 	}
 	pick := func(what, given string, all, known []string) ([]string, error) {
@@ -127,11 +127,11 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 // cells are scenario s's cells, one per chosen strategy, played on l.
 func cells(cfg Config, s Scenario, l *lab) []*cell {
 	var cs []*cell
-	for _, st := range Strategies {
+	for _, st := range Consumers {
 		if !slices.Contains(cfg.Strategies, st.Name) {
 			continue
 		}
-		cs = append(cs, &cell{lab: l, scenario: s.Name, strategy: st, dir: filepath.Join(cfg.Out, s.Name, st.Name),
+		cs = append(cs, &cell{lab: l, scenario: s.Name, consumer: st, dir: filepath.Join(cfg.Out, s.Name, st.Name),
 			topic: "lab.experiment." + s.Name + "." + st.Name, group: "lab-experiment-" + s.Name + "-" + st.Name})
 	}
 	return cs
@@ -143,7 +143,7 @@ func play(ctx context.Context, cfg Config, s Scenario, l *lab, cells []*cell, i 
 	if s.Embedded && !l.embedded() {
 		cfg.Progress("[%d/%d] %s: skipped: it needs the broker the experiment starts itself (run without BROKERS)", i+1, len(cfg.Scenarios), s.Name)
 		for _, c := range cells {
-			results = append(results, Result{Scenario: s.Name, Strategy: c.strategy.Name, Window: -1, OK: true,
+			results = append(results, Result{Scenario: s.Name, Strategy: c.consumer.Name, Window: -1, OK: true,
 				Verdict: "skipped: needs the embedded broker the experiment starts (it kills it, or makes its commits fail)"})
 		}
 		return results, nil
@@ -162,9 +162,9 @@ func play(ctx context.Context, cfg Config, s Scenario, l *lab, cells []*cell, i 
 	for _, c := range cells {
 		r, err := c.measure(ctx)
 		if err != nil {
-			return results, fmt.Errorf("scenario %s, %s: %w", s.Name, c.strategy.Binary, err)
+			return results, fmt.Errorf("scenario %s, %s: %w", s.Name, c.consumer.Binary, err)
 		}
-		r.OK, r.Verdict = s.Judge(c.strategy, r)
+		r.OK, r.Verdict = s.Judge(c.consumer, r)
 		if len(r.Backwards) > 0 {
 			// Not a loss, but the next restart repeats what lies between:
 			// said in every verdict where it happened.
@@ -175,7 +175,7 @@ func play(ctx context.Context, cfg Config, s Scenario, l *lab, cells []*cell, i 
 		if !r.OK {
 			verdict = "FAIL"
 		}
-		line = append(line, fmt.Sprintf("%s dup %d lost %d %s", c.strategy.Name, r.Duplicates, r.Lost, verdict))
+		line = append(line, fmt.Sprintf("%s dup %d lost %d %s", c.consumer.Name, r.Duplicates, r.Lost, verdict))
 	}
 	cfg.Progress("[%d/%d] %s done in %.0fs: %s", i+1, len(cfg.Scenarios), s.Name, time.Since(began).Seconds(), strings.Join(line, ", "))
 	return results, nil

@@ -29,7 +29,7 @@ type Scenario struct {
 	Cluster bool
 	Play    func(ctx context.Context, l *lab, cells []*cell) error
 	// Judge says whether the strategy kept its promise, and in what words.
-	Judge func(s Strategy, r Result) (bool, string)
+	Judge func(s Consumer, r Result) (bool, string)
 }
 
 // The lab's usual settings: the lesson's 50 ms of work per record and
@@ -55,7 +55,7 @@ var Scenarios = []Scenario{
 				return c.run(ctx, 0, toEnd...)
 			})
 		},
-		Judge: func(s Strategy, r Result) (bool, string) { return atLeastOnce(s, r, batch) },
+		Judge: func(s Consumer, r Result) (bool, string) { return atLeastOnce(s, r, batch) },
 	},
 	{
 		Name:  "sigkill",
@@ -84,7 +84,7 @@ var Scenarios = []Scenario{
 				return c.run(ctx, 0, toEnd...)
 			})
 		},
-		Judge: func(s Strategy, r Result) (bool, string) { return atLeastOnce(s, r, batch) },
+		Judge: func(s Consumer, r Result) (bool, string) { return atLeastOnce(s, r, batch) },
 	},
 	{
 		Name:     "broker-restart",
@@ -113,7 +113,7 @@ var Scenarios = []Scenario{
 			}
 			return nil
 		},
-		Judge: func(s Strategy, r Result) (bool, string) {
+		Judge: func(s Consumer, r Result) (bool, string) {
 			if r.Lost != 0 {
 				return false, fmt.Sprintf("lost %d", r.Lost)
 			}
@@ -138,7 +138,7 @@ var Scenarios = []Scenario{
 					return err
 				}
 				count, settings := "all", []string{"CRASH=20", "COMMIT_EVERY=200ms"}
-				if c.strategy.Name == "sync" {
+				if c.consumer.Name == "sync" {
 					// sync stops processing until its commit succeeds: with
 					// every commit failing it would never reach the crash.
 					count, settings = "3", []string{"CRASH=20"}
@@ -162,14 +162,14 @@ var Scenarios = []Scenario{
 			}
 			return each(cells, func(c *cell) error { return c.run(ctx, 0, toEnd...) })
 		},
-		Judge: func(s Strategy, r Result) (bool, string) {
+		Judge: func(s Consumer, r Result) (bool, string) {
 			if r.Failed == 0 {
 				return false, "no commit failed: the fault did not apply"
 			}
 			// Only manual-sync waits for a failed commit; manual-async's
 			// marks pile up like auto-commit's offsets while commits fail.
 			waits := s.Name == "sync"
-			ok, why := atLeastOnce(Strategy{Name: s.Name, Bounded: waits}, r, batch)
+			ok, why := atLeastOnce(Consumer{Name: s.Name, Bounded: waits}, r, batch)
 			if ok && !waits && r.Window != 20 {
 				return false, fmt.Sprintf("window %d, want all 20 processed since the last good commit", r.Window)
 			}
@@ -208,7 +208,7 @@ var Scenarios = []Scenario{
 				return c.stop(ctx, one)
 			})
 		},
-		Judge: func(s Strategy, r Result) (bool, string) {
+		Judge: func(s Consumer, r Result) (bool, string) {
 			if r.Lost != 0 {
 				return false, fmt.Sprintf("lost %d", r.Lost)
 			}
@@ -241,7 +241,7 @@ var Scenarios = []Scenario{
 				return c.run(ctx, 0, toEnd...)
 			})
 		},
-		Judge: func(s Strategy, r Result) (bool, string) {
+		Judge: func(s Consumer, r Result) (bool, string) {
 			if r.Lost != 0 || r.Window < 0 || r.Duplicates != r.Window {
 				return false, fmt.Sprintf("lost %d, repeated %d, window %d", r.Lost, r.Duplicates, r.Window)
 			}
@@ -315,7 +315,7 @@ var Scenarios = []Scenario{
 				return nil
 			})
 		},
-		Judge: func(s Strategy, r Result) (bool, string) {
+		Judge: func(s Consumer, r Result) (bool, string) {
 			if r.Lost != 0 {
 				return false, fmt.Sprintf("lost %d", r.Lost)
 			}
@@ -337,7 +337,7 @@ var Scenarios = []Scenario{
 		Claim: "offsets-and-read-position.txt: with auto.offset.reset=latest a group with no committed offset reads only what is produced from now on.",
 		Shows: "30 orders waiting; a new group starts with RESET=latest; 12 more orders are produced once it has its partitions.",
 		Play:  newGroup("latest"),
-		Judge: func(s Strategy, r Result) (bool, string) {
+		Judge: func(s Consumer, r Result) (bool, string) {
 			if r.Processed != 12 || r.Lost != 30 {
 				return false, fmt.Sprintf("processed %d and lost %d, want 12 and the backlog of 30", r.Processed, r.Lost)
 			}
@@ -349,7 +349,7 @@ var Scenarios = []Scenario{
 		Claim: "offsets-and-read-position.txt: earliest is for an application that must process all the data there is.",
 		Shows: "the same with RESET=earliest (the lab's default).",
 		Play:  newGroup("earliest"),
-		Judge: func(s Strategy, r Result) (bool, string) {
+		Judge: func(s Consumer, r Result) (bool, string) {
 			if r.Processed != 42 || r.Lost != 0 {
 				return false, fmt.Sprintf("processed %d and lost %d, want 42 and 0", r.Processed, r.Lost)
 			}
@@ -366,7 +366,7 @@ var Scenarios = []Scenario{
 					return err
 				}
 				settings := []string{"MAX_POLL_RECORDS=0", "WORK_DELAY=100ms", "CRASH=20"}
-				if !c.strategy.Bounded {
+				if !c.consumer.Bounded {
 					settings = append(settings, "GREEDY=1", "COMMIT_EVERY=1s")
 				}
 				if err := c.run(ctx, 1, settings...); err != nil {
@@ -375,7 +375,7 @@ var Scenarios = []Scenario{
 				return c.run(ctx, 0, append(toEnd, "WORK_DELAY=20ms")...)
 			})
 		},
-		Judge: func(s Strategy, r Result) (bool, string) {
+		Judge: func(s Consumer, r Result) (bool, string) {
 			if !s.Bounded {
 				if r.Lost == 0 {
 					return false, "GREEDY=1 lost nothing: the tick did not fire inside the batch"
@@ -433,7 +433,7 @@ var Scenarios = []Scenario{
 			}
 			return nil
 		},
-		Judge: func(s Strategy, r Result) (bool, string) {
+		Judge: func(s Consumer, r Result) (bool, string) {
 			if r.Lost != 0 {
 				return false, fmt.Sprintf("lost %d", r.Lost)
 			}
@@ -471,7 +471,7 @@ func startAt25(ctx context.Context, cells []*cell, setting string, timeout time.
 	}
 	for i, p := range procs {
 		if !waitFor(ctx, p, timeout, "[25 this run") {
-			return nil, fmt.Errorf("%s never reached 25 records: %s", cells[i].strategy.Binary, p.Tail(3))
+			return nil, fmt.Errorf("%s never reached 25 records: %s", cells[i].consumer.Binary, p.Tail(3))
 		}
 	}
 	return procs, nil
@@ -510,7 +510,7 @@ func newGroup(reset string) func(ctx context.Context, l *lab, cells []*cell) err
 // one's group commit left off: nothing lost, the repeats exactly what the
 // runs had processed past the committed offset when they ended, and, for a
 // strategy bounded by its batch, no run leaving more than bound behind.
-func atLeastOnce(s Strategy, r Result, bound int) (bool, string) {
+func atLeastOnce(s Consumer, r Result, bound int) (bool, string) {
 	switch {
 	case r.Lost != 0:
 		return false, fmt.Sprintf("lost %d", r.Lost)

@@ -107,25 +107,24 @@ func (w *worker) newClient(ctx context.Context) error {
 	}
 	close(w.clReady)
 	if w.s.Transact {
-		// Java's initTransactions(), at once: kgo would register the
-		// transactional id only at the first produce, but the group asks
-		// where to resume before that, and while a killed run's transaction
-		// holds offsets it committed, Kafka answers UNSTABLE_OFFSET_COMMIT
-		// (kgo always asks for stable offsets) until that transaction ends: a restart
-		// killed between TxnOffsetCommit and EndTxn would wait out the
-		// transaction timeout. Registering the id bumps the producer epoch,
-		// which fences the old producer and aborts its transaction now.
-		ictx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		id, epoch, err := w.cl.ProducerID(ictx)
-		cancel()
-		if err != nil {
-			w.cl.Close()
-			return fmt.Errorf("transactional id %v: %w", w.cl.OptValue(kgo.TransactionalID), err)
-		}
-		w.out.printf("transactional id %v is producer %d, epoch %d: an earlier producer with this id is fenced, a transaction a killed run left open is aborted (with no restart, the broker aborts it once it is older than %v)",
-			w.cl.OptValue(kgo.TransactionalID), id, epoch, w.cl.OptValue(kgo.TransactionTimeout))
+		return w.registerTransactionalID(ctx)
 	}
+	return nil
+}
 
+// protocolSupported refuses GROUP_PROTOCOL=consumer on a broker without
+// KIP-848: kgo would fall back to the classic protocol without a word.
+func (w *worker) protocolSupported(ctx context.Context) error {
+	if w.cfg.GroupProtocol != config.ProtocolConsumer {
+		return nil
+	}
+	ok, which, err := w.adm.Supports(ctx, kmsg.ConsumerGroupHeartbeat, 1)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("GROUP_PROTOCOL=consumer: %s, the KIP-848 group protocol (kgo needs v1: Kafka 4.0 or later); use GROUP_PROTOCOL=classic", which)
+	}
 	return nil
 }
 

@@ -6,9 +6,36 @@ import (
 	"slices"
 	"strings"
 
+	"offsetlab/internal/config"
+
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
+
+// whereToResume says where the run resumes, and why: the group's committed
+// offsets, or, for a strategy that keeps its own (Resume), those. It also
+// starts the commit lines from what the group has committed.
+func (w *worker) whereToResume(ctx context.Context) (map[int32]int64, error) {
+	cfg := w.cfg
+	committed, err := w.adm.Committed(ctx, cfg.Group, cfg.Topic)
+	if err != nil {
+		return nil, err
+	}
+	w.commits = newCommits(w.out, w.event, cfg.Topic, committed)
+	w.commits.quiet = cfg.Print != config.PrintRecords
+	resume := committed
+	if w.s.Resume != nil {
+		if resume, err = w.s.Resume(ctx); err != nil {
+			return nil, err
+		}
+		w.out.printf("%s has stored next offsets %s: the run resumes there, whatever group %s has committed (%s: a copy)",
+			w.s.ResumeFrom, offsetsSummary(resume, w.partitions), cfg.Group, w.commits.summary(w.partitions))
+	} else {
+		w.out.printf("group %s has committed %s: the run resumes there (- = nothing committed: from the %s offset)",
+			cfg.Group, w.commits.summary(w.partitions), map[bool]string{false: "earliest", true: "latest"}[cfg.ResetLatest])
+	}
+	return resume, nil
+}
 
 // adjust is kgo's AdjustFetchOffsetsFn for a strategy that keeps its own
 // offsets: every partition kgo was just assigned starts where Resume says,

@@ -5,10 +5,34 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
+
+// registerTransactionalID registers the strategy's transactional id before
+// the group is joined.
+func (w *worker) registerTransactionalID(ctx context.Context) error {
+	// Java's initTransactions(), at once: kgo would register the
+	// transactional id only at the first produce, but the group asks where
+	// to resume before that, and while a killed run's transaction holds
+	// offsets it committed, Kafka answers UNSTABLE_OFFSET_COMMIT (kgo
+	// always asks for stable offsets) until that transaction ends: a
+	// restart killed between TxnOffsetCommit and EndTxn would wait out the
+	// transaction timeout. Registering the id bumps the producer epoch,
+	// which fences the old producer and aborts its transaction now.
+	ictx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	id, epoch, err := w.cl.ProducerID(ictx)
+	cancel()
+	if err != nil {
+		w.cl.Close()
+		return fmt.Errorf("transactional id %v: %w", w.cl.OptValue(kgo.TransactionalID), err)
+	}
+	w.out.printf("transactional id %v is producer %d, epoch %d: an earlier producer with this id is fenced, a transaction a killed run left open is aborted (with no restart, the broker aborts it once it is older than %v)",
+		w.cl.OptValue(kgo.TransactionalID), id, epoch, w.cl.OptValue(kgo.TransactionTimeout))
+	return nil
+}
 
 // endTransaction ends the batch's transaction: a commit when the whole batch
 // was processed, else an abort (the batch was cut short: ending with a commit

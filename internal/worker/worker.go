@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"offsetlab/internal/advice"
 	"offsetlab/internal/cluster"
@@ -164,16 +163,8 @@ func (w *worker) run(ctx context.Context) int {
 	if w.s.Ack != nil {
 		return w.runShare(ctx)
 	}
-	if cfg.GroupProtocol == config.ProtocolConsumer {
-		// kgo falls back to the classic protocol, without a word, on a
-		// broker that does not speak KIP-848: the lab says so instead.
-		ok, which, err := w.adm.Supports(ctx, kmsg.ConsumerGroupHeartbeat, 1)
-		if err != nil {
-			return w.fail(ctx, ExitSettings, err)
-		}
-		if !ok {
-			return w.fail(ctx, ExitSettings, fmt.Errorf("GROUP_PROTOCOL=consumer: %s, the KIP-848 group protocol (kgo needs v1: Kafka 4.0 or later); use GROUP_PROTOCOL=classic", which))
-		}
+	if err := w.protocolSupported(ctx); err != nil {
+		return w.fail(ctx, ExitSettings, err)
 	}
 	closeLogs, err := w.openLogs()
 	if err != nil {
@@ -181,22 +172,9 @@ func (w *worker) run(ctx context.Context) int {
 	}
 	defer closeLogs()
 
-	committed, err := w.adm.Committed(ctx, cfg.Group, cfg.Topic)
+	resume, err := w.whereToResume(ctx)
 	if err != nil {
 		return w.fail(ctx, ExitSettings, err)
-	}
-	w.commits = newCommits(w.out, w.event, cfg.Topic, committed)
-	w.commits.quiet = cfg.Print != config.PrintRecords
-	resume := committed
-	if w.s.Resume != nil {
-		if resume, err = w.s.Resume(ctx); err != nil {
-			return w.fail(ctx, ExitSettings, err)
-		}
-		w.out.printf("%s has stored next offsets %s: the run resumes there, whatever group %s has committed (%s: a copy)",
-			w.s.ResumeFrom, offsetsSummary(resume, w.partitions), cfg.Group, w.commits.summary(w.partitions))
-	} else {
-		w.out.printf("group %s has committed %s: the run resumes there (- = nothing committed: from the %s offset)",
-			cfg.Group, w.commits.summary(w.partitions), map[bool]string{false: "earliest", true: "latest"}[cfg.ResetLatest])
 	}
 	// Everything before this line was checked without touching the logs: a
 	// refused start appends nothing to either.
