@@ -160,7 +160,14 @@ func TestLessonWalkthroughWithMake(t *testing.T) {
 	if out := makeIn(t, dir, env, true, "topic-load"); !strings.Contains(out, "seeded 30 orders into "+l.topic+" (acks=all): p0=10 (offsets 0-9) p1=10 (offsets 0-9) p2=10 (offsets 0-9)") {
 		t.Fatalf("topic-load:\n%s", out)
 	}
-	makeIn(t, dir, env, true, "group-delete-all")
+	// Every consumer's group, as the README shows it (deleted instead where
+	// a broker of the developer's own has one).
+	deleted := makeIn(t, dir, env, true, "group-delete-all")
+	for _, c := range []string{"auto", "sync", "async", "share", "idempotent", "db-offsets", "transactional"} {
+		if !regexp.MustCompile(`(?m)^(group kitchen-` + c + ` does not exist: nothing to delete|deleted group kitchen-` + c + `: .*)$`).MatchString(deleted) {
+			t.Errorf("group-delete-all does not name kitchen-%s:\n%s", c, deleted)
+		}
+	}
 	os.WriteFile(filepath.Join(dir, "processed-auto.log"), []byte("old\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "events-auto.jsonl"), []byte("old\n"), 0o644)
 	makeIn(t, dir, env, true, "clean-logs")
