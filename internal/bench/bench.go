@@ -1,3 +1,6 @@
+// Package bench measures what committing costs (make bench): every
+// strategy's real binary, at no pretend work, over one seeded topic, round by
+// round, with the medians of what each run's stats line and the kernel say.
 package bench
 
 import (

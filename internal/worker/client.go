@@ -15,16 +15,8 @@ import (
 // lab's consumers share, then the strategy's own (Strategy.Opts).
 func (w *worker) newClient(ctx context.Context) error {
 	cfg := w.cfg
-	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	w.die = func() { w.dead.Store(true); cancel() }
 	var err error
-	// Where the cluster is and, on a secured one, SASL and TLS (BROKERS,
-	// SASL_*, TLS*): the same for every client the lab makes.
-	opts := append(cfg.Conn.Opts(),
-		// The client's own context, not the run's: a stop (Ctrl+C) must
-		// not cut the commits and the leave that follow it; only a crash
-		// cancels it (die).
-		kgo.WithContext(cctx),
+	opts := append(w.clientOpts(ctx),
 		kgo.ConsumerGroup(cfg.Group),
 		kgo.ConsumeTopics(cfg.Topic),
 		// Where a group with nothing committed starts: the beginning of each
@@ -64,17 +56,8 @@ func (w *worker) newClient(ctx context.Context) error {
 			}
 			w.timedOut(err)
 		}),
-		kgo.DialTimeout(2*time.Second),
-		// How long the broker may hold a fetch that has nothing to return.
-		// kgo's default is 5s (Java's fetch.max.wait.ms is 500ms), and a
-		// partition whose start offset kgo is still looking up waits for the
-		// fetch in flight: a restart whose other partitions were read to the
-		// end sat idle for 5s before its first record.
-		kgo.FetchMaxWait(500*time.Millisecond),
-		// A broker that goes away is waited for: kgo's dials say when it
-		// went and when it came back.
-		kgo.WithHooks(w.broker, w.commitTimes),
-		kgo.WithLogger(kgoLog{w}),
+		// How long each commit request took (the stats line).
+		kgo.WithHooks(w.commitTimes),
 	)
 	if cfg.GroupProtocol == config.ProtocolConsumer {
 		// KIP-848: the member tells the broker what it subscribes to and the
@@ -110,6 +93,32 @@ func (w *worker) newClient(ctx context.Context) error {
 		return w.registerTransactionalID(ctx)
 	}
 	return nil
+}
+
+// clientOpts are the options of every client a run makes, whichever group
+// it joins, and they set w.die.
+func (w *worker) clientOpts(ctx context.Context) []kgo.Opt {
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	w.die = func() { w.dead.Store(true); cancel() }
+	// Where the cluster is and, on a secured one, SASL and TLS (BROKERS,
+	// SASL_*, TLS*): the same for every client the lab makes.
+	return append(w.cfg.Conn.Opts(),
+		// The client's own context, not the run's: a stop (Ctrl+C) must not
+		// cut the commits (or answers) and the leave that follow it; only a
+		// crash cancels it (die).
+		kgo.WithContext(cctx),
+		kgo.DialTimeout(2*time.Second),
+		// How long the broker may hold a fetch that has nothing to return.
+		// kgo's default is 5s (Java's fetch.max.wait.ms is 500ms), and a
+		// partition whose start offset kgo is still looking up waits for the
+		// fetch in flight: a restart whose other partitions were read to the
+		// end sat idle for 5s before its first record.
+		kgo.FetchMaxWait(500*time.Millisecond),
+		// A broker that goes away is waited for: kgo's dials say when it
+		// went and when it came back.
+		kgo.WithHooks(w.broker),
+		kgo.WithLogger(kgoLog{w}),
+	)
 }
 
 // protocolSupported refuses GROUP_PROTOCOL=consumer on a broker without

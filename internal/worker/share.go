@@ -56,13 +56,7 @@ func (w *worker) runShare(ctx context.Context) int {
 	defer closeLogs()
 	w.event(events.Event{Kind: events.Start, Strategy: w.s.Name, Instance: cfg.Instance, Partitions: w.partitions, Detail: w.settings()})
 
-	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	w.die = func() { w.dead.Store(true); cancel() }
-	defer w.die()
-	opts := append(cfg.Conn.Opts(),
-		// The client's own context: a stop (Ctrl+C) must not cut the
-		// answers and the leave that follow it; only a crash cancels it.
-		kgo.WithContext(cctx),
+	opts := append(w.clientOpts(ctx),
 		// A share group, not a consumer group: no partition is this
 		// member's alone, and there is no offset to commit.
 		kgo.ShareGroup(cfg.Group),
@@ -73,11 +67,8 @@ func (w *worker) runShare(ctx context.Context) int {
 		kgo.ClientID(w.clientID()),
 		// What the broker answered to the acknowledgements kgo sent.
 		kgo.ShareAckCallback(w.acked),
-		kgo.DialTimeout(2*time.Second),
-		kgo.FetchMaxWait(500*time.Millisecond),
-		kgo.WithHooks(w.broker),
-		kgo.WithLogger(kgoLog{w}),
 	)
+	defer w.die()
 	if w.cl, err = kgo.NewClient(append(opts, w.s.Opts...)...); err != nil {
 		return w.fail(ctx, ExitSettings, fmt.Errorf("consumer client: %w", err))
 	}

@@ -1,10 +1,13 @@
-// Package worker is the poll → work → log → crash loop the three consumers
-// share. A consumer's main supplies only its Strategy: the kgo options that
+// Package worker is the poll → work → log → crash loop every consumer of the
+// lab runs. A consumer's main supplies only its Strategy: the kgo options that
 // decide how offsets are committed, and what to do after each record and each
 // batch. Everything else (settings, the processed log, crashing on purpose,
 // clean stops, fast restarts, riding out a broker outage) is here, the same
-// for all three, so that the difference between the mains is exactly the
-// difference between the strategies.
+// for all of them, so that the difference between the mains is exactly the
+// difference between the strategies. One file per concern: strategy.go (what
+// a main decides), worker.go (start-up), client.go, loop.go, process.go,
+// commit.go and committed.go, transaction.go, resume.go, rebalance.go,
+// classify.go, idle.go, stop.go, outage.go, share.go (a share group's member).
 package worker
 
 import (
