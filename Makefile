@@ -121,6 +121,7 @@ help: ## list targets and variables
 #: PG_PORT|(a free one)|postgres-up: the port of its PostgreSQL (loopback only)
 #: PG_DIR|.lab/postgres|postgres-up/down: its data, log and port (deleted by postgres-down)
 #: GREEDY|0|1 = kgo.GreedyAutoCommit for run-auto: commit what was polled
+#: HANDOFF|0|run-auto: hand each polled batch to this many goroutines (a worker pool) and poll again at once; a crash loses what the pool held
 #: LOG|processed-<strategy>.log|processed log a run appends to and count reads
 #: EVENTS|events-<strategy>.jsonl|events log a run appends to (one JSON line per event) and timeline draws
 #: OUT|timeline-<strategy>.svg|timeline-*: the picture to write (a page with the numbers goes beside it, .html); experiment: its results folder (.lab/experiment)

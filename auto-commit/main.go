@@ -13,6 +13,12 @@
 //     after that tick loses them: the lesson's "lost orders". It takes a
 //     crash inside a polled batch, so the loss demo polls the whole backlog at
 //     once (MAX_POLL_RECORDS=0), works slowly and crashes late.
+//   - "one poll behind" assumes the work is done when the code polls again.
+//     With HANDOFF=N the loop hands each batch to N goroutines (a worker
+//     pool, how consumers get sped up) and polls again at once: the records
+//     become committable before anyone worked on them, and a crash loses
+//     what the pool had not finished. No option of kgo's is involved: every
+//     client that commits on a timer loses here.
 package main
 
 import (
@@ -32,6 +38,7 @@ func main() {
 		Events:      "events-auto.jsonl",
 		CommitEvery: 2 * time.Second,
 		Greedy:      true,
+		Handoff:     true,
 	})
 	if err != nil {
 		os.Exit(config.Fail("auto-commit", set, err))

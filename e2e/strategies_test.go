@@ -508,3 +508,40 @@ func TestWorkHoldStallsTheRecordInHand(t *testing.T) {
 		t.Errorf("the held record is finished and committed on the stop: committed %v, %d processed, want 31", c, lineCount(l, log))
 	}
 }
+
+// The loss every client shares: the loop hands each batch to a worker pool
+// (HANDOFF) and polls again at once, so kgo's one-poll-behind auto-commit
+// commits records nobody has worked on. The pool is held (WORK_HOLD) until
+// the broker has every offset committed; the first record done then crashes
+// the run, and a restart finds nothing left to read: what the pool held is
+// lost, as the lesson says, with no GREEDY in sight.
+func TestHandoffLosesWhatThePoolHeld(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	l.seed(30)
+	log, hold := l.path("processed.log"), l.path("hold")
+	if err := os.WriteFile(hold, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := l.start("auto-commit", "LOG="+log, "HANDOFF=2", "WORK_HOLD="+hold, "COMMIT_EVERY=100ms", "CRASH=1")
+	p.waitFor("held:", 20*time.Second)
+	for deadline := time.Now().Add(30 * time.Second); sum(l.committed()) != 30; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the group never had all 30 committed while the pool was held (%v):\n%s", l.committed(), p.output())
+		}
+	}
+	if !strings.Contains(p.output(), "HANDOFF=2") {
+		t.Errorf("the settings line does not say HANDOFF=2:\n%s", p.output())
+	}
+	os.Remove(hold)
+	if code := p.wait(30 * time.Second); code != 1 {
+		t.Fatalf("exit %d, want 1 (CRASH):\n%s", code, p.output())
+	}
+	l.run(0, "auto-commit", "LOG="+log, "IDLE_EXIT=1s")
+	c := l.count(log)
+	// Two goroutines each finish their record when the hold ends; the
+	// first crashes the run, the other may have written its line.
+	if c.unique < 1 || c.unique > 2 || c.lost != 30-c.unique || c.duplicates != 0 {
+		t.Fatalf("want 1 or 2 processed and the rest of the 30 lost, got\n%s\n%s", c.out, p.output())
+	}
+}

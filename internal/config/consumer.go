@@ -29,6 +29,9 @@ type Consumer struct {
 	Events         string
 	IdleExit       time.Duration
 	Greedy         bool
+	// Handoff is how many goroutines the polled records are handed to
+	// (a worker pool); 0: the loop works on them itself.
+	Handoff int
 	// ResetLatest: a group with nothing committed starts at the end of the
 	// partitions (Kafka's auto.offset.reset=latest), not the beginning.
 	ResetLatest      bool
@@ -66,6 +69,7 @@ type ConsumerDefaults struct {
 	Events      string
 	CommitEvery time.Duration // 0: the binary takes no COMMIT_EVERY (auto-commit is off)
 	Greedy      bool          // whether the binary takes GREEDY at all (auto-commit only)
+	Handoff     bool          // whether the binary takes HANDOFF (auto-commit only)
 	Database    bool          // whether the binary takes DATABASE_URL (the effect consumers)
 	Transact    bool          // whether the binary takes OUTPUT_TOPIC and TRANSACTION_TIMEOUT (the transactional consumer)
 	CommitPer   bool          // whether the binary takes COMMIT_PER (manual-sync)
@@ -111,6 +115,10 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 	if d.Greedy {
 		greedy = s.Bool("GREEDY", false, "commit what was polled, not one poll behind (kgo.GreedyAutoCommit)")
 	}
+	var handoff *int
+	if d.Handoff {
+		handoff = s.Int("HANDOFF", 0, 0, 64, "hand each polled batch to this many goroutines and poll again at once, a worker pool (0 = the loop works on each record itself)")
+	}
 	var output *string
 	var txnTimeout *time.Duration
 	if d.Transact {
@@ -154,6 +162,9 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 	}
 	if greedy != nil {
 		c.Greedy = *greedy
+	}
+	if handoff != nil {
+		c.Handoff = *handoff
 	}
 	if database != nil {
 		c.Database = *database

@@ -22,6 +22,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Entry is one processed record.
@@ -38,6 +39,7 @@ type Entry struct {
 
 // Writer appends entries to a processed log.
 type Writer struct {
+	mu  sync.Mutex // a worker pool's goroutines append side by side
 	f   *os.File
 	buf []byte
 }
@@ -54,6 +56,8 @@ func Open(path string) (*Writer, error) {
 
 // Append writes one entry as one line in a single write.
 func (w *Writer) Append(e Entry) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.buf = Format(w.buf[:0], e)
 	if _, err := w.f.Write(w.buf); err != nil {
 		return fmt.Errorf("append to processed log %s: %w", w.f.Name(), err)

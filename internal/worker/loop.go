@@ -20,6 +20,8 @@ func (w *worker) loop(ctx context.Context) int {
 		case err := <-w.halt:
 			w.out.printf("error: %v: stopping", err)
 			return ExitEffect
+		case code := <-w.poolEnded():
+			return code
 		default:
 		}
 		fetches, code, end := w.poll(ctx)
@@ -78,9 +80,13 @@ func (w *worker) batch(ctx context.Context, records []*kgo.Record) (int, int, bo
 			w.out.printf("transaction began for %s: this batch's tickets and its offsets commit together, or neither does", spans(records))
 		}
 	}
+	if w.pool != nil {
+		w.pool.handOff(ctx, records)
+		return len(records), 0, false
+	}
 	done := 0
 	for _, r := range records {
-		if err := w.process(ctx, r); errors.Is(err, errNotLogged) {
+		if _, err := w.process(ctx, r); errors.Is(err, errNotLogged) {
 			// Not written means not processed: the run ends as a crash
 			// does, without committing it.
 			w.out.printf("error: %v; exiting without committing this record", err)
@@ -145,6 +151,9 @@ func (w *worker) poll(ctx context.Context) (kgo.Fetches, int, bool) {
 	fetches := w.cl.PollRecords(pollCtx, w.cfg.MaxPollRecords)
 	cancel()
 	if fetches.IsClientClosed() {
+		if w.dead.Load() {
+			return nil, ExitCrash, true // a pool's goroutine crashed the run
+		}
 		return nil, ExitOK, true
 	}
 	code, fatal := w.fetchErrors(ctx, fetches)

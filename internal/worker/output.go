@@ -24,13 +24,16 @@ func (w *worker) settings() string {
 	if cfg.Greedy {
 		s += " GREEDY=1"
 	}
+	if cfg.Handoff > 0 {
+		s += fmt.Sprintf(" HANDOFF=%d", cfg.Handoff)
+	}
 	if cfg.ResetLatest {
 		s += " RESET=latest"
 	}
 	if cfg.Database.Kind != "" {
 		s += " DATABASE_URL=" + cfg.Database.Redacted()
 	}
-	if k := cfg.CommitPer.Kind; k != "" && k != "batch" {
+	if k := cfg.CommitPer.Kind; k != "" && k != config.CommitPerBatch {
 		s += " COMMIT_PER=" + cfg.CommitPer.String()
 	}
 	if cfg.Output != "" {

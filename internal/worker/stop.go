@@ -22,11 +22,10 @@ func (w *worker) onStop(ctx context.Context) {
 	})
 }
 
-// crash is the lesson's failure: the client dies at once, with no commit, no
-// Close and no LeaveGroup, and the run ends with ExitCrash, as if the process
-// died. Whatever was committed before now is what a restart resumes from.
+// crash is the lesson's failure: the client dies, with no commit, no Close
+// and no LeaveGroup, and the run ends with ExitCrash, as if the process died.
+// Whatever was committed before now is what a restart resumes from.
 func (w *worker) crash(r *kgo.Record) int {
-	w.die()
 	w.out.printf("CRASH=%d reached at p%d@%d: exit(1) now, without committing or leaving the group; committed so far: %s",
 		w.cfg.Crash, r.Partition, r.Offset, w.commits.summary(w.partitions))
 	if w.s.Transact {
@@ -35,6 +34,9 @@ func (w *worker) crash(r *kgo.Record) int {
 	w.summary("crash")
 	w.event(events.Event{Kind: events.Crash, Partition: events.P(r.Partition), Offset: events.O(r.Offset),
 		Detail: fmt.Sprintf("CRASH=%d", w.cfg.Crash)})
+	// Last, as os.Exit was: the lines and the event are out before the
+	// loop (woken by the dead client) can end the run and close the logs.
+	w.die()
 	return ExitCrash
 }
 
@@ -67,6 +69,8 @@ func (w *worker) shutdown(code int) {
 func (w *worker) summary(how string) {
 	rate := ""
 	n := w.processed.Load()
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if took := w.lastAt.Sub(w.firstAt); n > 1 && took > 0 {
 		rate = fmt.Sprintf(" (%.0f/s)", float64(n-1)/took.Seconds())
 	}

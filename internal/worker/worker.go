@@ -64,6 +64,12 @@ func RunContext(ctx context.Context, cfg config.Consumer, s Strategy, out io.Wri
 		pr.printf("error: %v", err)
 		return ExitSettings
 	}
+	if cfg.Handoff > 0 && (s.Commit != nil || s.Effect != nil || s.Transact || s.Ack != nil) {
+		// The pool's records would be committed, stored or answered by
+		// the loop while the pool still works on them.
+		pr.printf("error: HANDOFF is for a strategy that leaves committing to kgo's timer, not %s", s.Name)
+		return ExitSettings
+	}
 	s = s.resolved()
 	w := &worker{cfg: cfg, s: s, out: pr, start: time.Now(), position: map[int32]*kgo.Record{}, fetched: map[int32]int64{}, owned: map[int32]bool{},
 		halt: make(chan error, 1), lastCommit: time.Now(), commitTimes: &commitTimes{}, clReady: make(chan struct{})}
@@ -95,9 +101,10 @@ type worker struct {
 	skipped   int          // and effects found already done
 	halt      chan error   // a kgo callback's error that ends the run (Resume failed)
 
-	firstAt     time.Time // when the first record came, and the last was done
+	firstAt     time.Time // when the first record came, and the last was done (under mu)
 	lastAt      time.Time
 	commitTimes *commitTimes // kgo's hook: how long each commit request took
+	pool        *pool        // HANDOFF: the goroutines the batches are handed to; nil: the loop works on them
 	sinceCommit int          // records processed since CommitPer last ran Commit
 	lastCommit  time.Time    // when it last did (the run's start before that)
 
@@ -205,8 +212,14 @@ func (w *worker) run(ctx context.Context) int {
 		go w.progress(quit)
 	}
 	w.onStop(ctx)
+	if cfg.Handoff > 0 {
+		w.pool = w.startPool(ctx)
+	}
 	code := w.loop(ctx)
 	if code != ExitCrash {
+		if w.pool != nil {
+			w.pool.stop() // the records in hand are finished first
+		}
 		w.shutdown(code)
 	}
 	return code
