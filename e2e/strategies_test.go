@@ -545,3 +545,31 @@ func TestHandoffLosesWhatThePoolHeld(t *testing.T) {
 		t.Fatalf("want 1 or 2 processed and the rest of the 30 lost, got\n%s\n%s", c.out, p.output())
 	}
 }
+
+// A clean stop does not save a pool either: Ctrl+C finishes the record in
+// hand and hands no more out, but what kgo committed (on its timer, and as
+// the member leaves) covers the records still queued for the pool.
+func TestHandoffCtrlCLosesTheQueue(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	l.seed(30)
+	log, hold := l.path("processed.log"), l.path("hold")
+	if err := os.WriteFile(hold, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := l.start("auto-commit", "LOG="+log, "HANDOFF=1", "WORK_HOLD="+hold, "COMMIT_EVERY=100ms")
+	p.waitFor("held:", 20*time.Second)
+	for deadline := time.Now().Add(30 * time.Second); sum(l.committed()) != 30; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the group never had all 30 committed while the pool was held (%v):\n%s", l.committed(), p.output())
+		}
+	}
+	p.signal(syscall.SIGINT) // the hold ends with the stop: the record in hand is finished
+	if code := p.wait(30 * time.Second); code != 0 {
+		t.Fatalf("exit %d after Ctrl+C, want 0:\n%s", code, p.output())
+	}
+	l.run(0, "auto-commit", "LOG="+log, "IDLE_EXIT=1s")
+	if c := l.count(log); c.unique != 1 || c.lost != 29 || c.duplicates != 0 {
+		t.Fatalf("want the record in hand processed and the 29 queued lost, got\n%s\n%s", c.out, p.output())
+	}
+}

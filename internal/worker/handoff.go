@@ -18,8 +18,8 @@ const handoffQueue = 1000
 // behind, so a record becomes committable when the loop polls again, which
 // it now does before the pool has worked on it. A crash then loses what the
 // pool held: committed, never processed. A stop (Ctrl+C) finishes the
-// records in hand and works on no more; kgo's last commit on leaving covers
-// the rest, which is lost too.
+// records in hand and works on no more; kgo's commits (the timer's, and the
+// last one as the member leaves) cover the rest, which is lost too.
 type pool struct {
 	queue chan *kgo.Record
 	ended chan int // a goroutine's record ended the run: the exit code
