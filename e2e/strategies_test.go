@@ -518,18 +518,8 @@ func TestWorkHoldStallsTheRecordInHand(t *testing.T) {
 func TestHandoffLosesWhatThePoolHeld(t *testing.T) {
 	t.Parallel()
 	l := newLab(t)
-	l.seed(30)
 	log, hold := l.path("processed.log"), l.path("hold")
-	if err := os.WriteFile(hold, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p := l.start("auto-commit", "LOG="+log, "HANDOFF=2", "WORK_HOLD="+hold, "COMMIT_EVERY=100ms", "CRASH=1")
-	p.waitFor("held:", 20*time.Second)
-	for deadline := time.Now().Add(30 * time.Second); sum(l.committed()) != 30; time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the group never had all 30 committed while the pool was held (%v):\n%s", l.committed(), p.output())
-		}
-	}
+	p := heldPool(l, log, hold, "HANDOFF=2", "CRASH=1")
 	if !strings.Contains(p.output(), "HANDOFF=2") {
 		t.Errorf("the settings line does not say HANDOFF=2:\n%s", p.output())
 	}
@@ -552,18 +542,8 @@ func TestHandoffLosesWhatThePoolHeld(t *testing.T) {
 func TestHandoffCtrlCLosesTheQueue(t *testing.T) {
 	t.Parallel()
 	l := newLab(t)
-	l.seed(30)
-	log, hold := l.path("processed.log"), l.path("hold")
-	if err := os.WriteFile(hold, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p := l.start("auto-commit", "LOG="+log, "HANDOFF=1", "WORK_HOLD="+hold, "COMMIT_EVERY=100ms")
-	p.waitFor("held:", 20*time.Second)
-	for deadline := time.Now().Add(30 * time.Second); sum(l.committed()) != 30; time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the group never had all 30 committed while the pool was held (%v):\n%s", l.committed(), p.output())
-		}
-	}
+	log := l.path("processed.log")
+	p := heldPool(l, log, l.path("hold"), "HANDOFF=1")
 	p.signal(syscall.SIGINT) // the hold ends with the stop: the record in hand is finished
 	if code := p.wait(30 * time.Second); code != 0 {
 		t.Fatalf("exit %d after Ctrl+C, want 0:\n%s", code, p.output())
@@ -572,4 +552,24 @@ func TestHandoffCtrlCLosesTheQueue(t *testing.T) {
 	if c := l.count(log); c.unique != 1 || c.lost != 29 || c.duplicates != 0 {
 		t.Fatalf("want the record in hand processed and the 29 queued lost, got\n%s\n%s", c.out, p.output())
 	}
+}
+
+// heldPool seeds 30 orders and starts auto-commit with a worker pool held on
+// its first records (WORK_HOLD) and a 100 ms timer, and returns once the
+// broker has all 30 committed: everything the loop handed off, nothing the
+// pool worked on.
+func heldPool(l *lab, log, hold string, kv ...string) *proc {
+	l.t.Helper()
+	l.seed(30)
+	if err := os.WriteFile(hold, nil, 0o644); err != nil {
+		l.t.Fatal(err)
+	}
+	p := l.start("auto-commit", append([]string{"LOG=" + log, "WORK_HOLD=" + hold, "COMMIT_EVERY=100ms"}, kv...)...)
+	p.waitFor("held:", 20*time.Second)
+	for deadline := time.Now().Add(30 * time.Second); sum(l.committed()) != 30; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			l.t.Fatalf("the group never had all 30 committed while the pool was held (%v):\n%s", l.committed(), p.output())
+		}
+	}
+	return p
 }

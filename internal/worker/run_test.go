@@ -26,13 +26,8 @@ import (
 // of the process.
 func TestLoopInProcess(t *testing.T) {
 	const topic, group, orders = "orders", "kitchen-sync", 30
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := inProcessBroker(t, topic, orders)
 	brokers := strings.Join(c.ListenAddrs(), ",")
-	produce(t, brokers, topic, orders)
 
 	dir := t.TempDir()
 	log := filepath.Join(dir, "processed.log")
@@ -138,6 +133,19 @@ func (p *watch) Write(b []byte) (int, error) {
 	return p.w.Write(b)
 }
 
+// inProcessBroker is kfake in the test's process, with topic (3 partitions)
+// holding n orders; it is closed when the test ends.
+func inProcessBroker(t *testing.T, topic string, n int) *kfake.Cluster {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	produce(t, strings.Join(c.ListenAddrs(), ","), topic, n)
+	return c
+}
+
 // produce writes n orders, keys order-0000 on, round robin over the
 // partitions as the seed does.
 func produce(t *testing.T, brokers, topic string, n int) {
@@ -163,13 +171,7 @@ func produce(t *testing.T, brokers, topic string, n int) {
 // processes every record once.
 func TestHandoffInProcess(t *testing.T) {
 	const topic, orders = "orders", 30
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	brokers := strings.Join(c.ListenAddrs(), ",")
-	produce(t, brokers, topic, orders)
+	brokers := strings.Join(inProcessBroker(t, topic, orders).ListenAddrs(), ",")
 	log := filepath.Join(t.TempDir(), "processed.log")
 	env := map[string]string{"BROKERS": brokers, "TOPIC": topic, "GROUP": "kitchen-auto", "LOG": log,
 		"EVENTS": filepath.Join(t.TempDir(), "events.jsonl"), "WORK_DELAY": "5ms", "IDLE_EXIT": "500ms", "HANDOFF": "3", "COMMIT_EVERY": "100ms"}
