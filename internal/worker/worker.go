@@ -7,7 +7,8 @@
 // difference between the strategies. One file per concern: strategy.go (what
 // a main decides), worker.go (start-up), client.go, loop.go, process.go,
 // commit.go and committed.go, transaction.go, resume.go, rebalance.go,
-// classify.go, idle.go, stop.go, outage.go, share.go (a share group's member).
+// classify.go, idle.go, stop.go, outage.go, handoff.go (HANDOFF, a worker
+// pool), share.go (a share group's member).
 package worker
 
 import (
