@@ -13,8 +13,8 @@ import (
 const handoffQueue = 1000
 
 // pool is HANDOFF=N: the loop hands each polled batch to N goroutines and
-// polls again at once, as a consumer sped up with a worker pool does. Every
-// client commits on the loop's word, not the pool's: kgo commits one poll
+// polls again at once, as a consumer sped up with a worker pool does. An
+// auto-commit goes by the loop, not by the pool: kgo commits one poll
 // behind, so a record becomes committable when the loop polls again, which
 // it now does before the pool has worked on it. A crash then loses what the
 // pool held: committed, never processed. A stop (Ctrl+C) finishes the
