@@ -18,6 +18,10 @@ type CommitPer struct {
 	Every time.Duration // Kind "time": time between commits
 }
 
+// PerBatch says whether it commits after every polled batch (the zero
+// value does too).
+func (c CommitPer) PerBatch() bool { return c.Kind == "" || c.Kind == CommitPerBatch }
+
 func (c CommitPer) String() string {
 	switch c.Kind {
 	case CommitPerCount:

@@ -124,8 +124,7 @@ func (w *worker) batch(ctx context.Context, records []*kgo.Record) (int, int, bo
 			return done, code, true
 		}
 	}
-	perBatch := w.s.CommitPer.Kind == "" || w.s.CommitPer.Kind == config.CommitPerBatch
-	if w.s.Commit != nil && (perBatch || ctx.Err() != nil) {
+	if w.s.Commit != nil && (w.s.CommitPer.PerBatch() || ctx.Err() != nil) {
 		why := w.s.CommitWhy
 		if ctx.Err() != nil {
 			why = "shutdown"

@@ -33,7 +33,7 @@ func (w *worker) settings() string {
 	if cfg.Database.Kind != "" {
 		s += " DATABASE_URL=" + cfg.Database.Redacted()
 	}
-	if k := cfg.CommitPer.Kind; k != "" && k != config.CommitPerBatch {
+	if !cfg.CommitPer.PerBatch() {
 		s += " COMMIT_PER=" + cfg.CommitPer.String()
 	}
 	if cfg.Output != "" {

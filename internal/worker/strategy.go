@@ -93,7 +93,7 @@ const (
 func (s Strategy) validate() error {
 	var errs []error
 	refuse := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	perBatch := s.CommitPer.Kind == "" || s.CommitPer.Kind == config.CommitPerBatch
+	perBatch := s.CommitPer.PerBatch()
 	if s.Name == "" {
 		refuse("a strategy needs a Name (every line says whose it is)")
 	}
