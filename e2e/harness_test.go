@@ -328,8 +328,7 @@ func (l *lab) path(name string) string { return filepath.Join(l.dir, name) }
 // lab's process runner, with a test to fail.
 type proc struct {
 	*labproc.Proc
-	t    testing.TB
-	name string
+	t testing.TB
 }
 
 // start starts a binary with settings KEY=value in its environment.
@@ -345,7 +344,7 @@ func (l *lab) startArgs(bin string, args []string, kv ...string) *proc {
 		l.t.Fatal(err)
 	}
 	l.t.Cleanup(p.Kill) // a no-op once it ended
-	return &proc{Proc: p, t: l.t, name: bin}
+	return &proc{Proc: p, t: l.t}
 }
 
 func (p *proc) output() string { return p.Output() }
@@ -360,9 +359,9 @@ func (p *proc) waitFor(s string, timeout time.Duration) string {
 	if !ok {
 		select {
 		case <-p.Done():
-			p.t.Fatalf("%s exited (code %d) before printing %q:\n%s", p.name, p.Code(), s, p.output())
+			p.t.Fatalf("%s exited (code %d) before printing %q:\n%s", p.Name(), p.Code(), s, p.output())
 		default:
-			p.t.Fatalf("%s did not print %q within %s:\n%s", p.name, s, timeout, p.output())
+			p.t.Fatalf("%s did not print %q within %s:\n%s", p.Name(), s, timeout, p.output())
 		}
 	}
 	return line

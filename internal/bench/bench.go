@@ -198,12 +198,10 @@ type lab struct {
 	brokers []string
 }
 
-// cmd is a run of one of the lab's binaries on the bench's broker, with env
-// on top of a clean environment (what a learner set in the shell cannot
-// change a measurement), its output kept in outPath.
+// cmd is a run of one of the lab's binaries on the bench's broker
+// (proc.Binary).
 func (l *lab) cmd(bin, outPath string, env []string, args ...string) proc.Cmd {
-	env = append([]string{"BROKERS=" + strings.Join(l.brokers, ",")}, env...)
-	return proc.Cmd{Path: filepath.Join(l.bin, bin), Args: args, Env: proc.Environ(config.Names, env...), Output: outPath}
+	return proc.Binary(l.bin, bin, outPath, append([]string{"BROKERS=" + strings.Join(l.brokers, ",")}, env...), args...)
 }
 
 // run runs one of the lab's tools to its end (exit 0).

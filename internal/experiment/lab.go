@@ -75,8 +75,6 @@ type lab struct {
 	replication int // topics' replication factor; 0: the broker's default
 }
 
-func (l *lab) bin(name string) string { return filepath.Join(l.cfg.Bin, name) }
-
 // brokersEnv is the BROKERS setting every binary the experiment runs gets.
 func (l *lab) brokersEnv() string { return "BROKERS=" + strings.Join(l.brokers, ",") }
 
@@ -122,11 +120,9 @@ func (l *lab) runTool(ctx context.Context, dir, outName, bin string, env []strin
 	return proc.Run(ctx, l.cmd(bin, filepath.Join(dir, outName+".out"), env, args...), time.Minute)
 }
 
-// cmd is a run of one of the lab's binaries, with env on top of a clean
-// environment (what a learner set in the shell cannot change an experiment),
-// its output kept in outPath.
+// cmd is a run of one of the lab's binaries (proc.Binary).
 func (l *lab) cmd(bin, outPath string, env []string, args ...string) proc.Cmd {
-	return proc.Cmd{Path: l.bin(bin), Args: args, Env: proc.Environ(config.Names, env...), Output: outPath}
+	return proc.Binary(l.cfg.Bin, bin, outPath, env, args...)
 }
 
 // cell is one scenario played with one strategy: its own topic, group,

@@ -15,6 +15,14 @@ import (
 	"offsetlab/internal/config"
 )
 
+// Binary is a run of the lab's binary name from bin/, with env on top of a
+// clean environment (the lab's settings a learner set in the shell are
+// dropped: they cannot change an experiment or a measurement), its output
+// kept in outPath.
+func Binary(bin, name, outPath string, env []string, args ...string) Cmd {
+	return Cmd{Path: filepath.Join(bin, name), Args: args, Env: Environ(config.Names, env...), Output: outPath}
+}
+
 // Broker is the lab's embedded broker (bin/broker) run as a process of its
 // own, which can be killed (an outage) and started again on the same port
 // with the same state.
