@@ -253,19 +253,31 @@ func (k *jvmKafka) stopWith(sig syscall.Signal) error {
 	return fmt.Errorf("kafka pid %d still alive 60s after %s", pid, sig)
 }
 
-// alive says whether pid runs: it exists and is not a zombie (a killed
-// process nobody has reaped yet, which kill(pid, 0) still finds).
+// alive says whether pid runs: it exists and one of its threads is not a
+// zombie. A killed process nobody has reaped yet is a zombie that
+// kill(pid, 0) still finds; and a killed JVM's main thread turns zombie
+// while its other threads are still exiting and holding its sockets
+// (measured: Kafka's port still answered then, and a restart on it failed).
 func alive(pid int) bool {
 	if syscall.Kill(pid, 0) != nil {
 		return false
 	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
 	if err != nil {
 		return false
 	}
-	// "pid (comm) state ...": the state follows the last ')'.
-	rest := stat[strings.LastIndexByte(string(stat), ')')+1:]
-	return !strings.HasPrefix(strings.TrimSpace(string(rest)), "Z")
+	for _, task := range tasks {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		if err != nil {
+			continue // that thread has just gone
+		}
+		// "pid (comm) state ...": the state follows the last ')'.
+		rest := stat[strings.LastIndexByte(string(stat), ')')+1:]
+		if !strings.HasPrefix(strings.TrimSpace(string(rest)), "Z") {
+			return true
+		}
+	}
+	return false
 }
 
 // labVars are the settings the binaries read from the environment; the tests

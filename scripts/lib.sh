@@ -1,9 +1,23 @@
 # Helpers the lab's scripts source (not run on its own).
 
-# alive PID: the process exists and is not a zombie. A process killed with
-# SIGKILL stays a zombie until its parent reaps it, and kill -0 succeeds on a
-# zombie, so kill -0 alone would call a dead server "running".
-alive() { kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
+# alive PID: the process exists and one of its threads is not a zombie. A
+# process killed with SIGKILL stays a zombie until its parent reaps it, and
+# kill -0 succeeds on a zombie, so kill -0 alone would call a dead server
+# "running". The main thread alone is not enough either: a killed JVM's main
+# thread turns zombie while its other threads are still exiting, and they
+# hold its sockets (measured: Kafka's port still answered then). Without
+# /proc (macOS), kill -0 is all there is.
+alive() {
+  kill -0 "$1" 2>/dev/null || return 1
+  [[ -d /proc/$1/task ]] || return 0
+  local f st
+  for f in "/proc/$1/task/"*/stat; do
+    st=$(cat "$f" 2>/dev/null) || continue
+    st=${st##*) }
+    [[ ${st%% *} == Z ]] || return 0
+  done
+  return 1
+}
 
 # no_login CMD ARGS: CMD without the SASL and TLS settings this shell may hold
 # for a secured cluster (the lab's scripts ping their own plaintext brokers).
