@@ -23,11 +23,27 @@ DATABASE_URL ?= sqlite:$(ROOT)/.lab/kitchen.db
 export DATABASE_URL
 BIN := $(ROOT)/bin
 
+# The same crash on the other Go clients (docs/clients.md): consumers over
+# kafka-go and over confluent-kafka-go, under clients/; NAME's binary is
+# bin/NAME. confluent-kafka-go links the librdkafka it bundles with cgo, so
+# its consumers are a Go module of their own (clients/confluent) that only
+# `make build-confluent` (and their own targets) build: `make build`, the
+# demo and the main module's tests never need a C compiler.
+KAFKAGO := kafkago-read kafkago-fetch
+CONFLUENT := confluent-auto confluent-store confluent-commit
+CLIENTS := $(KAFKAGO) $(CONFLUENT)
+src_kafkago-read := clients/kafka-go/read-message
+src_kafkago-fetch := clients/kafka-go/fetch-commit
+src_confluent-auto := clients/confluent/auto-store
+src_confluent-store := clients/confluent/store-after-work
+src_confluent-commit := clients/confluent/commit-each
+
 # The consumers, by the short name of their targets (run-auto, count-auto,
-# group-describe-auto, ...): each is a folder at the top of the lab, the
-# lesson a learner reads; its group is kitchen-NAME, its logs
-# processed-NAME.log and events-NAME.jsonl. Three have a longer folder name.
-CONSUMERS := auto sync async share idempotent db-offsets transactional
+# group-describe-auto, ...): each is a folder at the top of the lab (the
+# other clients' under clients/), the lesson a learner reads; its group is
+# kitchen-NAME, its logs processed-NAME.log and events-NAME.jsonl. Three
+# have a longer folder name.
+CONSUMERS := auto sync async share idempotent db-offsets transactional $(CLIENTS)
 folder_auto := auto-commit
 folder_sync := manual-sync
 folder_async := manual-async
@@ -49,22 +65,29 @@ known = $(if $(filter $1,$(CONSUMERS)),,$(error unknown consumer '$1': the consu
 # The instruments measure and drive the consumers; they live apart, in
 # instruments/, so that the top of the lab is the lesson.
 INSTRUMENTS := admin broker timeline experiment bench
-BINARIES := $(foreach c,$(CONSUMERS),$(call folder,$c)) seed $(INSTRUMENTS)
+BINARIES := $(foreach c,$(filter-out $(CONFLUENT),$(CONSUMERS)),$(call folder,$c)) seed $(INSTRUMENTS)
 # The Go files, not looking into .lab/ at all: a broker's data there changes
 # under find's feet (Kafka deletes a topic's folder while find lists it, and
 # find's complaint landed in a make target's output).
-GO_FILES := $(shell find $(ROOT) \( -path '$(ROOT)/.lab' -o -path '$(ROOT)/.git' -o -path '$(ROOT)/bin' \) -prune -o -name '*.go' -print) $(ROOT)/go.mod $(ROOT)/go.sum
+GO_FILES := $(shell find $(ROOT) \( -path '$(ROOT)/.lab' -o -path '$(ROOT)/.git' -o -path '$(ROOT)/bin' \) -prune -o -name '*.go' -print) $(ROOT)/go.mod $(ROOT)/go.sum $(ROOT)/clients/confluent/go.mod $(ROOT)/clients/confluent/go.sum
 ADMIN := $(BIN)/admin
 
 # Each binary is built once into bin/ and rebuilt only when a Go file changes.
 $(BIN)/%: $(GO_FILES)
 	@mkdir -p $(BIN)
 	@echo "building bin/$*"
-	@cd $(ROOT) && go build -o $@ ./$(if $(filter $*,$(INSTRUMENTS)),instruments/)$*
+	@cd $(ROOT) && go build -o $@ ./$(or $(src_$*),$(if $(filter $*,$(INSTRUMENTS)),instruments/)$*)
+
+# The confluent-kafka-go consumers: cgo, in their own module.
+$(addprefix $(BIN)/,$(CONFLUENT)): $(BIN)/%: $(GO_FILES)
+	@mkdir -p $(BIN)
+	@command -v $(CC) >/dev/null || { echo "bin/$*: confluent-kafka-go needs a C compiler (cgo) and $(CC) is not installed: apt-get install gcc (Debian, Ubuntu), xcode-select --install (macOS)"; exit 1; }
+	@echo "building bin/$* (cgo: confluent-kafka-go with its bundled librdkafka)"
+	@cd $(ROOT)/clients/confluent && CGO_ENABLED=1 go build -o $@ ./$(patsubst clients/confluent/%,%,$(src_$*))
 
 # The targets of every consumer are pattern rules (run-%, count-%, ...), which
 # make cannot list as .PHONY; these are the rest.
-.PHONY: help build demo test test-unit test-e2e lint bench bench-kafka bench-picture bench-calls fmt vet \
+.PHONY: help build build-confluent clients demo test test-unit test-e2e lint bench bench-kafka bench-picture bench-calls fmt vet \
 	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down jvm-kafka-node-kill jvm-kafka-node-up test-kafka \
 	topic-create topic-delete topic-load tickets-clear postgres-up postgres-down experiment pictures \
 	offsets-log group-delete-all group-remove-member \
@@ -81,7 +104,7 @@ help: ## list targets and variables
 	@awk -F':.*## ' '/^[a-z%-]+:.*## / { sub(/%/, "NAME", $$1); printf "  %-26s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@echo
 	@echo "NAME is a consumer: $(CONSUMERS)"
-	@echo "  (folders $(foreach c,$(CONSUMERS),$(call folder,$c)); groups kitchen-NAME; logs processed-NAME.log, events-NAME.jsonl)"
+	@echo "  (folders $(foreach c,$(CONSUMERS),$(or $(src_$c),$(call folder,$c))); groups kitchen-NAME; logs processed-NAME.log, events-NAME.jsonl)"
 	@echo
 	@echo "Variables (make VAR=value, or in the environment; the binaries take the same as -flags):"
 	@printf "  %-22s %-24s %s\n" NAME DEFAULT MEANING
@@ -105,10 +128,11 @@ help: ## list targets and variables
 #: TRANSACTION_TIMEOUT|40s|run-transactional: how long the broker keeps one of its transactions open before aborting it (a killed run's, if no restart fences it)
 #: GROUP|kitchen-<strategy>|consumer group: kitchen-auto, kitchen-sync, kitchen-async, kitchen-idempotent, kitchen-db-offsets, kitchen-transactional; share group kitchen-share
 #: INSTANCE|1|copy number: static member GROUP-INSTANCE; give each running copy its own
-#: CRASH|0|exit(1) after this many records in the run, committing nothing (0 = never)
+#: CRASH|0|exit(1) after this many records in the run, committing nothing (0 = never); the other clients' consumers: with the next record in hand
+#: CRASH_WHEN|now|the other clients' consumers: committed = the crash waits (3 s or 3 x COMMIT_EVERY at most) until the broker has the record in hand as committed: the loss recipe
 #: WORK_DELAY|50ms|pretend work per record
 #: WORK_HOLD|(none)|a file: while it exists, the work of the record in hand does not finish (touch it to stall a consumer mid-batch, rm it to let it go on)
-#: COMMIT_EVERY|2s auto, 500ms async|kgo's background auto-commit interval (sync has none)
+#: COMMIT_EVERY|2s auto, 500ms async|kgo's background auto-commit interval (sync has none); kafkago-read: kafka-go's CommitInterval (0, its default: ReadMessage commits each message); confluent-auto, -store: auto.commit.interval.ms (5s)
 #: MAX_POLL_RECORDS|5|records per poll at most (0 = whatever one poll returns)
 #: BENCH_RECORDS|200000|bench: orders seeded once and read by every run
 #: ROUNDS|3|bench: runs of every row (the results are medians)
@@ -167,7 +191,9 @@ help: ## list targets and variables
 #: KAFKA_DIR|.lab/jvm-kafka-PORT|its data, server.properties, pid and logs
 #: NODE|(none)|jvm-kafka-node-kill/-up: which node (1 to 3; node i is broker id i, port KAFKA_PORT+i-1)
 
-build: $(addprefix $(BIN)/,$(BINARIES)) ## build every binary into bin/
+build: $(addprefix $(BIN)/,$(BINARIES)) ## build every binary into bin/ (all but the confluent-kafka-go consumers: build-confluent)
+
+build-confluent: $(addprefix $(BIN)/,$(CONFLUENT)) ## build the confluent-kafka-go consumers (cgo: needs gcc; the first build takes about 10 s more)
 
 demo: build ## the lesson in one go: every strategy crashed and recovered, one table (pictures in .lab/demo)
 	@$(ROOT)/scripts/demo.sh
@@ -187,6 +213,12 @@ lint: ## gofmt, go vet and staticcheck (pinned in go.mod: go tool staticcheck), 
 	@cd $(ROOT) && test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l $(ROOT); exit 1; }
 	cd $(ROOT) && go vet ./...
 	cd $(ROOT) && go tool staticcheck ./...
+	@# The confluent-kafka-go consumers are a module of their own, and vetting cgo code needs a C compiler.
+	@if command -v $(CC) >/dev/null; then \
+		echo "cd clients/confluent && go vet ./... && staticcheck ./..."; \
+		cd $(ROOT)/clients/confluent && go vet ./... && "$$(cd $(ROOT) && go tool -n staticcheck)" ./...; \
+	elif [[ -n "$${CI:-}" ]]; then echo "lint: no C compiler ($(CC)), which CI must have for clients/confluent"; exit 1; \
+	else echo "lint: no C compiler ($(CC)): clients/confluent (cgo) not vetted"; fi
 
 test-unit: ## unit tests only (no broker)
 	cd $(ROOT) && go test -count=1 ./internal/...

@@ -56,6 +56,15 @@ func (c Connection) Opts() []kgo.Opt {
 	return opts
 }
 
+// TLSConfig is the TLS configuration the connection uses (a copy), nil
+// without TLS: for a client other than kgo.
+func (c Connection) TLSConfig() *tls.Config {
+	if !c.TLS {
+		return nil
+	}
+	return c.tlsConfig.Clone()
+}
+
 func (c Connection) mechanism() sasl.Mechanism {
 	user, pass := c.SASLUser, string(c.SASLPassword)
 	switch c.SASLMechanism {

@@ -13,11 +13,14 @@ const (
 
 // Consumer holds the settings every consumer binary takes.
 type Consumer struct {
-	Conn      Connection
-	Topic     string
-	Group     string
-	Instance  int
-	Crash     int
+	Conn     Connection
+	Topic    string
+	Group    string
+	Instance int
+	Crash    int
+	// CrashWhen: a consumer over another client only (the franz-go
+	// consumers crash as the record is done).
+	CrashWhen CrashWhen
 	WorkDelay time.Duration
 	// WorkHold is a file: while it exists, the work of the record in hand
 	// does not finish (a downstream call that hangs), so the batch stays in

@@ -49,3 +49,16 @@ const (
 func (s *Set) GroupProtocol(usage string) *GroupProtocol {
 	return ChoiceOf(s, "GROUP_PROTOCOL", ProtocolClassic, []GroupProtocol{ProtocolClassic, ProtocolConsumer}, usage)
 }
+
+// CrashWhen is when CRASH strikes a consumer over another client (kafka-go,
+// librdkafka), with the next record in hand (CRASH_WHEN).
+type CrashWhen string
+
+const (
+	// CrashNow: as soon as the record is in hand.
+	CrashNow CrashWhen = "now"
+	// CrashCommitted: once the broker has the record in hand as committed
+	// (a client that takes an offset as done when it hands the record
+	// over), or after a limit if it never does: the loss recipe.
+	CrashCommitted CrashWhen = "committed"
+)
