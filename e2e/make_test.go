@@ -67,18 +67,28 @@ func TestMakeTargetsForEveryConsumer(t *testing.T) {
 		t.Fatalf("make help names no consumers:\n%s", help)
 	}
 	consumers := strings.Fields(m[1])
-	if len(consumers) != 7 {
-		t.Fatalf("make help names %d consumers, want the lab's 7: %v", len(consumers), consumers)
+	if len(consumers) != 12 {
+		t.Fatalf("make help names %d consumers, want the lab's 7 and the other clients' 5: %v", len(consumers), consumers)
 	}
 	folder := map[string]string{"auto": "auto-commit", "sync": "manual-sync", "async": "manual-async"}
+	// The other clients' consumers: their binary is bin/NAME, their main.go under clients/.
+	source := map[string]string{
+		"kafkago-read": "clients/kafka-go/read-message", "kafkago-fetch": "clients/kafka-go/fetch-commit",
+		"confluent-auto": "clients/confluent/auto-store", "confluent-store": "clients/confluent/store-after-work",
+		"confluent-commit": "clients/confluent/commit-each",
+	}
 	count := map[string]string{"share": "count-share", "idempotent": "count-effects", "db-offsets": "count-effects", "transactional": "count-output"}
 	for _, c := range consumers {
 		bin := folder[c]
 		if bin == "" {
 			bin = c
 		}
-		if _, err := os.Stat(filepath.Join(root, bin, "main.go")); err != nil {
-			t.Errorf("consumer %s: no %s/main.go at the top of the lab: %v", c, bin, err)
+		src := source[c]
+		if src == "" {
+			src = bin
+		}
+		if _, err := os.Stat(filepath.Join(root, src, "main.go")); err != nil {
+			t.Errorf("consumer %s: no %s/main.go: %v", c, src, err)
 		}
 		cmd := count[c]
 		if cmd == "" {
@@ -116,7 +126,7 @@ func TestHelpDefaultsMatchTheBinaries(t *testing.T) {
 		stated[m[1]] = m[2]
 	}
 	usage := ""
-	for _, b := range [][]string{{"auto-commit", "-h"}, {"manual-async", "-h"}, {"seed", "-h"}, {"broker", "-h"}, {"broker", "fault-commit", "-h"}, {"admin", "count", "-h"}} {
+	for _, b := range [][]string{{"auto-commit", "-h"}, {"manual-async", "-h"}, {"kafkago-read", "-h"}, {"seed", "-h"}, {"broker", "-h"}, {"broker", "fault-commit", "-h"}, {"admin", "count", "-h"}} {
 		out, err := exec.Command(filepath.Join(binDir, b[0]), b[1:]...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("%v: %v\n%s", b, err, out)
@@ -129,7 +139,7 @@ func TestHelpDefaultsMatchTheBinaries(t *testing.T) {
 	}
 	checks := map[string]string{ // variable -> the default the help must state (first word)
 		"BROKERS": "", "TOPIC": "", "INSTANCE": "", "CRASH": "", "WORK_DELAY": "", "MAX_POLL_RECORDS": "",
-		"GREEDY": "", "SEED_MESSAGES": "", "PARTITIONS": "", "BROKER_PORT": "", "BROKER_DATA": "",
+		"GREEDY": "", "CRASH_WHEN": "", "SEED_MESSAGES": "", "PARTITIONS": "", "BROKER_PORT": "", "BROKER_DATA": "",
 		"EXECUTE": "", "PARTITION": "", "INTERVAL": "", "ONCE": "", "COUNT": "", "DELAY": "",
 	}
 	for v := range checks {

@@ -108,7 +108,10 @@ scenario() {
   dups=$(sed -E 's/.*duplicates=([0-9]+).*/\1/' <<<"$head")
   lost=$(sed -E 's/.*lost=([0-9?]+).*/\1/' <<<"$head")
   printf '%-22s %9s %7s %11s %5s %8s %8s %12s\n' "$name" "$total" "$unique" "$dups" "$lost" "$commits" "$tickets" "$dup_tickets" >"$out/$name.row"
-  printf 'DUPS=%q LOST=%q TICKETS=%q DUP_TICKETS=%q MISSING=%q ABORTED=%q\n' "$dups" "$lost" "$tickets" "$dup_tickets" "$missing" "$aborted" >"$out/$name.vars"
+  # What the group had committed when the crash struck, as the crash run's summary says.
+  local at_crash
+  at_crash=$(grep -o 'summary .* committed=[^ ]*' "$out/$name-1-crash.out" | sed 's/.*committed=//' | tail -1)
+  printf 'AT_CRASH=%q TOTAL=%q UNIQUE=%q DUPS=%q LOST=%q COMMITS=%q TICKETS=%q DUP_TICKETS=%q MISSING=%q ABORTED=%q\n' "$at_crash" "$total" "$unique" "$dups" "$lost" "$commits" "$tickets" "$dup_tickets" "$missing" "$aborted" >"$out/$name.vars"
   echo "$me: $name done (crash run: CRASH=$crash $*; then a run to the end)"
 }
 

@@ -9,12 +9,14 @@ import (
 	"github.com/segmentio/kafka-go/sasl"
 	"github.com/segmentio/kafka-go/sasl/plain"
 	"github.com/segmentio/kafka-go/sasl/scram"
+
+	"offsetlab/internal/config"
 )
 
 // KafkaGoDialer is how a kafka-go Reader reaches the lab's brokers: the
-// connection's TLS and SASL settings in kafka-go's terms.
-func (r *Run) KafkaGoDialer() (*kafka.Dialer, error) {
-	c := r.Cfg.Conn
+// connection's TLS and SASL settings in kafka-go's terms. Main asks for it
+// before Start, so that a refusal writes nothing.
+func KafkaGoDialer(c config.Connection) (*kafka.Dialer, error) {
 	d := &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: c.TLSConfig()}
 	var err error
 	switch c.SASLMechanism {

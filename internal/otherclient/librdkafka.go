@@ -3,15 +3,17 @@ package otherclient
 import (
 	"fmt"
 	"strings"
+
+	"offsetlab/internal/config"
 )
 
 // LibrdkafkaConnection is how librdkafka (confluent-kafka-go) reaches the
 // lab's brokers: the connection's TLS and SASL settings as librdkafka's
 // configuration properties. librdkafka checks a broker's certificate
 // against the host it dialed; it has no setting for another name, so
-// TLS_SERVER_NAME is refused.
-func (r *Run) LibrdkafkaConnection() (map[string]string, error) {
-	c := r.Cfg.Conn
+// TLS_SERVER_NAME is refused. Main asks for it before Start, so that a
+// refusal writes nothing.
+func LibrdkafkaConnection(c config.Connection) (map[string]string, error) {
 	conf := map[string]string{"bootstrap.servers": strings.Join(c.Brokers, ",")}
 	protocol := "plaintext"
 	if c.TLS {

@@ -27,6 +27,9 @@ func (r *Run) Process(partition int32, offset int64, key, value []byte) error {
 	if r.Cfg.Crash > 0 && n == r.Cfg.Crash {
 		return r.crash(partition, offset)
 	}
+	if n == 0 {
+		r.out.printf("first record %.2fs after start", time.Since(r.start).Seconds())
+	}
 	time.Sleep(r.Cfg.WorkDelay)
 	// The event before the log line, as the worker does: a process killed
 	// between the two leaves an event the log does not confirm, never the
@@ -57,7 +60,7 @@ func (r *Run) Process(partition int32, offset int64, key, value []byte) error {
 // short enough for a client that commits only after the work to be seen
 // not to.
 func crashWait(every time.Duration) time.Duration {
-	return max(3*every, 3*time.Second)
+	return max(5*every, 5*time.Second)
 }
 
 // crash: CRASH reached with the record at partition, offset in hand. Under

@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
 	"strings"
@@ -65,6 +66,7 @@ type Run struct {
 
 	mu        sync.Mutex
 	committed map[int32]int64 // as last reported (by the client, or seen at the broker)
+	started   map[int32]int64 // what the group had committed when the run started
 	moved     int             // commits that moved a committed offset
 	position  map[int32]int64 // next offset after the last record processed, per partition
 	processed int
@@ -119,6 +121,7 @@ func Start(name string, cfg config.Consumer) (*Run, error) {
 		r.log.Close()
 		return refused(fmt.Errorf("EVENTS=%s: %w", cfg.Events, err))
 	}
+	r.started = maps.Clone(r.committed)
 	r.out.printf("group %s has committed %s: the client resumes there (- = nothing committed: from the earliest offset)",
 		cfg.Group, offsetsSummary(r.committed, r.partitions))
 	r.event(events.Event{Kind: events.Start, Strategy: name, Instance: cfg.Instance,
@@ -168,6 +171,7 @@ func (r *Run) End(err error) int {
 		err = nil
 	}
 	r.seenAtBroker(context.Background(), "close")
+	r.committedUnprocessed()
 	if r.static {
 		if rerr := r.adm.RemoveStaticMember(context.Background(), r.Cfg.Group, instance.ID(r.Cfg.Group, r.Cfg.Instance)); rerr != nil {
 			r.out.printf("warning: removing static member %s from group %s: %v (it leaves when its session ends)", instance.ID(r.Cfg.Group, r.Cfg.Instance), r.Cfg.Group, rerr)
@@ -186,6 +190,26 @@ func (r *Run) End(err error) int {
 	r.summary(how)
 	r.event(events.Event{Kind: events.Stop, Cause: how, Offsets: events.OffsetsOf(r.knownCommitted())})
 	return code
+}
+
+// committedUnprocessed says, after the client closed, where the group's
+// committed offset is past what this run processed: records the client took
+// as done without the code having worked on them. A clean stop of a client
+// that stores offsets as it hands messages over can do it (confluent-kafka-go's
+// Close polls its queue until the consumer is closed, and every message that
+// poll hands over and drops has its offset stored, then committed).
+func (r *Run) committedUnprocessed() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.partitions {
+		c, ok := r.committed[p]
+		done := max(r.started[p], r.position[p])
+		if !ok || c <= done {
+			continue
+		}
+		r.out.printf("warning: the broker has p%d at %d, but this run processed it up to %d only: offsets %d-%d were committed without being processed, lost unless another copy processed them",
+			p, c, done, done, c-1)
+	}
 }
 
 func (r *Run) summary(how string) {

@@ -39,28 +39,29 @@ func main() {
 	if err != nil {
 		os.Exit(config.Fail(name, set, err))
 	}
+	conn, err := otherclient.LibrdkafkaConnection(cfg.Conn)
+	if err != nil {
+		os.Exit(otherclient.Refused(name, err))
+	}
 	run, err := otherclient.Start(name, cfg)
 	if err != nil {
 		os.Exit(otherclient.Refused(name, err))
 	}
-	conf, err := rdkafka.Config(run, kafka.ConfigMap{
+	c, err := kafka.NewConsumer(rdkafka.Config(conn, kafka.ConfigMap{
 		"group.id":          cfg.Group,
 		"group.instance.id": run.StaticMember(), // static membership: a restart takes its partitions back at once
 		// librdkafka's defaults, spelled out: they are the lesson.
 		"enable.auto.commit":       true,
 		"enable.auto.offset.store": true,
 		"auto.commit.interval.ms":  int(cfg.CommitEvery.Milliseconds()),
-	})
+	}))
 	if err != nil {
-		os.Exit(otherclient.Refused(name, err))
-	}
-	c, err := kafka.NewConsumer(conf)
-	if err != nil {
-		os.Exit(otherclient.Refused(name, err))
+		os.Exit(run.End(err)) // a property librdkafka refuses
 	}
 	rdkafka.Logs(run, c)
 	if err := c.SubscribeTopics([]string{cfg.Topic}, rdkafka.Rebalanced(run)); err != nil {
-		os.Exit(otherclient.Refused(name, err))
+		c.Close()
+		os.Exit(run.End(err))
 	}
 
 	ctx := run.Context()

@@ -37,11 +37,11 @@ func main() {
 	if err != nil {
 		os.Exit(config.Fail(name, set, err))
 	}
-	run, err := otherclient.Start(name, cfg)
+	dialer, err := otherclient.KafkaGoDialer(cfg.Conn)
 	if err != nil {
 		os.Exit(otherclient.Refused(name, err))
 	}
-	dialer, err := run.KafkaGoDialer()
+	run, err := otherclient.Start(name, cfg)
 	if err != nil {
 		os.Exit(otherclient.Refused(name, err))
 	}

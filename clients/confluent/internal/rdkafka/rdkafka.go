@@ -10,12 +10,9 @@ import (
 )
 
 // Config is the strategy's properties (main spells them out) plus the
-// connection's, and librdkafka's logs sent to a channel that Logs prints.
-func Config(run *otherclient.Run, strategy kafka.ConfigMap) (*kafka.ConfigMap, error) {
-	conn, err := run.LibrdkafkaConnection()
-	if err != nil {
-		return nil, err
-	}
+// connection's (otherclient.LibrdkafkaConnection), and librdkafka's logs
+// sent to a channel that Logs prints.
+func Config(conn map[string]string, strategy kafka.ConfigMap) *kafka.ConfigMap {
 	conf := kafka.ConfigMap{
 		"go.logs.channel.enable": true,
 		// The lab's other clients start a group with nothing committed
@@ -28,7 +25,7 @@ func Config(run *otherclient.Run, strategy kafka.ConfigMap) (*kafka.ConfigMap, e
 	for k, v := range strategy {
 		conf[k] = v
 	}
-	return &conf, nil
+	return &conf
 }
 
 // Logs prints what librdkafka logs at notice level or above (syslog's 5;
