@@ -209,22 +209,7 @@ func TestClientsSurviveSIGKILLs(t *testing.T) {
 			if bin == "kafkago-fetch" {
 				kv = kv[:1] // no background committer
 			}
-			midWork, before := 0, 0
-			for i := range kills {
-				p := l.start(bin, append(kv, "WORK_DELAY=20ms")...)
-				killMidWork(p)
-				if code := p.wait(20 * time.Second); code != 128+int(syscall.SIGKILL) {
-					t.Fatalf("kill %d: exit %d, want the SIGKILL's:\n%s", i, code, p.output())
-				}
-				if _, err := os.Stat(log); err == nil {
-					if n := len(l.readLog(log)); n > before {
-						midWork, before = midWork+1, n
-					}
-				}
-			}
-			if midWork < kills/2 || before >= orders {
-				t.Errorf("%d of %d kills came after some work, %d of %d orders delivered during them", midWork, kills, before, orders)
-			}
+			midWork, before := l.killRepeatedly(bin, log, kills, orders, append(kv, "WORK_DELAY=20ms")...)
 			l.run(0, bin, append(kv, "IDLE_EXIT=1s", "WORK_DELAY=1ms")...)
 			c := l.count(log)
 			if c.lost != 0 || c.unique != orders {

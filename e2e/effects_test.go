@@ -126,24 +126,7 @@ func TestEffectsSurviveSIGKILLs(t *testing.T) {
 				url, log := db.url(l), l.path("p.log")
 				kv := []string{"LOG=" + log, "DATABASE_URL=" + url}
 				const kills = 20
-				midWork, before := 0, 0
-				for i := range kills {
-					p := l.start(bin, append(kv, "WORK_DELAY=50ms")...)
-					killMidWork(p)
-					if code := p.wait(10 * time.Second); code != 128+int(syscall.SIGKILL) {
-						t.Fatalf("kill %d: exit %d, want the SIGKILL's:\n%s", i, code, p.output())
-					}
-					if _, err := os.Stat(log); err == nil {
-						if n := len(l.readLog(log)); n > before {
-							midWork, before = midWork+1, n
-						}
-					}
-				}
-				if midWork < kills/2 || before >= orders {
-					// Most kills must land mid-work, not while joining, and the
-					// last of them before the work is done.
-					t.Errorf("%d of %d kills came after some work, %d of %d orders delivered during them", midWork, kills, before, orders)
-				}
+				midWork, before := l.killRepeatedly(bin, log, kills, orders, append(kv, "WORK_DELAY=50ms")...)
 				l.run(0, bin, append(kv, "IDLE_EXIT=1s", "WORK_DELAY=1ms")...)
 				e := l.countEffects(url, log)
 				if e.effects != orders || e.unique != orders || e.duplicates != 0 || e.missing != 0 {

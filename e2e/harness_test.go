@@ -394,6 +394,30 @@ func killMidWork(p *proc) {
 	_ = p.Signal(syscall.SIGKILL) // the caller checks how it ended
 }
 
+// killRepeatedly starts bin with kv and SIGKILLs it mid-work (killMidWork),
+// kills times, and says how many kills came after some work and how many
+// log lines the kills left. Most kills must land mid-work, not while
+// joining, and the last of them before the work (orders records) is done.
+func (l *lab) killRepeatedly(bin, log string, kills, orders int, kv ...string) (midWork, lines int) {
+	l.t.Helper()
+	for i := range kills {
+		p := l.start(bin, kv...)
+		killMidWork(p)
+		if code := p.wait(20 * time.Second); code != 128+int(syscall.SIGKILL) {
+			l.t.Fatalf("kill %d: exit %d, want the SIGKILL's:\n%s", i, code, p.output())
+		}
+		if _, err := os.Stat(log); err == nil {
+			if n := len(l.readLog(log)); n > lines {
+				midWork, lines = midWork+1, n
+			}
+		}
+	}
+	if midWork < kills/2 || lines >= orders {
+		l.t.Errorf("%d of %d kills came after some work, %d of %d orders delivered during them", midWork, kills, lines, orders)
+	}
+	return midWork, lines
+}
+
 // wait waits for the exit and returns the exit code.
 func (p *proc) wait(timeout time.Duration) int {
 	p.t.Helper()

@@ -289,6 +289,19 @@ type Member struct {
 	Assigned                             []int32 // partitions of the topic asked about
 }
 
+// OffsetsLine is "p0→5 p1→- p2→10": the next offset per partition, - for none.
+func OffsetsLine(offsets map[int32]int64, partitions []int32) string {
+	parts := make([]string, len(partitions))
+	for i, p := range partitions {
+		if o, ok := offsets[p]; ok {
+			parts[i] = fmt.Sprintf("p%d→%d", p, o)
+		} else {
+			parts[i] = fmt.Sprintf("p%d→-", p)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
 // PartitionNames is "p0 p1 p2", in ascending order, or "no partitions".
 func PartitionNames(ps []int32) string {
 	if len(ps) == 0 {

@@ -28,18 +28,17 @@ func ParseClient(name string, args []string, getenv func(string) string, d Clien
 	conn := s.Connection(DefaultBrokers)
 	topic := s.Topic(DefaultTopic)
 	group := s.Group(d.Group)
-	instance := s.Int("INSTANCE", 1, 1, 9999, "copy number, one process per number (GROUP-INSTANCE is the static member id where the client has static membership)")
+	instance := s.Instance()
 	crash := s.Int("CRASH", 0, 0, 1_000_000, "exit(1) after this many records in this run, with the next one in hand, without committing or closing the client (0 = never)")
 	crashWhen := ChoiceOf(s, "CRASH_WHEN", CrashNow, []CrashWhen{CrashNow, CrashCommitted},
 		"now: the crash strikes as the next record is in hand; committed: it waits (a limited time) until the broker has that record as committed, the loss recipe")
-	work := s.Duration("WORK_DELAY", 50*time.Millisecond, 0, time.Hour, "pretend work per record")
+	work := s.WorkDelay()
 	var every *time.Duration
 	if d.TakesCommitEvery {
 		every = s.Duration("COMMIT_EVERY", d.CommitEvery, d.CommitEveryMin, time.Hour, "the client's background commit interval")
 	}
-	log := s.String("LOG", d.Log, "processed log, one line per processed record")
-	events := s.String("EVENTS", d.Events, "events log: one JSON line per event of the run (what the timeline draws)")
-	idle := s.Duration("IDLE_EXIT", 0, 0, time.Hour, "stop cleanly once caught up and no record came for this long (0 = run until Ctrl+C)")
+	log, events := s.Logs(d.Log, d.Events)
+	idle := s.IdleExit()
 	if err := s.Parse(args); err != nil {
 		return Consumer{}, s, err
 	}

@@ -85,9 +85,9 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 	conn := s.Connection(DefaultBrokers)
 	topic := s.Topic(DefaultTopic)
 	group := s.Group(d.Group)
-	instance := s.Int("INSTANCE", 1, 1, 9999, "copy number; the static member id is GROUP-INSTANCE, one process per number")
+	instance := s.Instance()
 	crash := s.Int("CRASH", 0, 0, 1_000_000, "exit(1) after this many records in this run, without committing (0 = never)")
-	work := s.Duration("WORK_DELAY", 50*time.Millisecond, 0, time.Hour, "pretend work per record")
+	work := s.WorkDelay()
 	hold := s.Optional("WORK_HOLD", "a file: while it exists, the work of the record in hand does not finish (a downstream that hangs); remove it and the work goes on", nil)
 	var every *time.Duration
 	if d.CommitEvery > 0 {
@@ -95,8 +95,7 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 		every = s.Duration("COMMIT_EVERY", d.CommitEvery, 100*time.Millisecond, time.Hour, "background auto-commit interval")
 	}
 	maxPoll := s.Int("MAX_POLL_RECORDS", 5, 0, 1_000_000, "records per poll at most (0 = whatever one poll returns)")
-	log := s.String("LOG", d.Log, "processed log, one line per processed record")
-	events := s.String("EVENTS", d.Events, "events log: one JSON line per event of the run (what the timeline draws)")
+	log, events := s.Logs(d.Log, d.Events)
 	reset := s.Choice("RESET", "earliest", []string{"earliest", "latest"}, "where a group with nothing committed starts")
 	protocol, rebalance := new(GroupProtocol), new(time.Duration)
 	var poison *string
@@ -113,7 +112,7 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 	print := ChoiceOf(s, "PRINT", PrintRecords, []Print{PrintRecords, PrintProgress, PrintNone},
 		"a line per record and commit, a progress line a second instead, or neither")
 	cpuProfile := s.Optional("CPUPROFILE", "write a Go CPU profile of the run to this file (for go tool pprof)", nil)
-	idle := s.Duration("IDLE_EXIT", 0, 0, time.Hour, "stop cleanly once caught up and no record came for this long (0 = run until Ctrl+C)")
+	idle := s.IdleExit()
 	var greedy *bool
 	if d.Greedy {
 		greedy = s.Bool("GREEDY", false, "commit what was polled, not one poll behind (kgo.GreedyAutoCommit)")
@@ -182,4 +181,27 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 		c.Poison, c.OnFail = *poison, *onFail
 	}
 	return c, s, nil
+}
+
+// The settings every consumer takes, one definition each.
+
+// Instance is the copy number (INSTANCE).
+func (s *Set) Instance() *int {
+	return s.Int("INSTANCE", 1, 1, 9999, "copy number, one process per number; the static member id is GROUP-INSTANCE (kafka-go has none)")
+}
+
+// WorkDelay is the pretend work per record (WORK_DELAY).
+func (s *Set) WorkDelay() *time.Duration {
+	return s.Duration("WORK_DELAY", 50*time.Millisecond, 0, time.Hour, "pretend work per record")
+}
+
+// Logs are the processed log (LOG) and the events log (EVENTS).
+func (s *Set) Logs(log, events string) (*string, *string) {
+	return s.String("LOG", log, "processed log, one line per processed record"),
+		s.String("EVENTS", events, "events log: one JSON line per event of the run (what the timeline draws)")
+}
+
+// IdleExit is when a run stops by itself (IDLE_EXIT).
+func (s *Set) IdleExit() *time.Duration {
+	return s.Duration("IDLE_EXIT", 0, 0, time.Hour, "stop cleanly once caught up and no record came for this long (0 = run until Ctrl+C)")
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"offsetlab/internal/cluster"
 	"offsetlab/internal/config"
 	"offsetlab/internal/events"
 	"offsetlab/internal/processedlog"
@@ -89,7 +90,7 @@ func (r *Run) crash(partition int32, offset int64) error {
 		}
 	}
 	r.mu.Lock()
-	committed := offsetsSummary(r.committed, r.partitions)
+	committed := cluster.OffsetsLine(r.committed, r.partitions)
 	r.mu.Unlock()
 	r.out.printf("CRASH=%d reached with p%d@%d in hand: exit(1) now, without its work, without closing the client; committed so far: %s",
 		r.Cfg.Crash, partition, offset, committed)

@@ -33,14 +33,16 @@ import (
 	"offsetlab/internal/events"
 	"offsetlab/internal/instance"
 	"offsetlab/internal/processedlog"
+	"offsetlab/internal/worker"
 )
 
-// The exit codes, as the franz-go consumers have them.
+// The exit codes are the franz-go consumers' (worker's): one meaning each,
+// whatever the client.
 const (
-	ExitOK       = 0
-	ExitCrash    = 1 // CRASH reached, or the processed log could not be written
-	ExitSettings = 2 // bad settings, no broker, no topic, a copy already running, or the client gave up
-	ExitSignal   = 130
+	ExitOK       = worker.ExitOK
+	ExitCrash    = worker.ExitCrash    // CRASH reached, or the processed log could not be written
+	ExitSettings = worker.ExitSettings // bad settings, no broker, no topic, a copy already running, or the client gave up
+	ExitSignal   = worker.ExitSignal
 )
 
 // ErrCrash is what Process returns when CRASH strikes: main exits with
@@ -123,7 +125,7 @@ func Start(name string, cfg config.Consumer) (*Run, error) {
 	}
 	r.started = maps.Clone(r.committed)
 	r.out.printf("group %s has committed %s: the client resumes there (- = nothing committed: from the earliest offset)",
-		cfg.Group, offsetsSummary(r.committed, r.partitions))
+		cfg.Group, cluster.OffsetsLine(r.committed, r.partitions))
 	r.event(events.Event{Kind: events.Start, Strategy: name, Instance: cfg.Instance,
 		Offsets: events.OffsetsOf(r.committed), Partitions: r.partitions, Detail: settings})
 	if cfg.IdleExit > 0 {
@@ -216,7 +218,7 @@ func (r *Run) summary(how string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.out.printf("summary strategy=%s processed=%d commits=%d committed=%s exit=%s",
-		r.name, r.processed, r.moved, strings.ReplaceAll(offsetsSummary(r.committed, r.partitions), " ", ","), how)
+		r.name, r.processed, r.moved, strings.ReplaceAll(cluster.OffsetsLine(r.committed, r.partitions), " ", ","), how)
 }
 
 // settings is the line that says how this run is set up.
@@ -255,17 +257,4 @@ func (p *printer) printf(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Printf("%s %s | %s\n", time.Now().Format("15:04:05.000"), p.prefix, fmt.Sprintf(format, args...))
-}
-
-// offsetsSummary is "p0→5 p1→- p2→10": the next offset per partition, - for none.
-func offsetsSummary(offsets map[int32]int64, partitions []int32) string {
-	parts := make([]string, len(partitions))
-	for i, p := range partitions {
-		if o, ok := offsets[p]; ok {
-			parts[i] = fmt.Sprintf("p%d→%d", p, o)
-		} else {
-			parts[i] = fmt.Sprintf("p%d→-", p)
-		}
-	}
-	return strings.Join(parts, " ")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"offsetlab/internal/cluster"
 	"offsetlab/internal/events"
 )
 
@@ -181,18 +182,5 @@ func (c *commits) count() int {
 func (c *commits) summary(partitions []int32) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return offsetsSummary(c.last, partitions)
-}
-
-// offsetsSummary is "p0→5 p1→- p2→10": the next offset per partition, - for none.
-func offsetsSummary(offsets map[int32]int64, partitions []int32) string {
-	parts := make([]string, len(partitions))
-	for i, p := range partitions {
-		if o, ok := offsets[p]; ok {
-			parts[i] = fmt.Sprintf("p%d→%d", p, o)
-		} else {
-			parts[i] = fmt.Sprintf("p%d→-", p)
-		}
-	}
-	return strings.Join(parts, " ")
+	return cluster.OffsetsLine(c.last, partitions)
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"offsetlab/internal/cluster"
 	"offsetlab/internal/config"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -29,7 +30,7 @@ func (w *worker) whereToResume(ctx context.Context) (map[int32]int64, error) {
 			return nil, err
 		}
 		w.out.printf("%s has stored next offsets %s: the run resumes there, whatever group %s has committed (%s: a copy)",
-			w.s.ResumeFrom, offsetsSummary(resume, w.partitions), cfg.Group, w.commits.summary(w.partitions))
+			w.s.ResumeFrom, cluster.OffsetsLine(resume, w.partitions), cfg.Group, w.commits.summary(w.partitions))
 	} else {
 		w.out.printf("group %s has committed %s: the run resumes there (- = nothing committed: from the %s offset)",
 			cfg.Group, w.commits.summary(w.partitions), map[bool]string{false: "earliest", true: "latest"}[cfg.ResetLatest])
