@@ -144,6 +144,18 @@ func TestSecuredEmbeddedBroker(t *testing.T) {
 			for what, out := range map[string]string{"broker": b.output(), "crashed run": crashed.output(), "restart": rest.output()} {
 				noSecret(t, what, out, password)
 			}
+			// The other clients log in with the same settings: kafka-go
+			// (its own SASL and TLS) and librdkafka (its properties).
+			for _, bin := range []string{"kafkago-fetch", "confluent-commit"} {
+				needClient(t, bin)
+				log := bin + ".log"
+				run := l.run(0, bin, append(client, "GROUP="+l.group+"-"+bin, "LOG="+log, "IDLE_EXIT=1s", "WORK_DELAY=0")...)
+				got := parseCount(t, l.runArgs(0, "admin", []string{"count"}, append(client, "LOG="+log)...).output())
+				if got.total != 30 || got.unique != 30 || got.lost != 0 {
+					t.Errorf("%s over %s: %+v\n%s", bin, tc.mechanism, got, run.output())
+				}
+				noSecret(t, bin, run.output(), password)
+			}
 		})
 	}
 }
