@@ -135,9 +135,14 @@ func Start(name string, cfg config.Consumer) (*Run, error) {
 }
 
 // Refused says why a run could not start, with the make target that helps,
-// and returns the exit code for main.
+// and returns the exit code for main; a start cut short by Ctrl+C says so.
 func Refused(name string, err error) int {
-	fmt.Printf("%s %s | error: %s\n", time.Now().Format("15:04:05.000"), name, advice.Error(err))
+	line := func(s string) { fmt.Printf("%s %s | %s\n", time.Now().Format("15:04:05.000"), name, s) }
+	if errors.Is(err, context.Canceled) {
+		line("stopped before the run began: nothing processed, nothing committed")
+		return ExitSignal
+	}
+	line("error: " + advice.Error(err))
 	return ExitSettings
 }
 
@@ -181,13 +186,12 @@ func (r *Run) End(err error) int {
 			r.out.printf("left group %s: static member %s removed (a static member's Close does not leave)", r.Cfg.Group, instance.ID(r.Cfg.Group, r.Cfg.Instance))
 		}
 	}
+	// A stop (Ctrl+C, SIGTERM, IDLE_EXIT) is a clean end, exit 0, as for the
+	// franz-go consumers; only a second Ctrl+C ends the process otherwise.
 	how, code := "clean", ExitOK
-	switch {
-	case err != nil:
+	if err != nil {
 		r.out.printf("error: %v", err)
 		how, code = "error", ExitSettings
-	case r.ctx.Err() != nil && !errors.Is(context.Cause(r.ctx), errIdle):
-		how, code = "signal", ExitSignal
 	}
 	r.summary(how)
 	r.event(events.Event{Kind: events.Stop, Cause: how, Offsets: events.OffsetsOf(r.knownCommitted())})
