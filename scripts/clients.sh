@@ -17,8 +17,8 @@
 #          committed, 5 s at most) and a 1 s commit interval. On a client that
 #          does not commit a record in hand, the recipe finds nothing to lose.
 #
-# Same broker rules as the demo (scripts/rows.sh): BROKERS, or the embedded
-# broker started and stopped here. Each run's output and each row's timeline
+# Same broker rules as the demo (scripts/rows.sh): an embedded broker of its
+# own on a free port, started and stopped here, or BROKERS. Each run's output and each row's timeline
 # are kept in .lab/clients/. The confluent-kafka-go rows need the cgo build
 # (make build-confluent, which `make clients` runs first).
 set -euo pipefail

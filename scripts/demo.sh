@@ -15,8 +15,8 @@
 # the lesson's order. The learner's own topic and kitchen-* groups are not
 # touched.
 #
-# Uses the broker on BROKERS (default 127.0.0.1:9092); if none answers it starts
-# the embedded one there with a fresh state directory, and stops it at the end.
+# Plays on an embedded broker of its own, on a free port, started and stopped
+# here; BROKERS=host:port plays on that broker instead (scripts/rows.sh).
 # Each run's full output is kept in .lab/demo/. The tickets go to a fresh
 # SQLite file there, or to DATABASE_URL if that is a postgres:// URL (the
 # demo's groups are cleared in it first).

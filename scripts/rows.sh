@@ -6,10 +6,11 @@
 # for them with `wait_rows`. A row's numbers go to $out/NAME.row and
 # $out/NAME.vars.
 #
-# Uses the broker on BROKERS (default 127.0.0.1:9092); if none answers it
-# starts the embedded one there with its state in $out, and stops it when
-# the caller exits.
-export BROKERS=${BROKERS:-127.0.0.1:9092}
+# Without BROKERS it starts an embedded broker of its own on a free port,
+# its state in $out, and stops it when the caller exits: a Kafka a learner
+# runs on 9092 neither serves the rows (its settings would change their
+# numbers) nor is touched by them. With BROKERS it uses that broker, or, if
+# none answers there and it is this machine, starts the embedded one there.
 me=$(basename "$0" .sh)
 
 # The embedded broker, if one is started here, has its own state, pid and log
@@ -23,7 +24,19 @@ stop_broker() {
 }
 trap stop_broker EXIT
 
-if ! $bin/admin ping >/dev/null 2>&1; then
+if [[ -z ${BROKERS:-} ]]; then
+  for _ in 1 2 3 4 5; do
+    port=$((20000 + RANDOM % 20000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue # taken
+    if env "${broker_env[@]}" BROKER_PORT="$port" scripts/broker.sh up >/dev/null; then
+      started=$port
+      break
+    fi
+  done
+  [[ -n $started ]] || { echo "$me: could not start the embedded broker on a free port (see $out/broker.log)" >&2; exit 1; }
+  export BROKERS=127.0.0.1:$started
+  echo "$me: started its own embedded broker on $BROKERS (stopped again at the end; BROKERS=host:port to use another)"
+elif ! $bin/admin ping >/dev/null 2>&1; then
   host=${BROKERS%%,*}
   port=${host##*:}
   case ${host%:*} in

@@ -32,7 +32,7 @@ const (
 	Processed    = "processed"     // the record at Partition, Offset was processed
 	Commit       = "commit"        // the broker accepted Offsets; Cause says why the commit happened
 	CommitFailed = "commit-failed" // a commit failed; Cause says which, Detail the error
-	Crash        = "crash"         // CRASH reached: exit(1) after the record at Partition, Offset
+	Crash        = "crash"         // CRASH reached: exit(1) after the record at Partition, Offset (the other clients' consumers: with it in hand, unprocessed)
 	Stop         = "stop"          // the run ended by itself; Cause: clean, error, fenced, signal
 	Unreachable  = "broker-down"   // the broker could not be reached; Detail: the error
 	Reachable    = "broker-back"   // it answers again; Detail: how the run noticed

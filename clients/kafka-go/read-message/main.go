@@ -73,7 +73,9 @@ func main() {
 		m, err := r.ReadMessage(ctx)
 		if err != nil {
 			// A stop (Ctrl+C, IDLE_EXIT): Close leaves the group, and
-			// with CommitInterval commits what was queued.
+			// with CommitInterval commits what was queued. A stop that
+			// came while ReadMessage waited for its commit has dropped
+			// that message, its offset committed: End says so.
 			r.Close()
 			os.Exit(run.End(err))
 		}
