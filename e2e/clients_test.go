@@ -211,8 +211,11 @@ func TestClientsSurviveSIGKILLs(t *testing.T) {
 				t.Parallel()
 				needClient(t, tc.bin)
 				l := newLab(t)
+				// A kill comes up to 450 ms after a run's first record: at
+				// 20 ms a record, at most 24 records a run. 40 per kill
+				// leave work for the last kill to land in.
 				kills := 20 / tc.groups
-				orders := 15 * kills
+				orders := 40 * kills
 				l.seed(orders)
 				log := l.path("p.log")
 				kv := []string{"LOG=" + log, "COMMIT_EVERY=200ms"}
