@@ -30,8 +30,6 @@ BIN := $(ROOT)/bin
 # `make build-confluent` (and their own targets) build: `make build`, the
 # demo and the main module's tests never need a C compiler.
 KAFKAGO := kafkago-read kafkago-fetch
-# The C compiler cgo uses (go env CC: gcc, or clang on macOS), looked up only when needed.
-CGO_CC = $(shell go env CC)
 CONFLUENT := confluent-auto confluent-store confluent-commit
 CLIENTS := $(KAFKAGO) $(CONFLUENT)
 src_kafkago-read := clients/kafka-go/read-message
@@ -39,6 +37,8 @@ src_kafkago-fetch := clients/kafka-go/fetch-commit
 src_confluent-auto := clients/confluent/auto-store
 src_confluent-store := clients/confluent/store-after-work
 src_confluent-commit := clients/confluent/commit-each
+# The C compiler cgo uses (go env CC: gcc, or clang on macOS), looked up only when needed.
+CGO_CC = $(shell go env CC)
 
 # The consumers, by the short name of their targets (run-auto, count-auto,
 # group-describe-auto, ...): each is a folder at the top of the lab (the
@@ -128,7 +128,7 @@ help: ## list targets and variables
 #: TOPIC|brew.orders.v1|the orders topic
 #: OUTPUT_TOPIC|brew.tickets.v1|the tickets topic run-transactional writes (topic-create makes it too)
 #: TRANSACTION_TIMEOUT|40s|run-transactional: how long the broker keeps one of its transactions open before aborting it (a killed run's, if no restart fences it)
-#: GROUP|kitchen-<strategy>|consumer group: kitchen-auto, kitchen-sync, kitchen-async, kitchen-idempotent, kitchen-db-offsets, kitchen-transactional; share group kitchen-share
+#: GROUP|kitchen-<strategy>|consumer group: kitchen-auto, kitchen-sync, kitchen-async, kitchen-idempotent, kitchen-db-offsets, kitchen-transactional, kitchen-kafkago-read, ...; share group kitchen-share
 #: INSTANCE|1|copy number: static member GROUP-INSTANCE; give each running copy its own
 #: CRASH|0|exit(1) after this many records in the run, committing nothing (0 = never); the other clients' consumers: with the next record in hand
 #: CRASH_WHEN|now|the other clients' consumers: committed = the crash waits (5 s or 5 x COMMIT_EVERY at most) until the broker has the record in hand as committed: the loss recipe
@@ -195,7 +195,7 @@ help: ## list targets and variables
 
 build: $(addprefix $(BIN)/,$(BINARIES)) ## build every binary into bin/ (all but the confluent-kafka-go consumers: build-confluent)
 
-build-confluent: $(addprefix $(BIN)/,$(CONFLUENT)) ## build the confluent-kafka-go consumers (cgo: needs gcc; the first build takes about 10 s more)
+build-confluent: $(addprefix $(BIN)/,$(CONFLUENT)) ## build the confluent-kafka-go consumers (cgo: needs gcc; about 8 s more after make build)
 
 demo: build ## the lesson in one go: every strategy crashed and recovered, one table (pictures in .lab/demo)
 	@$(ROOT)/scripts/demo.sh
@@ -287,7 +287,7 @@ topic-delete: $(ADMIN) ## delete TOPIC (waits until it is gone)
 topic-load: $(BIN)/seed ## produce SEED_MESSAGES orders, spread evenly over the partitions
 	@$(BIN)/seed
 
-run-%: $$(call known,$$*) $$(BIN)/$$(call folder,$$*) ## run consumer NAME (auto: kgo's auto-commit, GREEDY=1 greedy; sync: CommitRecords per batch; async: MarkCommitRecords + CommitMarkedOffsets; share: a share group; idempotent, db-offsets: effects in DATABASE_URL; transactional: Kafka transactions)
+run-%: $$(call known,$$*) $$(BIN)/$$(call folder,$$*) ## run consumer NAME (auto: kgo's auto-commit, GREEDY=1 greedy; sync: CommitRecords per batch; async: MarkCommitRecords + CommitMarkedOffsets; share: a share group; idempotent, db-offsets: effects in DATABASE_URL; transactional: Kafka transactions; kafkago-*, confluent-*: the other Go clients, docs/clients.md)
 	@$(BIN)/$(call folder,$*)
 
 count-%: $$(call known,$$*) $$(ADMIN) ## duplicates and losses in processed-NAME.log; share: deliveries and the group as the broker reports it; idempotent, db-offsets: effects in the database; transactional: OUTPUT_TOPIC's tickets
