@@ -92,7 +92,7 @@ $(addprefix $(BIN)/,$(CONFLUENT)): $(BIN)/%: $(GO_FILES)
 .PHONY: help build build-confluent clients demo test test-unit test-e2e lint bench bench-kafka bench-picture bench-calls fmt vet \
 	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down jvm-kafka-node-kill jvm-kafka-node-up test-kafka \
 	topic-create topic-delete topic-load tickets-clear postgres-up postgres-down experiment pictures \
-	offsets-log group-delete-all group-remove-member \
+	offsets-log fresh group-delete-all group-remove-member \
 	groups topic-describe user-add fault-commit fault-clear faults \
 	clean-logs clean
 
@@ -322,6 +322,15 @@ group-remove-member-%: $$(call known,$$*) $$(ADMIN) ## remove static member kitc
 
 group-delete-%: $$(call known,$$*) $$(ADMIN) ## forget kitchen-NAME's committed offsets (next run starts from the earliest)
 	@$(ADMIN) group-delete -group $(or $(GROUP),kitchen-$*)
+
+fresh: $(ADMIN) $(BIN)/seed ## the lesson's start, whatever came before: TOPIC (and OUTPUT_TOPIC) made again with 30 orders, every consumer's group deleted, the tickets and this folder's logs cleared
+	@$(ADMIN) topic-delete
+	@$(ADMIN) topic-create
+	@$(BIN)/seed -seed-messages 30
+	@$(ADMIN) group-delete -group $(call commas,$(addprefix kitchen-,$(CONSUMERS)))
+	@$(ADMIN) tickets-clear -group kitchen-idempotent,kitchen-db-offsets
+	@rm -f processed-*.log events-*.jsonl
+	@echo "fresh: removed this folder's processed-*.log and events-*.jsonl; the lab is at the lesson's start"
 
 group-delete-all: $(ADMIN) ## delete every consumer's group
 	@$(ADMIN) group-delete -group $(call commas,$(addprefix kitchen-,$(CONSUMERS)))

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -173,7 +174,8 @@ func TestLessonWalkthroughWithMake(t *testing.T) {
 	// Every consumer's group, as the README shows it (deleted instead where
 	// a broker of the developer's own has one).
 	deleted := makeIn(t, dir, env, true, "group-delete-all")
-	for _, c := range []string{"auto", "sync", "async", "share", "idempotent", "db-offsets", "transactional"} {
+	for _, c := range []string{"auto", "sync", "async", "share", "idempotent", "db-offsets", "transactional",
+		"kafkago-read", "kafkago-fetch", "confluent-auto", "confluent-store", "confluent-commit"} {
 		if !regexp.MustCompile(`(?m)^(group kitchen-` + c + ` does not exist: nothing to delete|deleted group kitchen-` + c + `: .*)$`).MatchString(deleted) {
 			t.Errorf("group-delete-all does not name kitchen-%s:\n%s", c, deleted)
 		}
@@ -443,5 +445,55 @@ func TestDefaultDatabaseIsTheLabs(t *testing.T) {
 	makeWith(t, makefile, l.dir, env, true, "clean")
 	if _, err := os.Stat(filepath.Join(lab, ".lab", "kitchen.db")); !os.IsNotExist(err) {
 		t.Errorf("make clean left the default database: %v", err)
+	}
+}
+
+// `make fresh` puts the lab back to the lesson's start from any state: the
+// topic made again with 30 orders (not appended to), every consumer's group
+// deleted, this folder's logs removed; a run after it reads the 30 once.
+func TestMakeFresh(t *testing.T) {
+	t.Parallel()
+	l := newLab(t)
+	learner := fmt.Sprintf("fresh%d%d", os.Getpid(), labSeq.Add(1))
+	l.topic, l.group = "brew.orders.v1."+learner, "kitchen-sync-"+learner
+	env := cleanEnv("BROKERS="+l.brokers, "LEARNER="+learner, "IDLE_EXIT=1s", "WORK_DELAY=1ms",
+		"DATABASE_URL=sqlite:"+filepath.Join(t.TempDir(), "kitchen.db"))
+	dir := l.dir
+	// A used lab: 60 orders, a group committed to the end, its logs.
+	makeIn(t, dir, env, true, "topic-create")
+	makeIn(t, dir, env, true, "topic-load")
+	makeIn(t, dir, env, true, "topic-load")
+	makeIn(t, dir, env, true, "run-sync")
+	if got := sum(l.committed()); got != 60 {
+		t.Fatalf("before fresh: the group committed %d, want 60", got)
+	}
+
+	out := makeIn(t, dir, env, true, "fresh")
+	for _, want := range []string{
+		"deleted topic " + l.topic,
+		"seeded 30 orders into " + l.topic + " (acks=all): p0=10 (offsets 0-9) p1=10 (offsets 0-9) p2=10 (offsets 0-9)",
+		"deleted group " + l.group + ":",
+		"removed this folder's processed-*.log and events-*.jsonl",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("make fresh does not say %q:\n%s", want, out)
+		}
+	}
+	for _, f := range []string{"processed-sync.log", "events-sync.jsonl"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
+			t.Errorf("make fresh left %s", f)
+		}
+	}
+	for p, r := range l.ranges() {
+		if r.Start != 0 || r.End != 10 {
+			t.Errorf("p%d holds offsets %d-%d after make fresh, want 0-9", p, r.Start, r.End-1)
+		}
+	}
+	if c := l.committed(); len(c) != 0 {
+		t.Errorf("the group still has %v committed after make fresh", c)
+	}
+	makeIn(t, dir, env, true, "run-sync")
+	if c := l.count(filepath.Join(dir, "processed-sync.log")); c.total != 30 || c.unique != 30 || c.lost != 0 {
+		t.Errorf("a run after make fresh:\n%s", c.out)
 	}
 }
