@@ -49,13 +49,13 @@ func (r *Run) Committed(why string, offsets map[int32]int64) {
 		return
 	}
 	r.moved++
-	r.out.printf("committed %s  (%s: %s)", strings.Join(parts, " "), why, whyText[why])
+	r.out.Printf("committed %s  (%s: %s)", strings.Join(parts, " "), why, whyText[why])
 	r.event(events.Event{Kind: events.Commit, Cause: why, Offsets: events.OffsetsOf(moved)})
 }
 
 // CommitFailed reports a commit the client said failed.
 func (r *Run) CommitFailed(why string, err error) {
-	r.out.printf("commit FAILED (%s): %v", why, err)
+	r.out.Printf("commit FAILED (%s): %v", why, err)
 	r.event(events.Event{Kind: events.CommitFailed, Cause: why, Detail: err.Error()})
 }
 
@@ -65,7 +65,7 @@ func (r *Run) seenAtBroker(ctx context.Context, why string) {
 	committed, err := r.adm.Committed(ctx, r.Cfg.Group, r.Cfg.Topic)
 	if err != nil {
 		if ctx.Err() == nil {
-			r.out.printf("warning: asking the broker what group %s has committed: %v", r.Cfg.Group, err)
+			r.out.Printf("warning: asking the broker what group %s has committed: %v", r.Cfg.Group, err)
 		}
 		return
 	}

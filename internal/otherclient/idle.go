@@ -27,7 +27,7 @@ func (r *Run) watchIdle() {
 		if quiet < r.Cfg.IdleExit || !r.caughtUp() {
 			continue
 		}
-		r.out.printf("IDLE_EXIT=%s: no record for %.1fs and every partition read to its end: stopping", r.Cfg.IdleExit, quiet.Seconds())
+		r.out.Printf("IDLE_EXIT=%s: no record for %.1fs and every partition read to its end: stopping", r.Cfg.IdleExit, quiet.Seconds())
 		r.cancel(errIdle)
 		return
 	}

@@ -54,14 +54,14 @@ func (r *Run) KafkaGoLogger(why string) kafka.Logger {
 		if strings.HasPrefix(format, "no messages received from kafka within the allocated time") {
 			return // every idle fetch (MaxWait) says so
 		}
-		r.out.printf("kafka-go: %s", oneLine(fmt.Sprintf(format, args...)))
+		r.out.Printf("kafka-go: %s", oneLine(fmt.Sprintf(format, args...)))
 	})
 }
 
 // KafkaGoErrorLogger prints kafka-go's errors as the run's lines.
 func (r *Run) KafkaGoErrorLogger() kafka.Logger {
 	return kafka.LoggerFunc(func(format string, args ...any) {
-		r.out.printf("kafka-go error: %s", oneLine(fmt.Sprintf(format, args...)))
+		r.out.Printf("kafka-go error: %s", oneLine(fmt.Sprintf(format, args...)))
 	})
 }
 

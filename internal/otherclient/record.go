@@ -29,7 +29,7 @@ func (r *Run) Process(partition int32, offset int64, key, value []byte) error {
 		return r.crash(partition, offset)
 	}
 	if n == 0 {
-		r.out.printf("first record %.2fs after start", time.Since(r.start).Seconds())
+		r.out.Printf("first record %.2fs after start", time.Since(r.start).Seconds())
 	}
 	time.Sleep(r.Cfg.WorkDelay)
 	// The event before the log line, as the worker does: a process killed
@@ -37,7 +37,7 @@ func (r *Run) Process(partition int32, offset int64, key, value []byte) error {
 	// other way round.
 	r.event(events.Event{Kind: events.Processed, Partition: events.P(partition), Offset: events.O(offset)})
 	if err := r.log.Append(processedlog.Entry{Partition: partition, Offset: offset, Key: string(key), Value: string(value)}); err != nil {
-		r.out.printf("error: %v: exit(1) before anything more is committed", err)
+		r.out.Printf("error: %v: exit(1) before anything more is committed", err)
 		return fmt.Errorf("%w: %w", ErrCrash, err)
 	}
 	r.mu.Lock()
@@ -52,7 +52,7 @@ func (r *Run) Process(partition int32, offset int64, key, value []byte) error {
 	if r.Cfg.Crash > 0 {
 		crash = fmt.Sprintf(" (crash at %d)", r.Cfg.Crash)
 	}
-	r.out.printf("processed p%d@%d %s %q  [%d this run%s]", partition, offset, key, value, n, crash)
+	r.out.Printf("processed p%d@%d %s %q  [%d this run%s]", partition, offset, key, value, n, crash)
 	return nil
 }
 
@@ -71,7 +71,7 @@ func crashWait(every time.Duration) time.Duration {
 func (r *Run) crash(partition int32, offset int64) error {
 	if r.Cfg.CrashWhen == config.CrashCommitted {
 		limit := crashWait(r.Cfg.CommitEvery)
-		r.out.printf("CRASH=%d reached with p%d@%d in hand: waiting (at most %s) until the broker has it as committed, before its work", r.Cfg.Crash, partition, offset, limit)
+		r.out.Printf("CRASH=%d reached with p%d@%d in hand: waiting (at most %s) until the broker has it as committed, before its work", r.Cfg.Crash, partition, offset, limit)
 		deadline := time.Now().Add(limit)
 		for {
 			r.seenAtBroker(context.Background(), "in-hand")
@@ -79,11 +79,11 @@ func (r *Run) crash(partition int32, offset int64) error {
 			c, ok := r.committed[partition]
 			r.mu.Unlock()
 			if ok && c > offset {
-				r.out.printf("the broker has p%d at %d: the client committed p%d@%d, which it handed over but the work never finished", partition, c, partition, offset)
+				r.out.Printf("the broker has p%d at %d: the client committed p%d@%d, which it handed over but the work never finished", partition, c, partition, offset)
 				break
 			}
 			if time.Now().After(deadline) {
-				r.out.printf("the broker still has p%d at %s after %s: the client does not commit a record in hand", partition, dash(c, ok), limit)
+				r.out.Printf("the broker still has p%d at %s after %s: the client does not commit a record in hand", partition, dash(c, ok), limit)
 				break
 			}
 			time.Sleep(50 * time.Millisecond)
@@ -92,7 +92,7 @@ func (r *Run) crash(partition int32, offset int64) error {
 	r.mu.Lock()
 	committed := cluster.OffsetsLine(r.committed, r.partitions)
 	r.mu.Unlock()
-	r.out.printf("CRASH=%d reached with p%d@%d in hand: exit(1) now, without its work, without closing the client; committed so far: %s",
+	r.out.Printf("CRASH=%d reached with p%d@%d in hand: exit(1) now, without its work, without closing the client; committed so far: %s",
 		r.Cfg.Crash, partition, offset, committed)
 	r.summary("crash")
 	r.event(events.Event{Kind: events.Crash, Partition: events.P(partition), Offset: events.O(offset), Detail: fmt.Sprintf("CRASH=%d", r.Cfg.Crash)})

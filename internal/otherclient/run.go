@@ -32,6 +32,7 @@ import (
 	"offsetlab/internal/config"
 	"offsetlab/internal/events"
 	"offsetlab/internal/instance"
+	"offsetlab/internal/lines"
 	"offsetlab/internal/processedlog"
 	"offsetlab/internal/worker"
 )
@@ -56,7 +57,7 @@ type Run struct {
 
 	name       string
 	start      time.Time
-	out        *printer
+	out        *lines.Printer
 	adm        *cluster.Client
 	lock       *instance.Lock
 	log        *processedlog.Writer
@@ -80,12 +81,12 @@ type Run struct {
 // copy's lock, the logs), prints what the run is, and writes its start
 // event. A refused start appends nothing to either log.
 func Start(name string, cfg config.Consumer) (*Run, error) {
-	r := &Run{Cfg: cfg, name: name, start: time.Now(), out: &printer{prefix: name}, position: map[int32]int64{}}
+	r := &Run{Cfg: cfg, name: name, start: time.Now(), out: &lines.Printer{W: os.Stdout, Prefix: name}, position: map[int32]int64{}}
 	r.lastAt = r.start
 	r.ctx, r.cancel = context.WithCancelCause(context.Background())
-	r.out.printf("group %s, copy %d, topic %s on %s", cfg.Group, cfg.Instance, cfg.Topic, cfg.Conn.Describe())
+	r.out.Printf("group %s, copy %d, topic %s on %s", cfg.Group, cfg.Instance, cfg.Topic, cfg.Conn.Describe())
 	settings := r.settings()
-	r.out.printf("%s", settings)
+	r.out.Printf("%s", settings)
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -93,7 +94,7 @@ func Start(name string, cfg config.Consumer) (*Run, error) {
 		sig := <-sigs
 		// A second Ctrl+C has the signal's own effect: the process ends at once.
 		signal.Reset(os.Interrupt, syscall.SIGTERM)
-		r.out.printf("%s: finishing the record in hand, closing the client (again to quit at once)", sig)
+		r.out.Printf("%s: finishing the record in hand, closing the client (again to quit at once)", sig)
 		r.cancel(errors.New(sig.String()))
 	}()
 
@@ -124,7 +125,7 @@ func Start(name string, cfg config.Consumer) (*Run, error) {
 		return refused(fmt.Errorf("EVENTS=%s: %w", cfg.Events, err))
 	}
 	r.started = maps.Clone(r.committed)
-	r.out.printf("group %s has committed %s: the client resumes there (- = nothing committed: from the earliest offset)",
+	r.out.Printf("group %s has committed %s: the client resumes there (- = nothing committed: from the earliest offset)",
 		cfg.Group, cluster.OffsetsLine(r.committed, r.partitions))
 	r.event(events.Event{Kind: events.Start, Strategy: name, Instance: cfg.Instance,
 		Offsets: events.OffsetsOf(r.committed), Partitions: r.partitions, Detail: settings})
@@ -161,7 +162,7 @@ func (r *Run) StaticMember() string {
 }
 
 // Say prints a line the client itself wrote (its logger), or one of main's.
-func (r *Run) Say(format string, args ...any) { r.out.printf(format, args...) }
+func (r *Run) Say(format string, args ...any) { r.out.Printf(format, args...) }
 
 // End is main's last call after a loop that ended without a crash and after
 // the client's Close (where a client with a background committer makes its
@@ -181,16 +182,16 @@ func (r *Run) End(err error) int {
 	r.committedUnprocessed()
 	if r.static {
 		if rerr := r.adm.RemoveStaticMember(context.Background(), r.Cfg.Group, instance.ID(r.Cfg.Group, r.Cfg.Instance)); rerr != nil {
-			r.out.printf("warning: removing static member %s from group %s: %v (it leaves when its session ends)", instance.ID(r.Cfg.Group, r.Cfg.Instance), r.Cfg.Group, rerr)
+			r.out.Printf("warning: removing static member %s from group %s: %v (it leaves when its session ends)", instance.ID(r.Cfg.Group, r.Cfg.Instance), r.Cfg.Group, rerr)
 		} else {
-			r.out.printf("left group %s: static member %s removed (a static member's Close does not leave)", r.Cfg.Group, instance.ID(r.Cfg.Group, r.Cfg.Instance))
+			r.out.Printf("left group %s: static member %s removed (a static member's Close does not leave)", r.Cfg.Group, instance.ID(r.Cfg.Group, r.Cfg.Instance))
 		}
 	}
 	// A stop (Ctrl+C, SIGTERM, IDLE_EXIT) is a clean end, exit 0, as for the
 	// franz-go consumers; only a second Ctrl+C ends the process otherwise.
 	how, code := "clean", ExitOK
 	if err != nil {
-		r.out.printf("error: %v", err)
+		r.out.Printf("error: %v", err)
 		how, code = "error", ExitSettings
 	}
 	r.summary(how)
@@ -213,7 +214,7 @@ func (r *Run) committedUnprocessed() {
 		if !ok || c <= done {
 			continue
 		}
-		r.out.printf("warning: the broker has p%d at %d, but this run processed it up to %d only: offsets %d-%d were committed without being processed, lost unless another copy processed them",
+		r.out.Printf("warning: the broker has p%d at %d, but this run processed it up to %d only: offsets %d-%d were committed without being processed, lost unless another copy processed them",
 			p, c, done, done, c-1)
 	}
 }
@@ -221,7 +222,7 @@ func (r *Run) committedUnprocessed() {
 func (r *Run) summary(how string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.out.printf("summary strategy=%s processed=%d commits=%d committed=%s exit=%s",
+	r.out.Printf("summary strategy=%s processed=%d commits=%d committed=%s exit=%s",
 		r.name, r.processed, r.moved, strings.ReplaceAll(cluster.OffsetsLine(r.committed, r.partitions), " ", ","), how)
 }
 
@@ -247,18 +248,6 @@ func (r *Run) settings() string {
 // is said and the run goes on.
 func (r *Run) event(e events.Event) {
 	if err := r.events.Write(e); err != nil {
-		r.out.printf("warning: %v; this run's timeline will be incomplete (the processed log is not affected)", err)
+		r.out.Printf("warning: %v; this run's timeline will be incomplete (the processed log is not affected)", err)
 	}
-}
-
-// printer writes whole lines from any goroutine, in the worker's format.
-type printer struct {
-	mu     sync.Mutex
-	prefix string
-}
-
-func (p *printer) printf(format string, args ...any) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fmt.Printf("%s %s | %s\n", time.Now().Format("15:04:05.000"), p.prefix, fmt.Sprintf(format, args...))
 }

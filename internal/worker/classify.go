@@ -34,7 +34,7 @@ func (w *worker) fetchErrors(ctx context.Context, fetches kgo.Fetches) (int, boo
 			// when it is back.
 		case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.UnknownTopicID):
 			if _, perr := w.adm.Partitions(ctx, w.cfg.Topic); errors.Is(perr, cluster.ErrTopicMissing) {
-				w.out.printf("error: topic %s was deleted while this run read it: waiting cannot bring it back, stopping", w.cfg.Topic)
+				w.out.Printf("error: topic %s was deleted while this run read it: waiting cannot bring it back, stopping", w.cfg.Topic)
 				code, fatal = ExitSettings, true
 			}
 		case errors.Is(err, kerr.UnreleasedInstanceID) && w.cfg.GroupProtocol == config.ProtocolConsumer:
@@ -44,15 +44,15 @@ func (w *worker) fetchErrors(ctx context.Context, fetches kgo.Fetches) (int, boo
 			w.unreleased.Store(true)
 			if !w.unreleasedSaid {
 				w.unreleasedSaid = true
-				w.out.printf("the group still holds static member %s for the run before this one (it did not leave: a crash or a kill). Under GROUP_PROTOCOL=consumer (KIP-848) the broker frees it only when that member's session times out (group.consumer.session.timeout.ms, 45 s by default); waiting (the classic protocol hands the id over at once)", w.id)
+				w.out.Printf("the group still holds static member %s for the run before this one (it did not leave: a crash or a kill). Under GROUP_PROTOCOL=consumer (KIP-848) the broker frees it only when that member's session times out (group.consumer.session.timeout.ms, 45 s by default); waiting (the classic protocol hands the id over at once)", w.id)
 			}
 		case errors.As(err, &gs) && !curable(err):
-			w.out.printf("error: group session ended for good: %v (waiting cannot cure this: stopping)", err)
+			w.out.Printf("error: group session ended for good: %v (waiting cannot cure this: stopping)", err)
 			code, fatal = ExitSettings, true
 		case errors.As(err, &gs):
-			w.out.printf("group session ended: %v; kgo rejoins the group by itself", err)
+			w.out.Printf("group session ended: %v; kgo rejoins the group by itself", err)
 		default:
-			w.out.printf("fetch error on %s p%d: %v (kgo retries)", topic, p, err)
+			w.out.Printf("fetch error on %s p%d: %v (kgo retries)", topic, p, err)
 		}
 	})
 	return code, fatal
@@ -72,7 +72,7 @@ func kgoCommitErr(resp *kmsg.OffsetCommitResponse) error {
 
 // fenced explains FENCED_INSTANCE_ID and returns its exit code.
 func (w *worker) fenced() int {
-	w.out.printf("error: fenced: another process joined group %s as static member %s, so the broker dropped this one. "+
+	w.out.Printf("error: fenced: another process joined group %s as static member %s, so the broker dropped this one. "+
 		"Each running copy needs its own INSTANCE (this one has INSTANCE=%d): stop the other copy, or start this one with another INSTANCE",
 		w.cfg.Group, w.id, w.cfg.Instance)
 	return ExitFenced

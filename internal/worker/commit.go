@@ -40,7 +40,7 @@ func (w *worker) commit(why string) (int, bool) {
 		latest := w.uncommitted()
 		if w.s.Wait && len(latest) == 0 {
 			if try > 1 {
-				w.out.printf("nothing left to commit on the partitions this member holds: going on")
+				w.out.Printf("nothing left to commit on the partitions this member holds: going on")
 			}
 			return 0, false
 		}
@@ -55,15 +55,15 @@ func (w *worker) commit(why string) (int, bool) {
 			w.broker.failedTry(err) // the next commit covers these offsets
 			return 0, false
 		case errors.Is(err, kerr.FencedInstanceID):
-			w.out.printf("commit FAILED (%s): %v", why, err)
+			w.out.Printf("commit FAILED (%s): %v", why, err)
 			return w.fenced(), true
 		case !w.s.Wait:
 			// Nothing was lost: the offsets stay marked, and the next commit
 			// (the timer's, the next batch's) sends them again.
-			w.out.printf("commit FAILED (%s): %v; the next commit covers these offsets", why, err)
+			w.out.Printf("commit FAILED (%s): %v; the next commit covers these offsets", why, err)
 			return 0, false
 		case !curable(err):
-			w.out.printf("commit FAILED (%s): %v. The broker refuses this commit for good: waiting cannot cure it. "+
+			w.out.Printf("commit FAILED (%s): %v. The broker refuses this commit for good: waiting cannot cure it. "+
 				"Stopping without it: a restart processes %s again", why, err, describeRecords(latest))
 			return ExitSettings, true
 		}
@@ -83,7 +83,7 @@ func (w *worker) commit(why string) (int, bool) {
 			// commit can succeed.
 			advice = "; the group moved on: letting this member rejoin first"
 		}
-		w.out.printf("commit FAILED (%s, try %d): %v%s; trying again in %s. Nothing more is processed until it succeeds (that is what sync means; a second Ctrl+C quits without it)",
+		w.out.Printf("commit FAILED (%s, try %d): %v%s; trying again in %s. Nothing more is processed until it succeeds (that is what sync means; a second Ctrl+C quits without it)",
 			why, try, err, advice, backoff)
 		w.cl.AllowRebalance()
 		time.Sleep(backoff)
@@ -135,11 +135,11 @@ func (w *worker) learnCommitted() {
 	defer cancel()
 	now, err := w.adm.Committed(ctx, w.cfg.Group, w.cfg.Topic)
 	if err != nil {
-		w.out.printf("could not read the group's committed offsets (%v): retrying with what this run knows", err)
+		w.out.Printf("could not read the group's committed offsets (%v): retrying with what this run knows", err)
 		return
 	}
 	if ahead := w.commits.learn(now); ahead != "" {
-		w.out.printf("the group has committed %s meanwhile (another member held the partitions): this run commits only past that", ahead)
+		w.out.Printf("the group has committed %s meanwhile (another member held the partitions): this run commits only past that", ahead)
 	}
 }
 
@@ -174,6 +174,6 @@ func (w *worker) timedOut(err error) {
 		return
 	}
 	if !w.commits.report("timed-out", now) {
-		w.out.printf("after REQUEST_TIMED_OUT the group's committed offsets are unchanged: that commit was not written")
+		w.out.Printf("after REQUEST_TIMED_OUT the group's committed offsets are unchanged: that commit was not written")
 	}
 }

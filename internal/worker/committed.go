@@ -15,6 +15,7 @@ import (
 
 	"offsetlab/internal/cluster"
 	"offsetlab/internal/events"
+	"offsetlab/internal/lines"
 )
 
 // commits prints one line per offset commit that moved a committed offset,
@@ -24,7 +25,7 @@ import (
 // the code's explicit commits from the request kgo sent (PreCommitFnContext)
 // once the call returned without error.
 type commits struct {
-	out     *printer
+	out     *lines.Printer
 	event   func(events.Event) // the events log: every commit and failed commit
 	topic   string
 	closing atomic.Bool // set before Close: kgo's commits from then on are its shutdown commit
@@ -35,7 +36,7 @@ type commits struct {
 	moved int             // commits that moved at least one offset
 }
 
-func newCommits(out *printer, event func(events.Event), topic string, start map[int32]int64) *commits {
+func newCommits(out *lines.Printer, event func(events.Event), topic string, start map[int32]int64) *commits {
 	return &commits{out: out, event: event, topic: topic, last: maps.Clone(start)}
 }
 
@@ -73,7 +74,7 @@ func (c *commits) autoCommitted(_ *kgo.Client, req *kmsg.OffsetCommitRequest, re
 // answered reports a commit from the request sent and the broker's answer.
 func (c *commits) answered(why string, req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
 	if err != nil {
-		c.out.printf("commit FAILED (%s): %v", why, err)
+		c.out.Printf("commit FAILED (%s): %v", why, err)
 		c.event(events.Event{Kind: events.CommitFailed, Cause: why, Detail: err.Error()})
 		return
 	}
@@ -85,7 +86,7 @@ func (c *commits) answered(why string, req *kmsg.OffsetCommitRequest, resp *kmsg
 		}
 		for _, p := range t.Partitions {
 			if e := kerr.ErrorForCode(p.ErrorCode); e != nil {
-				c.out.printf("commit FAILED (%s) for p%d: %v", why, p.Partition, e)
+				c.out.Printf("commit FAILED (%s) for p%d: %v", why, p.Partition, e)
 				c.event(events.Event{Kind: events.CommitFailed, Cause: why, Partition: events.P(p.Partition), Detail: e.Error()})
 				continue
 			}
@@ -142,7 +143,7 @@ func (c *commits) report(why string, offsets map[int32]int64) bool {
 	}
 	c.moved++
 	if !c.quiet {
-		c.out.printf("committed %s  (%s: %s)", strings.Join(parts, " "), why, whyText[why])
+		c.out.Printf("committed %s  (%s: %s)", strings.Join(parts, " "), why, whyText[why])
 	}
 	c.event(events.Event{Kind: events.Commit, Cause: why, Offsets: events.OffsetsOf(moved)})
 	return true

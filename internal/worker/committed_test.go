@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"offsetlab/internal/events"
+	"offsetlab/internal/lines"
 )
 
 func commitReq(topic string, offsets map[int32]int64) (*kmsg.OffsetCommitRequest, *kmsg.OffsetCommitResponse) {
@@ -35,7 +36,7 @@ func commitReq(topic string, offsets map[int32]int64) (*kmsg.OffsetCommitRequest
 func TestCommitLines(t *testing.T) {
 	var out bytes.Buffer
 	var evs []events.Event
-	c := newCommits(&printer{w: &out, prefix: "x"}, func(e events.Event) { evs = append(evs, e) }, "orders", map[int32]int64{0: 5})
+	c := newCommits(&lines.Printer{W: &out, Prefix: "x"}, func(e events.Event) { evs = append(evs, e) }, "orders", map[int32]int64{0: 5})
 
 	// kgo's timer re-sending an offset the group already had moves nothing.
 	req, resp := commitReq("orders", map[int32]int64{0: 5})
@@ -93,7 +94,7 @@ func TestCommitLines(t *testing.T) {
 // reported, and a commit to a lower offset is flagged.
 func TestCommitAnsweredByTopicID(t *testing.T) {
 	var out bytes.Buffer
-	c := newCommits(&printer{w: &out, prefix: "x"}, func(events.Event) {}, "orders", map[int32]int64{0: 8})
+	c := newCommits(&lines.Printer{W: &out, Prefix: "x"}, func(events.Event) {}, "orders", map[int32]int64{0: 8})
 	req, resp := commitReq("orders", map[int32]int64{0: 5})
 	id := [16]byte{1, 2, 3}
 	req.Topics[0].TopicID = id
@@ -119,7 +120,7 @@ func TestCommitAnsweredByTopicID(t *testing.T) {
 // commit, and learning them prints no commit line.
 func TestLearnTakesTheBrokersOffsets(t *testing.T) {
 	var out bytes.Buffer
-	c := newCommits(&printer{w: &out, prefix: "x"}, func(events.Event) {}, "orders", map[int32]int64{0: 5})
+	c := newCommits(&lines.Printer{W: &out, Prefix: "x"}, func(events.Event) {}, "orders", map[int32]int64{0: 5})
 	if ahead := c.learn(map[int32]int64{0: 10, 1: 3, 2: 0}); ahead != "p0→10 p1→3 p2→0" {
 		t.Fatalf("ahead %q", ahead)
 	}

@@ -54,7 +54,7 @@ func (w *worker) pooled(ctx context.Context, r *kgo.Record) (int, bool) {
 	case errors.Is(err, errDead), err != nil && w.dead.Load():
 		return 0, false // another goroutine's record crashed the run
 	case err != nil:
-		w.out.printf("error: %v; exiting without committing this record", err)
+		w.out.Printf("error: %v; exiting without committing this record", err)
 		w.die()
 		return ExitCrash, true
 	case w.cfg.Crash > 0 && n == int64(w.cfg.Crash):

@@ -16,11 +16,11 @@ func (w *worker) idleOver(ctx context.Context, since *time.Time) bool {
 	}
 	caught, why := w.caughtUp(ctx)
 	if caught {
-		w.out.printf("no record for %s and every assigned partition is read to its end: stopping (IDLE_EXIT)", w.cfg.IdleExit)
+		w.out.Printf("no record for %s and every assigned partition is read to its end: stopping (IDLE_EXIT)", w.cfg.IdleExit)
 		return true
 	}
 	if !w.unreleased.Load() {
-		w.out.printf("idle for %s but %s: waiting", w.cfg.IdleExit, why)
+		w.out.Printf("idle for %s but %s: waiting", w.cfg.IdleExit, why)
 	}
 	*since = time.Now()
 	return false

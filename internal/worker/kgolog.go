@@ -42,7 +42,7 @@ func (l kgoLog) Log(_ kgo.LogLevel, msg string, keyvals ...any) {
 			}
 		}
 		l.w.commitFailed("kgo-retry", nil, fmt.Errorf("%v", cause))
-		l.w.out.printf("commit try %v failed inside kgo: %v; kgo tries again by itself in %v (the commit call has not returned)",
+		l.w.out.Printf("commit try %v failed inside kgo: %v; kgo tries again by itself in %v (the commit call has not returned)",
 			value(keyvals, "tries"), cause, roundDur(value(keyvals, "backoff")))
 	case "new group session begun":
 		l.w.sessionBegun(partitionsOf(value(keyvals, "added"), l.w.cfg.Topic), partitionsOf(value(keyvals, "lost"), l.w.cfg.Topic))

@@ -18,7 +18,7 @@ func (w *worker) loop(ctx context.Context) int {
 	for ctx.Err() == nil {
 		select {
 		case err := <-w.halt:
-			w.out.printf("error: %v: stopping", err)
+			w.out.Printf("error: %v: stopping", err)
 			return ExitEffect
 		case code := <-w.poolEnded():
 			return code
@@ -73,11 +73,11 @@ func (w *worker) batch(ctx context.Context, records []*kgo.Record) (int, int, bo
 	}
 	if w.s.Transact {
 		if err := w.sess.Begin(); err != nil {
-			w.out.printf("error: begin a transaction: %v", err)
+			w.out.Printf("error: begin a transaction: %v", err)
 			return 0, ExitSettings, true
 		}
 		if w.cfg.Print == config.PrintRecords {
-			w.out.printf("transaction began for %s: this batch's tickets and its offsets commit together, or neither does", spans(records))
+			w.out.Printf("transaction began for %s: this batch's tickets and its offsets commit together, or neither does", spans(records))
 		}
 	}
 	if w.pool != nil {
@@ -89,7 +89,7 @@ func (w *worker) batch(ctx context.Context, records []*kgo.Record) (int, int, bo
 		if _, err := w.process(ctx, r); errors.Is(err, errNotLogged) {
 			// Not written means not processed: the run ends as a crash
 			// does, without committing it.
-			w.out.printf("error: %v; exiting without committing this record", err)
+			w.out.Printf("error: %v; exiting without committing this record", err)
 			w.die()
 			return done, ExitCrash, true
 		} else if err != nil {
@@ -97,7 +97,7 @@ func (w *worker) batch(ctx context.Context, records []*kgo.Record) (int, int, bo
 			// stays uncommitted (a restart gets it again), and so does
 			// everything after it. What came before it in the batch is in
 			// the database and may be committed: the clean stop does.
-			w.out.printf("error: the effect of p%d@%d %s was not stored: %v. Stopping: p%d@%d and what follows stay uncommitted, a restart gets them again",
+			w.out.Printf("error: the effect of p%d@%d %s was not stored: %v. Stopping: p%d@%d and what follows stay uncommitted, a restart gets them again",
 				r.Partition, r.Offset, r.Key, err, r.Partition, r.Offset)
 			if w.s.Transact {
 				w.endTransaction(false, done)

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"offsetlab/internal/events"
+	"offsetlab/internal/lines"
 )
 
 // remindEvery is how often a run waiting for its broker says it still waits.
@@ -19,7 +20,7 @@ const remindEvery = 5 * time.Second
 // getting it back are one line each, with a reminder every few seconds in
 // between instead of a line per failed try.
 type outage struct {
-	out   *printer
+	out   *lines.Printer
 	event func(events.Event) // the events log: when the broker went and came back
 	dead  *atomic.Bool       // the run crashed: its client's dials are no news
 
@@ -51,7 +52,7 @@ func (o *outage) downAt(addr string, err error) {
 	if addr != "" {
 		at = " at " + addr
 	}
-	o.out.printf("lost the broker%s: %v. Waiting for it: kgo keeps trying to reach it and rejoins the group when it is back (Ctrl+C stops)", at, err)
+	o.out.Printf("lost the broker%s: %v. Waiting for it: kgo keeps trying to reach it and rejoins the group when it is back (Ctrl+C stops)", at, err)
 }
 
 // remind says, every few seconds, that the run still waits. First it asks,
@@ -68,7 +69,7 @@ func (o *outage) remind() {
 		return
 	}
 	o.said = time.Now()
-	o.out.printf("still waiting for the broker, %s so far%s (last error: %v)", time.Since(o.since).Round(time.Second), o.failedNote(), o.last)
+	o.out.Printf("still waiting for the broker, %s so far%s (last error: %v)", time.Since(o.since).Round(time.Second), o.failedNote(), o.last)
 }
 
 // probe dials the lost broker's address, if a dial told which it is, and
@@ -112,7 +113,7 @@ func (o *outage) back(how string) {
 	if o.since.IsZero() {
 		return
 	}
-	o.out.printf("the broker is back after %.1fs%s: %s", time.Since(o.since).Seconds(), o.failedNote(), how)
+	o.out.Printf("the broker is back after %.1fs%s: %s", time.Since(o.since).Seconds(), o.failedNote(), how)
 	o.event(events.Event{Kind: events.Reachable, Detail: how})
 	o.since, o.failed, o.addr = time.Time{}, 0, ""
 }

@@ -13,6 +13,7 @@ import (
 
 	"offsetlab/internal/config"
 	"offsetlab/internal/events"
+	"offsetlab/internal/lines"
 )
 
 // One line when the broker goes, failed tries counted rather than printed,
@@ -20,7 +21,7 @@ import (
 func TestOutageLines(t *testing.T) {
 	var out bytes.Buffer
 	var evs []string
-	o := &outage{out: &printer{w: &out, prefix: "x"}, event: func(e events.Event) { evs = append(evs, e.Kind+": "+e.Detail) }}
+	o := &outage{out: &lines.Printer{W: &out, Prefix: "x"}, event: func(e events.Event) { evs = append(evs, e.Kind+": "+e.Detail) }}
 	refused := errors.New("connection refused")
 	o.back("nothing happened") // not down: says nothing
 	o.failedTry(refused)
@@ -49,7 +50,7 @@ func TestOutageLines(t *testing.T) {
 // only that broker answering again, or a commit, ends the outage.
 func TestOutageOfOneBrokerOfSeveral(t *testing.T) {
 	var out bytes.Buffer
-	o := &outage{out: &printer{w: &out, prefix: "x"}, event: func(events.Event) {}}
+	o := &outage{out: &lines.Printer{W: &out, Prefix: "x"}, event: func(events.Event) {}}
 	one, two := kgo.BrokerMetadata{Host: "127.0.0.1", Port: 9092}, kgo.BrokerMetadata{Host: "127.0.0.1", Port: 9093}
 	o.OnBrokerConnect(one, 0, nil, errors.New("connection refused"))
 	o.OnBrokerConnect(two, 0, nil, nil)
@@ -73,7 +74,7 @@ func TestOutageEndsWhenTheLostBrokerListensAgain(t *testing.T) {
 	addr := l.Addr().(*net.TCPAddr)
 	l.Close() // the broker is gone
 	var out bytes.Buffer
-	o := &outage{out: &printer{w: &out, prefix: "x"}, event: func(events.Event) {}}
+	o := &outage{out: &lines.Printer{W: &out, Prefix: "x"}, event: func(events.Event) {}}
 	o.OnBrokerConnect(kgo.BrokerMetadata{Host: "127.0.0.1", Port: int32(addr.Port)}, 0, nil, errors.New("connection refused"))
 	o.remind()
 	if !o.isDown() {
@@ -93,7 +94,7 @@ func TestOutageEndsWhenTheLostBrokerListensAgain(t *testing.T) {
 
 func TestKgoLogReadsSessions(t *testing.T) {
 	type mtps map[string][]int32 // the shape kgo logs
-	w := &worker{cfg: testConsumer("orders"), out: &printer{w: &bytes.Buffer{}}}
+	w := &worker{cfg: testConsumer("orders"), out: &lines.Printer{W: &bytes.Buffer{}}}
 	l := kgoLog{w}
 	l.Log(kgo.LogLevelInfo, "new group session begun", "group", "g", "added", mtps{"orders": {2, 0}, "other": {1}}, "lost", mtps{"orders": {1}})
 	if len(w.sessionAdded) != 2 || w.sessionAdded[0] != 0 || w.sessionAdded[1] != 2 || len(w.sessionRevoked) != 1 || w.sessionRevoked[0] != 1 {
@@ -101,7 +102,7 @@ func TestKgoLogReadsSessions(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	w.out = &printer{w: &out, prefix: "x"}
+	w.out = &lines.Printer{W: &out, Prefix: "x"}
 	w.broker = &outage{out: w.out, event: w.event}
 	l.Log(kgo.LogLevelDebug, "retrying request", "request", "Fetch", "tries", 1)
 	if out.Len() != 0 {

@@ -2,8 +2,6 @@ package worker
 
 import (
 	"fmt"
-	"io"
-	"sync"
 	"time"
 
 	"offsetlab/internal/config"
@@ -55,7 +53,7 @@ func (w *worker) settings() string {
 // correctness: a failed write is said once, and the run goes on.
 func (w *worker) event(e events.Event) {
 	if err := w.events.Write(e); err != nil {
-		w.out.printf("warning: %v; this run's timeline will be incomplete (the processed log is not affected)", err)
+		w.out.Printf("warning: %v; this run's timeline will be incomplete (the processed log is not affected)", err)
 	}
 }
 
@@ -69,17 +67,4 @@ func durOrNever(d time.Duration) string {
 		return "0 (never)"
 	}
 	return d.String()
-}
-
-// printer writes whole lines, one at a time, from any goroutine.
-type printer struct {
-	mu     sync.Mutex
-	w      io.Writer
-	prefix string
-}
-
-func (p *printer) printf(format string, args ...any) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "%s %s | %s\n", time.Now().Format("15:04:05.000"), p.prefix, fmt.Sprintf(format, args...))
 }

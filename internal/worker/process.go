@@ -35,7 +35,7 @@ func (w *worker) process(ctx context.Context, r *kgo.Record) (int64, error) {
 	}
 	w.mu.Unlock()
 	if first {
-		w.out.printf("first record %.2fs after start", time.Since(w.start).Seconds())
+		w.out.Printf("first record %.2fs after start", time.Since(w.start).Seconds())
 	}
 	w.work(ctx, r)
 	if w.dead.Load() {
@@ -80,9 +80,9 @@ func (w *worker) process(ctx context.Context, r *kgo.Record) (int64, error) {
 	if w.cfg.Crash > 0 {
 		crash = fmt.Sprintf(" (crash at %d)", w.cfg.Crash)
 	}
-	w.out.printf("processed p%d@%d %s %q  [%d this run%s]", r.Partition, r.Offset, r.Key, r.Value, n, crash)
+	w.out.Printf("processed p%d@%d %s %q  [%d this run%s]", r.Partition, r.Offset, r.Key, r.Value, n, crash)
 	if skipped != "" {
-		w.out.printf("%s", skipped)
+		w.out.Printf("%s", skipped)
 	}
 	return n, nil
 }

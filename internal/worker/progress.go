@@ -40,7 +40,7 @@ func (w *worker) progress(quit <-chan struct{}) {
 			return
 		case now := <-tick.C:
 			n := w.processed.Load()
-			w.out.printf("progress: %d processed (%.0f/s), lag %d, %d commits",
+			w.out.Printf("progress: %d processed (%.0f/s), lag %d, %d commits",
 				n, float64(n-last)/now.Sub(lastAt).Seconds(), w.lag.Load(), w.commits.count())
 			last, lastAt = n, now
 		}

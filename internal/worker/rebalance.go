@@ -63,7 +63,7 @@ func (w *worker) assigned(ctx context.Context, cl *kgo.Client, m map[string][]in
 	if len(revoked) > 0 {
 		w.event(events.Event{Kind: events.Revoked, Partitions: sorted(revoked)})
 	}
-	w.out.printf("assigned %s after %.2fs (kept %s, added %s, revoked %s)", cluster.PartitionNames(now),
+	w.out.Printf("assigned %s after %.2fs (kept %s, added %s, revoked %s)", cluster.PartitionNames(now),
 		time.Since(w.start).Seconds(), names(kept), names(added), names(revoked))
 	if w.s.Commit != nil && len(added) > 0 {
 		w.rejoined(ctx, cl, added)
@@ -89,7 +89,7 @@ func (w *worker) listed(at map[int32]kgo.EpochOffset) {
 		}
 	}
 	w.mu.Unlock()
-	w.out.printf("reading %s: the latest offsets (RESET=latest), so what came before is skipped", strings.Join(from, ", "))
+	w.out.Printf("reading %s: the latest offsets (RESET=latest), so what came before is skipped", strings.Join(from, ", "))
 }
 
 // rejoined commits, before kgo reads where to resume, what this run processed
@@ -115,7 +115,7 @@ func (w *worker) rejoined(ctx context.Context, cl *kgo.Client, added []int32) {
 	defer cancel()
 	committed, err := w.adm.Committed(qctx, w.cfg.Group, w.cfg.Topic)
 	if err != nil {
-		w.out.printf("could not read the group's committed offsets (%v): the records this run processed past them may be processed again", err)
+		w.out.Printf("could not read the group's committed offsets (%v): the records this run processed past them may be processed again", err)
 		return
 	}
 	offsets := map[int32]kgo.EpochOffset{}
@@ -159,14 +159,14 @@ func (w *worker) revoked(ctx context.Context, _ *kgo.Client, m map[string][]int3
 		// Committing them now would be a zombie's commit: the broker takes
 		// it (the member is in the group again), and it can move the
 		// group's offsets back below what their new holder committed.
-		w.out.printf("not committing %s on revoke: the group dropped this member while it held them, and whoever held them since read them from the group's last commit (a commit now could move the group's offsets back)", describeRecords(stale))
+		w.out.Printf("not committing %s on revoke: the group dropped this member while it held them, and whoever held them since read them from the group's last commit (a commit now could move the group's offsets back)", describeRecords(stale))
 	}
 	if len(last) == 0 {
 		return
 	}
 	if err := w.commitOnce(ctx, "revoke", last); err != nil {
 		w.commitFailed("revoke", nil, err)
-		w.out.printf("commit FAILED (revoke): %v; %s go to whoever holds the partitions next, and are processed again", err, describeRecords(last))
+		w.out.Printf("commit FAILED (revoke): %v; %s go to whoever holds the partitions next, and are processed again", err, describeRecords(last))
 	}
 }
 
@@ -188,7 +188,7 @@ func (w *worker) lost(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 	if w.s.Commit != nil && len(pending) > 0 {
 		note = fmt.Sprintf("; not yet committed: %s, committed once they come back to this member, else processed again by whoever gets them", describeRecords(pending))
 	}
-	w.out.printf("lost %s (the group moved on without this member)%s", cluster.PartitionNames(gone), note)
+	w.out.Printf("lost %s (the group moved on without this member)%s", cluster.PartitionNames(gone), note)
 	w.event(events.Event{Kind: events.Lost, Partitions: sorted(gone)})
 }
 

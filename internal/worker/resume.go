@@ -29,10 +29,10 @@ func (w *worker) whereToResume(ctx context.Context) (map[int32]int64, error) {
 		if resume, err = w.s.Resume(ctx); err != nil {
 			return nil, err
 		}
-		w.out.printf("%s has stored next offsets %s: the run resumes there, whatever group %s has committed (%s: a copy)",
+		w.out.Printf("%s has stored next offsets %s: the run resumes there, whatever group %s has committed (%s: a copy)",
 			w.s.ResumeFrom, cluster.OffsetsLine(resume, w.partitions), cfg.Group, w.commits.summary(w.partitions))
 	} else {
-		w.out.printf("group %s has committed %s: the run resumes there (- = nothing committed: from the %s offset)",
+		w.out.Printf("group %s has committed %s: the run resumes there (- = nothing committed: from the %s offset)",
 			cfg.Group, w.commits.summary(w.partitions), map[bool]string{false: "earliest", true: "latest"}[cfg.ResetLatest])
 	}
 	return resume, nil
@@ -74,7 +74,7 @@ func (w *worker) adjust(ctx context.Context, offsets map[string]map[int32]kgo.Of
 	}
 	w.mu.Unlock()
 	slices.Sort(from)
-	w.out.printf("resuming %s, as %s has it", strings.Join(from, ", "), w.s.ResumeFrom)
+	w.out.Printf("resuming %s, as %s has it", strings.Join(from, ", "), w.s.ResumeFrom)
 	if w.s.Commit != nil && w.waitClient(ctx) {
 		w.catchUp(ctx, stored, offsets[w.cfg.Topic])
 	}

@@ -45,7 +45,7 @@ func (w *worker) runShare(ctx context.Context) int {
 		return w.fail(ctx, ExitSettings, err)
 	}
 	w.deliveryLimit = share.DeliveryLimit
-	w.out.printf("share group %s: %s (the lab set share.auto.offset.reset; the rest are %s)", cfg.Group, share, share.From)
+	w.out.Printf("share group %s: %s (the lab set share.auto.offset.reset; the rest are %s)", cfg.Group, share, share.From)
 	if cfg.Poison != "" {
 		w.checkPoison(ctx)
 	}
@@ -105,7 +105,7 @@ func (w *worker) checkPoison(ctx context.Context) {
 		keys, err = cluster.TopicKeys(ctx, w.cfg.Conn, w.cfg.Topic, ranges)
 	}
 	if err != nil {
-		w.out.printf("warning: could not read the keys of %s to check POISON=%s: %v", w.cfg.Topic, w.cfg.Poison, err)
+		w.out.Printf("warning: could not read the keys of %s to check POISON=%s: %v", w.cfg.Topic, w.cfg.Poison, err)
 		return
 	}
 	for _, k := range keys {
@@ -117,7 +117,7 @@ func (w *worker) checkPoison(ctx context.Context) {
 	if len(keys) > 0 {
 		example = "e.g. " + keys[0].Key
 	}
-	w.out.printf("warning: POISON=%s: no record of %s has that key (%d records, %s): no record will fail", w.cfg.Poison, w.cfg.Topic, len(keys), example)
+	w.out.Printf("warning: POISON=%s: no record of %s has that key (%d records, %s): no record will fail", w.cfg.Poison, w.cfg.Topic, len(keys), example)
 }
 
 // errPoison is the work failing for the POISON record.
@@ -138,7 +138,7 @@ func (w *worker) shareLoop(ctx context.Context) int {
 				// (or the next run), rather than accepted unseen by
 				// kgo's next poll.
 				w.cl.MarkAcks(kgo.AckRelease, records[i:]...)
-				w.out.printf("released %s unprocessed: the stop came first", spans(records[i:]))
+				w.out.Printf("released %s unprocessed: the stop came first", spans(records[i:]))
 				break
 			}
 			if code, end := w.shareProcess(ctx, r); end {
@@ -152,7 +152,7 @@ func (w *worker) shareLoop(ctx context.Context) int {
 			// of this batch.
 			fctx, fcancel := context.WithTimeout(context.Background(), 30*time.Second)
 			if err := w.cl.FlushAcks(fctx); err != nil {
-				w.out.printf("acknowledgements not confirmed within 30s (%v): the broker hands those records out again once their lock runs out", err)
+				w.out.Printf("acknowledgements not confirmed within 30s (%v): the broker hands those records out again once their lock runs out", err)
 			}
 			fcancel()
 		}
@@ -163,10 +163,10 @@ func (w *worker) shareLoop(ctx context.Context) int {
 		}
 		if cfg.IdleExit > 0 && len(records) == 0 && time.Since(lastRecord) >= cfg.IdleExit {
 			if done, why := w.shareDone(ctx); done {
-				w.out.printf("no record for %s and the group has every record answered: stopping (IDLE_EXIT)", cfg.IdleExit)
+				w.out.Printf("no record for %s and the group has every record answered: stopping (IDLE_EXIT)", cfg.IdleExit)
 				return ExitOK
 			} else {
-				w.out.printf("idle for %s but %s: waiting", cfg.IdleExit, why)
+				w.out.Printf("idle for %s but %s: waiting", cfg.IdleExit, why)
 			}
 			lastRecord = time.Now()
 		}
@@ -181,7 +181,7 @@ func (w *worker) shareLoop(ctx context.Context) int {
 func (w *worker) shareProcess(ctx context.Context, r *kgo.Record) (int, bool) {
 	if w.firstAt.IsZero() {
 		w.firstAt = time.Now()
-		w.out.printf("first record %.2fs after start", w.firstAt.Sub(w.start).Seconds())
+		w.out.Printf("first record %.2fs after start", w.firstAt.Sub(w.start).Seconds())
 	}
 	w.work(ctx, r)
 	var workErr error
@@ -193,7 +193,7 @@ func (w *worker) shareProcess(ctx context.Context, r *kgo.Record) (int, bool) {
 	w.event(events.Event{Kind: events.Processed, Partition: events.P(r.Partition), Offset: events.O(r.Offset), Detail: status.String()})
 	e := processedlog.Entry{Partition: r.Partition, Offset: r.Offset, Key: string(r.Key), Value: string(r.Value), Delivery: delivery, Ack: status.String()}
 	if err := w.log.Append(e); err != nil {
-		w.out.printf("error: %v; exiting without acknowledging this record", err)
+		w.out.Printf("error: %v; exiting without acknowledging this record", err)
 		w.die()
 		return ExitCrash, true
 	}
@@ -211,7 +211,7 @@ func (w *worker) shareProcess(ctx context.Context, r *kgo.Record) (int, bool) {
 				why += fmt.Sprintf("; delivery %d of the limit %d, so the broker archives it instead of handing it out again", delivery, w.deliveryLimit)
 			}
 		}
-		w.out.printf("processed p%d@%d %s %q delivery %d → %s%s  [%d this run%s]", r.Partition, r.Offset, r.Key, r.Value, delivery, status, why, n, crash)
+		w.out.Printf("processed p%d@%d %s %q delivery %d → %s%s  [%d this run%s]", r.Partition, r.Offset, r.Key, r.Value, delivery, status, why, n, crash)
 	}
 	if w.cfg.Crash > 0 && n == int64(w.cfg.Crash) {
 		return w.shareCrash(r), true
@@ -225,7 +225,7 @@ func (w *worker) shareProcess(ctx context.Context, r *kgo.Record) (int, bool) {
 // them out again once it sees this member gone or their locks run out.
 func (w *worker) shareCrash(r *kgo.Record) int {
 	w.die()
-	w.out.printf("CRASH=%d reached at p%d@%d: exit(1) now, unanswered: the broker releases what this member holds when it sees the connection close (or the lock runs out), but keeps its partitions assigned to it until its session times out",
+	w.out.Printf("CRASH=%d reached at p%d@%d: exit(1) now, unanswered: the broker releases what this member holds when it sees the connection close (or the lock runs out), but keeps its partitions assigned to it until its session times out",
 		w.cfg.Crash, r.Partition, r.Offset)
 	w.shareSummary("crash")
 	w.event(events.Event{Kind: events.Crash, Partition: events.P(r.Partition), Offset: events.O(r.Offset), Detail: fmt.Sprintf("CRASH=%d", w.cfg.Crash)})
@@ -239,7 +239,7 @@ func (w *worker) acked(_ *kgo.Client, results kgo.ShareAckResults) {
 	for _, r := range results {
 		if r.Err != nil {
 			w.answers.failed()
-			w.out.printf("acknowledgements for p%d refused: %v (the broker hands those records out again)", r.Partition, r.Err)
+			w.out.Printf("acknowledgements for p%d refused: %v (the broker hands those records out again)", r.Partition, r.Err)
 		}
 	}
 }
@@ -313,7 +313,7 @@ func (w *worker) shareShutdown(code int) {
 	if code != ExitOK {
 		how = "error"
 	}
-	w.out.printf("left share group %s", w.cfg.Group)
+	w.out.Printf("left share group %s", w.cfg.Group)
 	w.shareSummary(how)
 	w.event(events.Event{Kind: events.Stop, Cause: how})
 }
@@ -324,8 +324,8 @@ func (w *worker) shareSummary(how string) {
 	if took := w.lastAt.Sub(w.firstAt); n > 1 && took > 0 {
 		rate = fmt.Sprintf(" (%.0f/s)", float64(n-1)/took.Seconds())
 	}
-	w.out.printf("stats: %d records in %.3f s from the first to the last%s", n, w.lastAt.Sub(w.firstAt).Seconds(), rate)
-	w.out.printf("summary strategy=%s processed=%d %s exit=%s", w.s.Name, n, w.answers.String(), how)
+	w.out.Printf("stats: %d records in %.3f s from the first to the last%s", n, w.lastAt.Sub(w.firstAt).Seconds(), rate)
+	w.out.Printf("summary strategy=%s processed=%d %s exit=%s", w.s.Name, n, w.answers.String(), how)
 }
 
 // answers counts a run's acknowledgements by kind.

@@ -18,7 +18,7 @@ func (w *worker) onStop(ctx context.Context) {
 		done = "answering what was processed, releasing the rest of the batch"
 	}
 	context.AfterFunc(ctx, func() {
-		w.out.printf("%v: finishing the record in hand, %s, leaving the group (again to quit at once)", context.Cause(ctx), done)
+		w.out.Printf("%v: finishing the record in hand, %s, leaving the group (again to quit at once)", context.Cause(ctx), done)
 	})
 }
 
@@ -26,10 +26,10 @@ func (w *worker) onStop(ctx context.Context) {
 // and no LeaveGroup, and the run ends with ExitCrash, as if the process died.
 // Whatever was committed before now is what a restart resumes from.
 func (w *worker) crash(r *kgo.Record) int {
-	w.out.printf("CRASH=%d reached at p%d@%d: exit(1) now, without committing or leaving the group; committed so far: %s",
+	w.out.Printf("CRASH=%d reached at p%d@%d: exit(1) now, without committing or leaving the group; committed so far: %s",
 		w.cfg.Crash, r.Partition, r.Offset, w.commits.summary(w.partitions))
 	if w.s.Transact {
-		w.out.printf("the batch's transaction stays open, its tickets written but not committed: the next run of INSTANCE=%d aborts it (without one, the broker does after TRANSACTION_TIMEOUT)", w.cfg.Instance)
+		w.out.Printf("the batch's transaction stays open, its tickets written but not committed: the next run of INSTANCE=%d aborts it (without one, the broker does after TRANSACTION_TIMEOUT)", w.cfg.Instance)
 	}
 	w.summary("crash")
 	w.event(events.Event{Kind: events.Crash, Partition: events.P(r.Partition), Offset: events.O(r.Offset),
@@ -54,9 +54,9 @@ func (w *worker) shutdown(code int) {
 	ctx, cancel := context.WithTimeout(context.Background(), cluster.ReachTimeout)
 	defer cancel()
 	if err := w.adm.RemoveStaticMember(ctx, w.cfg.Group, w.id); err != nil {
-		w.out.printf("warning: %v (the broker drops it when its session times out)", err)
+		w.out.Printf("warning: %v (the broker drops it when its session times out)", err)
 	} else {
-		w.out.printf("left group %s (removed static member %s)", w.cfg.Group, w.id)
+		w.out.Printf("left group %s (removed static member %s)", w.cfg.Group, w.id)
 	}
 	how := "clean"
 	if code != ExitOK {
@@ -74,12 +74,12 @@ func (w *worker) summary(how string) {
 	if took := w.lastAt.Sub(w.firstAt); n > 1 && took > 0 {
 		rate = fmt.Sprintf(" (%.0f/s)", float64(n-1)/took.Seconds())
 	}
-	w.out.printf("stats: %d records in %.3f s from the first to the last%s; %s",
+	w.out.Printf("stats: %d records in %.3f s from the first to the last%s; %s",
 		n, w.lastAt.Sub(w.firstAt).Seconds(), rate, w.commitTimes.line())
 	effects := ""
 	if w.s.Effect != nil {
 		effects = fmt.Sprintf(" effects=%d skipped=%d", w.effects, w.skipped)
 	}
-	w.out.printf("summary strategy=%s processed=%d%s commits=%d committed=%s exit=%s",
+	w.out.Printf("summary strategy=%s processed=%d%s commits=%d committed=%s exit=%s",
 		w.s.Name, n, effects, w.commits.count(), strings.ReplaceAll(w.commits.summary(w.partitions), " ", ","), how)
 }

@@ -29,7 +29,7 @@ func (w *worker) registerTransactionalID(ctx context.Context) error {
 		w.cl.Close()
 		return fmt.Errorf("transactional id %v: %w", w.cl.OptValue(kgo.TransactionalID), err)
 	}
-	w.out.printf("transactional id %v is producer %d, epoch %d: an earlier producer with this id is fenced, a transaction a killed run left open is aborted (with no restart, the broker aborts it once it is older than %v)",
+	w.out.Printf("transactional id %v is producer %d, epoch %d: an earlier producer with this id is fenced, a transaction a killed run left open is aborted (with no restart, the broker aborts it once it is older than %v)",
 		w.cl.OptValue(kgo.TransactionalID), id, epoch, w.cl.OptValue(kgo.TransactionTimeout))
 	return nil
 }
@@ -59,16 +59,16 @@ func (w *worker) endTransaction(whole bool, records int) (int, bool) {
 	switch {
 	case err != nil:
 		w.commitFailed("transaction", nil, err)
-		w.out.printf("transaction FAILED: %v. Stopping: its %d tickets are discarded, and a restart processes its records again", err, records)
+		w.out.Printf("transaction FAILED: %v. Stopping: its %d tickets are discarded, and a restart processes its records again", err, records)
 		return ExitSettings, true
 	case committed:
 		w.commits.report("transaction", sent)
 	case !whole:
 		w.commitFailed("transaction", nil, errors.New("aborted: the batch was cut short"))
-		w.out.printf("transaction ABORTED: the batch was cut short after %d records; their tickets are discarded, a restart processes them again", records)
+		w.out.Printf("transaction ABORTED: the batch was cut short after %d records; their tickets are discarded, a restart processes them again", records)
 	default:
 		w.commitFailed("transaction", nil, errors.New("aborted: the group rebalanced during it"))
-		w.out.printf("transaction ABORTED: the group rebalanced during it; its %d tickets are discarded, whoever holds the partitions now processes the records again", records)
+		w.out.Printf("transaction ABORTED: the group rebalanced during it; its %d tickets are discarded, whoever holds the partitions now processes the records again", records)
 	}
 	return 0, false
 }

@@ -22,18 +22,18 @@ func (w *worker) work(ctx context.Context, r *kgo.Record) {
 		return
 	}
 	held := time.Now()
-	w.out.printf("work on p%d@%d held: %s exists (a downstream call that hangs); the batch stays in hand until it is removed", r.Partition, r.Offset, hold)
+	w.out.Printf("work on p%d@%d held: %s exists (a downstream call that hangs); the batch stays in hand until it is removed", r.Partition, r.Offset, hold)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for exists(hold) {
 		select {
 		case <-ctx.Done():
-			w.out.printf("work on p%d@%d: the hold ends with the stop after %.1fs", r.Partition, r.Offset, time.Since(held).Seconds())
+			w.out.Printf("work on p%d@%d: the hold ends with the stop after %.1fs", r.Partition, r.Offset, time.Since(held).Seconds())
 			return
 		case <-tick.C:
 		}
 	}
-	w.out.printf("work on p%d@%d goes on: %s was removed after %.1fs", r.Partition, r.Offset, hold, time.Since(held).Seconds())
+	w.out.Printf("work on p%d@%d goes on: %s was removed after %.1fs", r.Partition, r.Offset, hold, time.Since(held).Seconds())
 }
 
 func exists(path string) bool {

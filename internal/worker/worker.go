@@ -31,6 +31,7 @@ import (
 	"offsetlab/internal/config"
 	"offsetlab/internal/events"
 	"offsetlab/internal/instance"
+	"offsetlab/internal/lines"
 	"offsetlab/internal/processedlog"
 )
 
@@ -60,15 +61,15 @@ func Run(cfg config.Consumer, s Strategy) int {
 // context canceled: nothing more reaches the broker, no commit, no leave),
 // as the process that exits with it would be.
 func RunContext(ctx context.Context, cfg config.Consumer, s Strategy, out io.Writer) int {
-	pr := &printer{w: out, prefix: s.Name}
+	pr := &lines.Printer{W: out, Prefix: s.Name}
 	if err := s.validate(); err != nil {
-		pr.printf("error: %v", err)
+		pr.Printf("error: %v", err)
 		return ExitSettings
 	}
 	if cfg.Handoff > 0 && (s.Commit != nil || s.Effect != nil || s.Transact || s.Ack != nil) {
 		// The pool's records would be committed, stored or answered by
 		// the loop while the pool still works on them.
-		pr.printf("error: HANDOFF is for a strategy that leaves committing to kgo's timer, not %s", s.Name)
+		pr.Printf("error: HANDOFF is for a strategy that leaves committing to kgo's timer, not %s", s.Name)
 		return ExitSettings
 	}
 	s = s.resolved()
@@ -81,7 +82,7 @@ func RunContext(ctx context.Context, cfg config.Consumer, s Strategy, out io.Wri
 type worker struct {
 	cfg   config.Consumer
 	s     Strategy
-	out   *printer
+	out   *lines.Printer
 	start time.Time
 
 	log        *processedlog.Writer
@@ -136,10 +137,10 @@ type worker struct {
 // that a stop cut short says so instead.
 func (w *worker) fail(ctx context.Context, code int, err error) int {
 	if ctx.Err() != nil {
-		w.out.printf("stopped (%v) before the run began: nothing processed, nothing committed", context.Cause(ctx))
+		w.out.Printf("stopped (%v) before the run began: nothing processed, nothing committed", context.Cause(ctx))
 		return ExitSignal
 	}
-	w.out.printf("error: %s", advice.Error(err))
+	w.out.Printf("error: %s", advice.Error(err))
 	return code
 }
 
@@ -150,12 +151,12 @@ func (w *worker) run(ctx context.Context) int {
 	cfg := w.cfg
 	w.id = instance.ID(cfg.Group, cfg.Instance)
 	if w.s.Ack != nil {
-		w.out.printf("share group %s as member %s (its client id: the copy and the time it started), topic %s on %s", cfg.Group, w.clientID(), cfg.Topic, cfg.Conn.Describe())
+		w.out.Printf("share group %s as member %s (its client id: the copy and the time it started), topic %s on %s", cfg.Group, w.clientID(), cfg.Topic, cfg.Conn.Describe())
 	} else {
-		w.out.printf("group %s as static member %s, topic %s on %s", cfg.Group, w.id, cfg.Topic, cfg.Conn.Describe())
+		w.out.Printf("group %s as static member %s, topic %s on %s", cfg.Group, w.id, cfg.Topic, cfg.Conn.Describe())
 	}
 	settings := w.settings()
-	w.out.printf("%s", settings)
+	w.out.Printf("%s", settings)
 
 	lock, err := instance.Acquire(cfg.Conn.Brokers, cfg.Group, cfg.Instance)
 	if err != nil {
