@@ -181,10 +181,11 @@ func (r *Run) End(err error) int {
 	r.seenAtBroker(context.Background(), "close")
 	r.committedUnprocessed()
 	if r.static {
-		if rerr := r.adm.RemoveStaticMember(context.Background(), r.Cfg.Group, instance.ID(r.Cfg.Group, r.Cfg.Instance)); rerr != nil {
-			r.out.Printf("warning: removing static member %s from group %s: %v (it leaves when its session ends)", instance.ID(r.Cfg.Group, r.Cfg.Instance), r.Cfg.Group, rerr)
+		id := instance.ID(r.Cfg.Group, r.Cfg.Instance)
+		if rerr := r.adm.RemoveStaticMember(context.Background(), r.Cfg.Group, id); rerr != nil {
+			r.out.Printf("warning: removing static member %s from group %s: %v (it leaves when its session ends)", id, r.Cfg.Group, rerr)
 		} else {
-			r.out.Printf("left group %s: static member %s removed (a static member's Close does not leave)", r.Cfg.Group, instance.ID(r.Cfg.Group, r.Cfg.Instance))
+			r.out.Printf("left group %s: static member %s removed (a static member's Close does not leave)", r.Cfg.Group, id)
 		}
 	}
 	// A stop (Ctrl+C, SIGTERM, IDLE_EXIT) is a clean end, exit 0, as for the
