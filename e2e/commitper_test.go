@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -77,4 +79,80 @@ func TestPrintModes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manual-async's COMMIT_PER=shutdown, the lesson texts' production pattern:
+// the timer alone commits while the loop runs, one blocking commit at a
+// clean stop. A crash repeats exactly what the timer had not sent (the
+// crash line says what was committed); a clean stop leaves nothing to
+// repeat.
+func TestAsyncCommitPerShutdown(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		every string
+	}{
+		// The timer never fires within the run: only the shutdown commit
+		// ever commits, so the crash repeats all 10.
+		{"silent timer", "1h"},
+		// The default 500 ms: whatever the last tick had sent.
+		{"500ms timer", "500ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			l := newLab(t)
+			l.seed(30)
+			kv := []string{"LOG=" + l.path("p.log"), "WORK_DELAY=50ms", "MAX_POLL_RECORDS=5", "COMMIT_PER=shutdown", "COMMIT_EVERY=" + tt.every}
+			crash := l.run(1, "manual-async", append(kv, "CRASH=10")...)
+			if n := crash.countLines("(flush:"); n != 0 {
+				t.Errorf("COMMIT_PER=shutdown flushed %d times before the crash:\n%s", n, crash.output())
+			}
+			end := l.run(0, "manual-async", append(kv, "IDLE_EXIT=1s")...)
+			// What the crash left committed: where the restart resumed, as
+			// its first lines say ("has committed p0→9 p1→- p2→-").
+			atCrash := resumedFrom(t, end.output())
+			if tt.every == "1h" && atCrash != 0 {
+				t.Errorf("with the timer silent nothing should be committed at the crash, the restart resumed after %d:\n%s", atCrash, end.output())
+			}
+			// With the timer silent only the clean stop commits; with it
+			// ticking, the stop commits what the last tick had not sent, if
+			// anything.
+			if n := end.countLines("(shutdown:"); (tt.every == "1h" && n != 1) || n > 1 || end.countLines("(flush:") != 0 {
+				t.Errorf("the run to the end should commit at most once at its clean stop (once with the timer silent) and never flush:\n%s", end.output())
+			}
+			c := l.count(l.path("p.log"))
+			t.Logf("COMMIT_EVERY=%s: %d committed at the crash, %d repeated", tt.every, atCrash, c.duplicates)
+			if want := 10 - int(atCrash); c.lost != 0 || c.unique != 30 || c.duplicates != want {
+				t.Errorf("want %d duplicates (the 10 processed less the %d committed at the crash), 0 lost:\n%s", want, atCrash, c.out)
+			}
+			if got := l.committed(); sum(got) != 30 {
+				t.Errorf("after the clean stop the group has %v committed, want 10 on each partition", got)
+			}
+		})
+	}
+}
+
+var resumeLine = regexp.MustCompile(`has committed ((?:p\d+→\S+ ?)+): the run resumes there`)
+
+// resumedFrom sums the committed offsets a run's start line says it resumes
+// from ("-": nothing committed there).
+func resumedFrom(t *testing.T, out string) int64 {
+	t.Helper()
+	m := resumeLine.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no resume line in:\n%s", out)
+	}
+	var n int64
+	for _, po := range strings.Fields(m[1]) {
+		_, off, _ := strings.Cut(po, "→")
+		if off != "-" {
+			v, err := strconv.ParseInt(off, 10, 64)
+			if err != nil {
+				t.Fatalf("resume line %q: %v", m[0], err)
+			}
+			n += v
+		}
+	}
+	return n
 }

@@ -15,6 +15,14 @@
 // repeats only what was marked since the last of those two commits. A commit
 // that fails is not tried again: the marks stay, and the next commit (timer or
 // flush) sends them. The loop does not wait for it: that is what async means.
+//
+// COMMIT_PER=shutdown drops the flush after each batch: the timer alone
+// commits while the loop runs, and one blocking CommitMarkedOffsets runs at a
+// clean stop. That is the lesson texts' production pattern (commitAsync in the
+// loop, commitSync at shutdown): the loop never waits for the broker, and a
+// crash repeats what was marked since the last tick, up to COMMIT_EVERY's
+// worth of records, instead of at most the batch in hand. The other COMMIT_PER
+// values (record, count:N, time:T) flush that often instead of per batch.
 package main
 
 import (
@@ -34,6 +42,8 @@ func main() {
 		Log:         "processed-async.log",
 		Events:      "events-async.jsonl",
 		CommitEvery: 500 * time.Millisecond,
+
+		CommitPer: true,
 	})
 	if err != nil {
 		os.Exit(config.Fail("manual-async", set, err))
@@ -53,5 +63,6 @@ func main() {
 			return cl.CommitMarkedOffsets(ctx)
 		},
 		CommitWhy: "flush",
+		CommitPer: cfg.CommitPer,
 	}))
 }

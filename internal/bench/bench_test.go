@@ -59,7 +59,7 @@ func TestBenchRowNames(t *testing.T) {
 		}
 		seen[r.Name()] = true
 	}
-	for _, name := range []string{"baseline-5", "auto-50", "sync-batch-500", "async-500", "sync-record-500", "sync-count100-500", "sync-time100ms-500"} {
+	for _, name := range []string{"baseline-5", "auto-50", "sync-batch-500", "async-500", "sync-record-500", "sync-count100-500", "sync-time100ms-500", "async-shutdown-500"} {
 		if !seen[name] {
 			t.Errorf("no row %s", name)
 		}

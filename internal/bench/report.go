@@ -123,7 +123,7 @@ func Markdown(rs []Result) string {
 			fmt.Fprintf(&b, "- \"batched commits improve throughput by 10–30 %%\": per batch of 500 vs per record: %.0f vs %.0f records/s, %.0f×.\n",
 				batch.PerSecond, record.PerSecond, batch.PerSecond/record.PerSecond)
 		}
-		for _, name := range []string{"auto-500", "async-500"} {
+		for _, name := range []string{"auto-500", "async-500", "async-shutdown-500"} {
 			if r, ok := find(name); ok {
 				met := "met"
 				if r.Ratio < 0.9 || r.PerSecond < 200000 {

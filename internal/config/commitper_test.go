@@ -15,6 +15,7 @@ func TestCommitPer(t *testing.T) {
 		{"batch", CommitPer{Kind: "batch"}, ""},
 		{"record", CommitPer{Kind: "record"}, ""},
 		{"none", CommitPer{Kind: "none"}, ""},
+		{"shutdown", CommitPer{Kind: "shutdown"}, ""},
 		{"count:100", CommitPer{Kind: "count", Count: 100}, ""},
 		{"time:250ms", CommitPer{Kind: "time", Every: 250 * time.Millisecond}, ""},
 		{"count:0", CommitPer{}, "N from 1"},

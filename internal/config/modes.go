@@ -32,8 +32,8 @@ const (
 	OnFailReject  OnFail = "reject"  // archived at once
 )
 
-// CommitPerKind is when manual-sync commits (COMMIT_PER), in Spring Kafka's
-// words.
+// CommitPerKind is when manual-sync and manual-async commit (COMMIT_PER),
+// in Spring Kafka's words where it has one.
 type CommitPerKind string
 
 const (
@@ -42,6 +42,11 @@ const (
 	CommitPerCount  CommitPerKind = "count"  // every Count records (COUNT)
 	CommitPerTime   CommitPerKind = "time"   // every Every (TIME)
 	CommitPerNone   CommitPerKind = "none"   // never: the bench's baseline
+	// CommitPerShutdown: only at a clean stop (and on a revoke). With
+	// manual-async's timer sending the marks in between, it is the lesson
+	// texts' production pattern: commitAsync in the loop, one commitSync at
+	// shutdown.
+	CommitPerShutdown CommitPerKind = "shutdown"
 )
 
 // GroupProtocol is the GROUP_PROTOCOL setting, described for the binary

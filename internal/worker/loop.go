@@ -49,11 +49,12 @@ func (w *worker) loop(ctx context.Context) int {
 		if done > 0 {
 			lastRecord = time.Now()
 		} else if w.idleOver(ctx, &lastRecord) {
-			return ExitOK
+			break
 		}
 	}
-	// A stop that came while no batch was in hand: commit what is left
-	// (nothing, unless a commit failed earlier).
+	// A stop that came while no batch was in hand (Ctrl+C, IDLE_EXIT):
+	// commit what is left (nothing, unless a commit failed earlier or
+	// COMMIT_PER commits less often than every batch).
 	if w.s.Commit != nil && len(w.uncommitted()) > 0 {
 		if code, fatal := w.commit("shutdown"); fatal {
 			return code
