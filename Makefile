@@ -140,7 +140,7 @@ help: ## list targets and variables
 #: ROUNDS|3|bench: runs of every row (the results are medians)
 #: BENCH_ROWS|all|bench: comma-separated rows, e.g. baseline-500,sync-batch-500
 #: BENCH_BROKER|embedded / kafka|bench: the broker's name in the results
-#: COMMIT_PER|batch|run-sync: when to commit: batch, record, count:N, time:T, or none (never)
+#: COMMIT_PER|batch|run-sync, run-async: when the loop commits: batch, record, count:N, time:T, shutdown (async: the timer, and one commit at a clean stop), or none (never)
 #: PRINT|records|a line per record and per commit; progress: a line a second instead; none: neither
 #: CPUPROFILE|(none)|a consumer run writes a Go CPU profile here (go tool pprof bin/NAME FILE)
 #: DATABASE_URL|sqlite:.lab/kitchen.db|run-idempotent, run-db-offsets, count-*: where tickets (and db-offsets' offsets) go: sqlite:PATH or postgres://user:pw@host:port/db
@@ -154,6 +154,7 @@ help: ## list targets and variables
 #: TITLE|(strategy and log)|timeline-*: the picture's title
 #: RESET|earliest|where a group with nothing committed starts: earliest or latest
 #: REBALANCE_TIMEOUT|60s|how long the broker waits for a member to rejoin a rebalance before dropping it
+#: SESSION_TIMEOUT|45s|how long a crashed member keeps its partitions: kgo's session (classic), the group's consumer.session.timeout.ms (GROUP_PROTOCOL=consumer); 6s to 5m
 #: GROUP_PROTOCOL|classic|run-auto/sync/async and experiment: classic (the members assign) or consumer (KIP-848: the broker assigns)
 #: POISON|(none)|run-share: the key whose work always fails, e.g. order-0007
 #: ON_FAIL|release|run-share: a failed record is released (delivered again, up to the delivery limit) or rejected (archived at once)
@@ -189,7 +190,7 @@ help: ## list targets and variables
 #: KAFKA_CONTROLLER_PORT|KAFKA_PORT+1|its KRaft controller port
 #: NODES|1|jvm-kafka-up/down: 1 node, or 3 (ports KAFKA_PORT..+2, controllers KAFKA_CONTROLLER_PORT..+2; __consumer_offsets with 50 partitions on all three)
 #: KAFKA_SASL_PORT|(none)|jvm-kafka-up: also a SASL/SCRAM listener there (node i on +i-1); users with user-add
-#: KAFKA_SESSION_TIMEOUT_MS|45000|jvm-kafka-up: the same for Apache Kafka (it lowers the group.consumer/group.share minimums to it; the tests use 6000)
+#: KAFKA_SESSION_TIMEOUT_MS|45000|jvm-kafka-up: the same for Apache Kafka (it lowers the group.consumer/group.share minimums to 6000, so SESSION_TIMEOUT can be short; the tests use 6000)
 #: KAFKA_DIR|.lab/jvm-kafka-PORT|its data, server.properties, pid and logs
 #: NODE|(none)|jvm-kafka-node-kill/-up: which node (1 to 3; node i is broker id i, port KAFKA_PORT+i-1)
 

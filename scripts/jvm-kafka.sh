@@ -19,9 +19,11 @@
 #   KAFKA_SASL_PORT+i-1 (a secured cluster's login, without TLS). Users are created with
 #   `make user-add NEW_USER=alice` (bin/admin user-add) on the plaintext port.
 # KAFKA_SESSION_TIMEOUT_MS (default Kafka's 45000): how long a KIP-848 or share group member that stopped
-#   heartbeating (a crash) keeps its partitions and its static id. Kafka allows no less than 45000 by default
-#   (group.consumer.min.session.timeout.ms, group.share.min.session.timeout.ms): a lower value lowers those
-#   minimums to it, and the heartbeat interval to a third of it (at most 5000). The lab's tests use 6000.
+#   heartbeating (a crash) keeps its partitions and its static id; heartbeats come every third of it (at most
+#   5000). Kafka allows no less than 45000 by default (group.consumer.min.session.timeout.ms,
+#   group.share.min.session.timeout.ms): the lab's Kafka lowers those minimums to 6000 (or
+#   KAFKA_SESSION_TIMEOUT_MS if less), and the heartbeats' to 2000, so that a group's own SESSION_TIMEOUT
+#   can be 6 s. The lab's tests use 6000.
 # KAFKA_DIR (default .lab/jvm-kafka-PORT): its data, server.properties, pid and logs (server.log, kafka.out).
 # The jars are cached in ${XDG_CACHE_HOME:-~/.cache}/offsets-lab/kafka-VERSION, shared by every run.
 # LAB_BIN (default the lab's bin/, built with make if missing) is where bin/admin is, to check it answers.
@@ -105,22 +107,23 @@ group.initial.rebalance.delay.ms=0
 num.partitions=3
 auto.create.topics.enable=false
 EOF
-  if [[ $session != 45000 ]]; then
-    local beat=$((session / 3 < 5000 ? session / 3 : 5000))
-    cat <<EOF
+  local beat=$((session / 3 < 5000 ? session / 3 : 5000))
+  local minsession=$((session < 6000 ? session : 6000)) minbeat=$((beat < 2000 ? beat : 2000))
+  cat <<EOF
 # KAFKA_SESSION_TIMEOUT_MS: a crashed KIP-848 or share group member keeps its
-# partitions (and static id) for $session ms, not Kafka's 45000; the minimums
-# are lowered to allow it, heartbeats come every $beat ms.
+# partitions (and static id) for $session ms (Kafka's default 45000), heartbeats
+# every $beat ms. The minimums (Kafka's 45000 and 5000) are lowered so that a
+# group's own session (SESSION_TIMEOUT: consumer.session.timeout.ms) can be as
+# short as the lab's 6 s, with three heartbeats in it.
 group.consumer.session.timeout.ms=$session
-group.consumer.min.session.timeout.ms=$session
+group.consumer.min.session.timeout.ms=$minsession
 group.consumer.heartbeat.interval.ms=$beat
-group.consumer.min.heartbeat.interval.ms=$beat
+group.consumer.min.heartbeat.interval.ms=$minbeat
 group.share.session.timeout.ms=$session
-group.share.min.session.timeout.ms=$session
+group.share.min.session.timeout.ms=$minsession
 group.share.heartbeat.interval.ms=$beat
-group.share.min.heartbeat.interval.ms=$beat
+group.share.min.heartbeat.interval.ms=$minbeat
 EOF
-  fi
   if [[ -n $sport ]]; then
     cat <<EOF
 # KAFKA_SASL_PORT: clients log in with SCRAM; the users live in the cluster's
@@ -244,7 +247,7 @@ up() {
     if [[ $answering == "$nodes" ]]; then
       if [[ $nodes == 1 ]]; then
         say "Apache Kafka $version answering on $host:$port (pid $(cat "$pidfile"), logs in $dir)"
-        [[ $session == 45000 ]] || say "KIP-848 and share group sessions $session ms (KAFKA_SESSION_TIMEOUT_MS; Kafka's default and minimum 45000, lowered here)"
+        say "KIP-848 and share group sessions $session ms (KAFKA_SESSION_TIMEOUT_MS); their minimums lowered from Kafka's 45000 to $((session < 6000 ? session : 6000)) ms, so that SESSION_TIMEOUT can be short"
       else
         say "Apache Kafka $version, $nodes nodes, answering on $host:$port to $((port + nodes - 1)) (logs in $dir/node-*): BROKERS=$host:$port,$host:$((port + 1)),$host:$((port + 2))"
       fi

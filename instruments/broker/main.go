@@ -86,21 +86,22 @@ func serve() {
 		kfake.DefaultNumPartitions(*partitions),
 		kfake.MaxVersions(versions),
 	}
-	sessions := ""
-	if *session != 45*time.Second {
-		// The new protocols' session timeouts are the broker's to set (the
-		// classic protocol's is the client's). Heartbeats come three times
-		// per session at least, so a live member is never timed out.
-		beat := min(5*time.Second, *session/3)
-		ms := func(d time.Duration) string { return fmt.Sprint(d.Milliseconds()) }
-		opts = append(opts, kfake.BrokerConfigs(map[string]string{
-			"group.consumer.session.timeout.ms":    ms(*session),
-			"group.consumer.heartbeat.interval.ms": ms(beat),
-			"group.share.session.timeout.ms":       ms(*session),
-			"group.share.heartbeat.interval.ms":    ms(beat),
-		}))
-		sessions = fmt.Sprintf("; KIP-848 and share group sessions %s, heartbeats every %s (BROKER_SESSION_TIMEOUT; Kafka's default 45s and 5s)", *session, beat)
-	}
+	// The new protocols' session timeouts are the broker's to set (the
+	// classic protocol's is the client's): BROKER_SESSION_TIMEOUT for every
+	// group, and a KIP-848 group's own consumer.session.timeout.ms
+	// (SESSION_TIMEOUT) down to 6 s. kfake takes heartbeat intervals from
+	// the broker only, so they come every 2 s (Kafka's default is 5 s):
+	// three heartbeats or more in the shortest session, so a live member is
+	// never timed out.
+	beat := min(2*time.Second, *session/3)
+	ms := func(d time.Duration) string { return fmt.Sprint(d.Milliseconds()) }
+	opts = append(opts, kfake.BrokerConfigs(map[string]string{
+		"group.consumer.session.timeout.ms":    ms(*session),
+		"group.consumer.heartbeat.interval.ms": ms(beat),
+		"group.share.session.timeout.ms":       ms(*session),
+		"group.share.heartbeat.interval.ms":    ms(beat),
+	}))
+	sessions := fmt.Sprintf("; KIP-848 and share group sessions %s (BROKER_SESSION_TIMEOUT), heartbeats every %s", *session, beat)
 	if secure.SASLMechanism != "" {
 		// Every connection must authenticate first; the lab's user is a
 		// superuser, so no ACLs get in the way of the lesson.

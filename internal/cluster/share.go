@@ -36,29 +36,9 @@ func (s ShareSettings) String() string {
 // SetShareReset sets share.auto.offset.reset of group: where a share group
 // with no state yet starts. Its default, latest, hands out only records
 // produced after the group first joined: the lab's seeded orders would never
-// come. An incremental alter changes that one setting of the group.
+// come.
 func (c *Client) SetShareReset(ctx context.Context, group, reset string) error {
-	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
-	r := kmsg.NewIncrementalAlterConfigsRequestResource()
-	r.ResourceType = kmsg.ConfigResourceTypeGroupConfig
-	r.ResourceName = group
-	cfg := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
-	cfg.Name, cfg.Value = "share.auto.offset.reset", &reset
-	r.Configs = append(r.Configs, cfg)
-	req.Resources = append(req.Resources, r)
-	actx, cancel := c.ctx(ctx)
-	defer cancel()
-	resp, err := req.RequestWith(actx, c.kgo)
-	if err == nil && len(resp.Resources) == 1 {
-		err = kerr.ErrorForCode(resp.Resources[0].ErrorCode)
-		if err != nil && resp.Resources[0].ErrorMessage != nil {
-			err = fmt.Errorf("%w: %s", err, *resp.Resources[0].ErrorMessage)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("set share.auto.offset.reset=%s on share group %s: %w", reset, group, err)
-	}
-	return nil
+	return c.SetGroupConfig(ctx, group, "share.auto.offset.reset", reset)
 }
 
 // ShareSettings reads the settings the broker applies to share group group.

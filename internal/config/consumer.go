@@ -1,6 +1,8 @@
 package config
 
 import (
+	"errors"
+	"strings"
 	"time"
 )
 
@@ -39,6 +41,11 @@ type Consumer struct {
 	// partitions (Kafka's auto.offset.reset=latest), not the beginning.
 	ResetLatest      bool
 	RebalanceTimeout time.Duration
+	// SessionTimeout is how long the group keeps a member that stopped
+	// heartbeating (a crash, a kill): kgo.SessionTimeout under the classic
+	// protocol, the group's consumer.session.timeout.ms under KIP-848. 0:
+	// as the client and broker default it (45 s).
+	SessionTimeout time.Duration
 	// GroupProtocol is how the member joins its group: classic (the
 	// client-side assignment the lesson describes) or consumer (KIP-848:
 	// the broker assigns, rebalances are incremental).
@@ -51,7 +58,7 @@ type Consumer struct {
 	// transactions stay open before aborting it.
 	Output             string
 	TransactionTimeout time.Duration
-	// CommitPer is when manual-sync commits; zero for the others.
+	// CommitPer is when manual-sync and manual-async commit; zero for the others.
 	CommitPer CommitPer
 	// Print is what a run prints as it goes.
 	Print Print
@@ -75,7 +82,7 @@ type ConsumerDefaults struct {
 	Handoff     bool          // whether the binary takes HANDOFF (auto-commit only)
 	Database    bool          // whether the binary takes DATABASE_URL (the effect consumers)
 	Transact    bool          // whether the binary takes OUTPUT_TOPIC and TRANSACTION_TIMEOUT (the transactional consumer)
-	CommitPer   bool          // whether the binary takes COMMIT_PER (manual-sync)
+	CommitPer   bool          // whether the binary takes COMMIT_PER (manual-sync, manual-async)
 	Share       bool          // a share group's consumer: POISON and ON_FAIL, no group protocol or rebalance timeout
 }
 
@@ -97,17 +104,36 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 	maxPoll := s.Int("MAX_POLL_RECORDS", 5, 0, 1_000_000, "records per poll at most (0 = whatever one poll returns)")
 	log, events := s.Logs(d.Log, d.Events)
 	reset := s.Choice("RESET", "earliest", []string{"earliest", "latest"}, "where a group with nothing committed starts")
-	protocol, rebalance := new(GroupProtocol), new(time.Duration)
+	protocol, rebalance, session := new(GroupProtocol), new(time.Duration), new(time.Duration)
 	var poison *string
 	var onFail *OnFail
 	if d.Share {
 		poison = s.Optional("POISON", "the key of a record whose work always fails (e.g. order-0007; empty: none)", nil)
 		onFail = ChoiceOf(s, "ON_FAIL", OnFailRelease, []OnFail{OnFailRelease, OnFailReject},
 			"a record whose work failed is released (delivered again, up to the group's delivery limit) or rejected (archived at once)")
+		// Kafka takes a share group's own share.session.timeout.ms; the
+		// embedded broker accepts it and goes on timing share sessions by
+		// its broker setting (kfake's shareSessionTimeoutMs). One way that
+		// works on both: the broker's setting.
+		s.Optional("SESSION_TIMEOUT", "not for a share group: its session is the broker's (BROKER_SESSION_TIMEOUT, KAFKA_SESSION_TIMEOUT_MS)", func(string) error {
+			return errors.New("a share group's session is the broker's: set BROKER_SESSION_TIMEOUT (the embedded broker) or KAFKA_SESSION_TIMEOUT_MS (make jvm-kafka-up) instead")
+		})
 	} else {
 		protocol = s.GroupProtocol("classic: the members assign partitions (the lesson's protocol); consumer: KIP-848, the broker assigns")
 		rebalance = s.Duration("REBALANCE_TIMEOUT", 60*time.Second, 500*time.Millisecond, time.Hour,
 			"how long the broker waits for this member to rejoin a rebalance before it drops it (kgo.RebalanceTimeout)")
+		// Kafka's bounds: group.min.session.timeout.ms (6 s) for a classic
+		// group; group.consumer.min.session.timeout.ms (45 s by default,
+		// 6 s on the lab's Kafka) under KIP-848, whose broker says no
+		// with its reason when a value is out of its bounds.
+		s.Optional("SESSION_TIMEOUT", "how long the group keeps a member that stopped heartbeating, a crash (kgo.SessionTimeout; KIP-848: the group's consumer.session.timeout.ms); empty: 45s, the client's and broker's default", func(v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil || d < 6*time.Second || d > 5*time.Minute {
+				return errors.New("want a duration from 6s to 5m, such as 6s")
+			}
+			*session = d
+			return nil
+		})
 	}
 	print := ChoiceOf(s, "PRINT", PrintRecords, []Print{PrintRecords, PrintProgress, PrintNone},
 		"a line per record and commit, a progress line a second instead, or neither")
@@ -157,6 +183,7 @@ func ParseConsumer(name string, args []string, getenv func(string) string, d Con
 		CPUProfile:     *cpuProfile,
 
 		RebalanceTimeout: *rebalance,
+		SessionTimeout:   *session,
 		GroupProtocol:    *protocol,
 	}
 	if every != nil {

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -65,6 +66,12 @@ func (w *worker) newClient(ctx context.Context) error {
 		// without stopping the others. kgo speaks it with a sticky or range
 		// balancer only (the broker's "uniform" or "range" assignor).
 		opts = append(opts, kgo.ServerSideBalancer(), kgo.Balancers(kgo.StickyBalancer()))
+	} else if cfg.SessionTimeout > 0 {
+		// Classic: the member asks for its session in every JoinGroup; the
+		// broker drops a member it has not heard from for that long (a
+		// crash without static membership's hand-over waits it out).
+		// Under KIP-848 the session is the group's: see groupSession.
+		opts = append(opts, kgo.SessionTimeout(cfg.SessionTimeout))
 	}
 	if w.s.Wait {
 		// kgo makes no commit of its own when auto-commit is off (its default
@@ -134,6 +141,32 @@ func (w *worker) protocolSupported(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("GROUP_PROTOCOL=consumer: %s, the KIP-848 group protocol (kgo needs v1: Kafka 4.0 or later); use GROUP_PROTOCOL=classic", which)
 	}
+	return nil
+}
+
+// groupSession sets, under KIP-848, the group's consumer.session.timeout.ms
+// to SESSION_TIMEOUT: there the session is the group's, set on the broker
+// (kgo.SessionTimeout applies to the classic protocol only). A broker that
+// refuses the value (Kafka: outside group.consumer.min/max.session.timeout.ms,
+// 45 s to 60 s by default) refuses the start, with its reason.
+func (w *worker) groupSession(ctx context.Context) error {
+	if w.cfg.GroupProtocol != config.ProtocolConsumer || w.cfg.SessionTimeout == 0 {
+		return nil
+	}
+	// Heartbeats three times a session at least (Kafka's default is one
+	// every 5 s), or a live member could be timed out.
+	beat := min(5*time.Second, w.cfg.SessionTimeout/3)
+	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+	for _, c := range [][2]string{
+		{"consumer.heartbeat.interval.ms", ms(beat)},
+		{"consumer.session.timeout.ms", ms(w.cfg.SessionTimeout)},
+	} {
+		if err := w.adm.SetGroupConfig(ctx, w.cfg.Group, c[0], c[1]); err != nil {
+			return fmt.Errorf("SESSION_TIMEOUT=%s: under GROUP_PROTOCOL=consumer the session is the group's, and the broker refused it: %w", w.cfg.SessionTimeout, err)
+		}
+	}
+	w.out.Printf("group %s: consumer.session.timeout.ms=%s, consumer.heartbeat.interval.ms=%s (SESSION_TIMEOUT): a member that stops heartbeating keeps its partitions, and its static id, that long",
+		w.cfg.Group, ms(w.cfg.SessionTimeout), ms(beat))
 	return nil
 }
 

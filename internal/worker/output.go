@@ -46,6 +46,9 @@ func (w *worker) settings() string {
 	if cfg.RebalanceTimeout != 60*time.Second && cfg.RebalanceTimeout != 0 {
 		s += " REBALANCE_TIMEOUT=" + cfg.RebalanceTimeout.String()
 	}
+	if cfg.SessionTimeout != 0 {
+		s += " SESSION_TIMEOUT=" + cfg.SessionTimeout.String()
+	}
 	return s
 }
 

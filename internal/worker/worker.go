@@ -178,6 +178,9 @@ func (w *worker) run(ctx context.Context) int {
 	if err := w.protocolSupported(ctx); err != nil {
 		return w.fail(ctx, ExitSettings, err)
 	}
+	if err := w.groupSession(ctx); err != nil {
+		return w.fail(ctx, ExitSettings, err)
+	}
 	closeLogs, err := w.openLogs()
 	if err != nil {
 		return w.fail(ctx, ExitSettings, err)
