@@ -89,7 +89,7 @@ $(addprefix $(BIN)/,$(CONFLUENT)): $(BIN)/%: $(GO_FILES)
 
 # The targets of every consumer are pattern rules (run-%, count-%, ...), which
 # make cannot list as .PHONY; these are the rest.
-.PHONY: help build build-confluent clients demo test test-unit test-e2e lint bench bench-kafka bench-picture bench-calls fmt vet \
+.PHONY: help build build-confluent clients demo exercise test test-unit test-e2e lint bench bench-kafka bench-picture bench-calls fmt vet \
 	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down jvm-kafka-node-kill jvm-kafka-node-up test-kafka \
 	topic-create topic-delete topic-load tickets-clear postgres-up postgres-down experiment pictures \
 	offsets-log fresh group-delete-all group-remove-member \
@@ -200,6 +200,9 @@ build-confluent: $(addprefix $(BIN)/,$(CONFLUENT)) ## build the confluent-kafka-
 
 demo: build ## the lesson in one go: every strategy crashed and recovered, one table (pictures in .lab/demo)
 	@$(ROOT)/scripts/demo.sh
+
+exercise: build ## exercises that ask for a prediction, then measure: the list, or N=3 to play one (PREDICT=repeated,lost answers without a terminal; answers in docs/exercises.md)
+	@$(ROOT)/scripts/exercise.sh $(N)
 
 clients: build build-confluent ## the lesson's crash on franz-go, kafka-go and confluent-kafka-go side by side, one table (cgo for the last; pictures in .lab/clients)
 	@$(ROOT)/scripts/clients.sh
