@@ -187,7 +187,7 @@ help: ## list targets and variables
 #: DELAY|0|fault-commit: answer those commits this much later (up to 30s)
 #: KAFKA_PORT|9092|client port of jvm-kafka-up's Apache Kafka
 #: KAFKA_HOST|127.0.0.1|jvm-kafka-up: the address its client listeners bind to and advertise (a class's machine: its network address)
-#: KAFKA_CONTROLLER_PORT|KAFKA_PORT+1|its KRaft controller port
+#: KAFKA_CONTROLLER_PORT|KAFKA_PORT+NODES|its (first) KRaft controller port: KAFKA_PORT+1 for one node, KAFKA_PORT+3 for three
 #: NODES|1|jvm-kafka-up/down: 1 node, or 3 (ports KAFKA_PORT..+2, controllers KAFKA_CONTROLLER_PORT..+2; __consumer_offsets with 50 partitions on all three)
 #: KAFKA_SASL_PORT|(none)|jvm-kafka-up: also a SASL/SCRAM listener there (node i on +i-1); users with user-add
 #: KAFKA_SESSION_TIMEOUT_MS|45000|jvm-kafka-up: the same for Apache Kafka (it lowers the group.consumer/group.share minimums to 6000, so SESSION_TIMEOUT can be short; the tests use 6000)

@@ -474,7 +474,7 @@ func normalized(s string) string {
 	return regexp.MustCompile(`\d\d:\d\d:\d\d`).ReplaceAllString(s, "HH:MM:SS")
 }
 
-// The fault targets through make, as README and docs/failures.md show them:
+// The fault targets through make, as docs/failures.md shows them:
 // what each prints is on the page, and what run-sync prints is what the page
 // says it prints.
 func TestFaultsWithMake(t *testing.T) {
@@ -483,7 +483,7 @@ func TestFaultsWithMake(t *testing.T) {
 	l := newLab(t)
 	env := cleanEnv("BROKERS="+b.address(), "TOPIC="+l.topic, "BROKER_DATA="+b.data, "IDLE_EXIT=1s")
 	var pages string
-	for _, f := range []string{"README.md", filepath.Join("docs", "failures.md")} {
+	for _, f := range []string{filepath.Join("docs", "failures.md")} {
 		page, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil {
 			t.Fatal(err)

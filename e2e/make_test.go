@@ -161,31 +161,31 @@ func TestHelpDefaultsMatchTheBinaries(t *testing.T) {
 	}
 }
 
-// The README's lesson walk-through, through make, from a learner's own folder.
+// The README's lesson walk-through, through make, from a learner's own folder
+// (on a LEARNER's topic and groups, so that make fresh touches no other
+// test's).
 func TestLessonWalkthroughWithMake(t *testing.T) {
 	t.Parallel()
 	l := newLab(t)
-	env := cleanEnv("BROKERS="+l.brokers, "TOPIC="+l.topic, "OUTPUT_TOPIC="+l.topic+".tickets", "IDLE_EXIT=1s")
+	learner := fmt.Sprintf("walk%d%d", os.Getpid(), labSeq.Add(1))
+	l.topic = "brew.orders.v1." + learner
+	env := cleanEnv("BROKERS="+l.brokers, "LEARNER="+learner, "IDLE_EXIT=1s")
 	dir := l.dir
-	makeIn(t, dir, env, true, "topic-create")
-	if out := makeIn(t, dir, env, true, "topic-load"); !strings.Contains(out, "seeded 30 orders into "+l.topic+" (acks=all): p0=10 (offsets 0-9) p1=10 (offsets 0-9) p2=10 (offsets 0-9)") {
-		t.Fatalf("topic-load:\n%s", out)
-	}
-	// Every consumer's group, as the README shows it (deleted instead where
-	// a broker of the developer's own has one).
-	deleted := makeIn(t, dir, env, true, "group-delete-all")
-	for _, c := range []string{"auto", "sync", "async", "share", "idempotent", "db-offsets", "transactional",
-		"kafkago-read", "kafkago-fetch", "confluent-auto", "confluent-store", "confluent-commit"} {
-		if !regexp.MustCompile(`(?m)^(group kitchen-` + c + ` does not exist: nothing to delete|deleted group kitchen-` + c + `: .*)$`).MatchString(deleted) {
-			t.Errorf("group-delete-all does not name kitchen-%s:\n%s", c, deleted)
-		}
-	}
+	// A used folder: logs of an earlier run, which make fresh clears.
 	os.WriteFile(filepath.Join(dir, "processed-auto.log"), []byte("old\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "events-auto.jsonl"), []byte("old\n"), 0o644)
-	makeIn(t, dir, env, true, "clean-logs")
+	out := makeIn(t, dir, env, true, "fresh")
+	for _, want := range []string{
+		"seeded 30 orders into " + l.topic + " (acks=all): p0=10 (offsets 0-9) p1=10 (offsets 0-9) p2=10 (offsets 0-9)",
+		"fresh: removed this folder's processed-*.log and events-*.jsonl; the lab is at the lesson's start",
+	} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("make fresh does not say %q:\n%s", want, out)
+		}
+	}
 	for _, f := range []string{"processed-auto.log", "events-auto.jsonl"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
-			t.Fatalf("clean-logs left %s", f)
+			t.Fatalf("make fresh left %s", f)
 		}
 	}
 
@@ -211,6 +211,7 @@ func TestLessonWalkthroughWithMake(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	makeIn(t, dir, env, true, "fresh")
 	makeIn(t, dir, env, false, "run-sync", "CRASH=10")
 	makeIn(t, dir, env, true, "run-sync")
 	if first := strings.SplitN(makeIn(t, dir, env, true, "count-sync"), "\n", 2)[0]; first != "processed-sync.log: total=35 unique-offsets=30 duplicates=5 lost=0" {
@@ -221,6 +222,13 @@ func TestLessonWalkthroughWithMake(t *testing.T) {
 	c := parseCount(t, makeIn(t, dir, env, true, "count-async"))
 	if c.lost != 0 || c.unique != 30 || c.duplicates > 5 {
 		t.Fatalf("count-async:\n%s", c.out)
+	}
+	// The loss, from make fresh.
+	makeIn(t, dir, env, true, "fresh")
+	makeIn(t, dir, env, false, "run-auto", "GREEDY=1", "MAX_POLL_RECORDS=0", "WORK_DELAY=200ms", "CRASH=20")
+	makeIn(t, dir, env, true, "run-auto")
+	if first := strings.SplitN(makeIn(t, dir, env, true, "count-auto"), "\n", 2)[0]; first != "processed-auto.log: total=20 unique-offsets=20 duplicates=0 lost=10" {
+		t.Fatalf("the loss: count-auto: %q", first)
 	}
 
 	makeIn(t, dir, env, true, "group-delete-auto")
