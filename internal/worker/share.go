@@ -113,9 +113,15 @@ func (w *worker) checkPoison(ctx context.Context) {
 			return
 		}
 	}
+	// The smallest key as the example: the keys come in whatever order the
+	// partitions answered, and the same topic should give the same line.
 	example := "none"
 	if len(keys) > 0 {
-		example = "e.g. " + keys[0].Key
+		first := keys[0].Key
+		for _, k := range keys[1:] {
+			first = min(first, k.Key)
+		}
+		example = "e.g. " + first
 	}
 	w.out.Printf("warning: POISON=%s: no record of %s has that key (%d records, %s): no record will fail", w.cfg.Poison, w.cfg.Topic, len(keys), example)
 }
