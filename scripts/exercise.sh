@@ -107,6 +107,14 @@ rows() {
   source scripts/rows.sh
 }
 
+# fresh_topic NAME: a topic of 30 orders and a group with nothing committed,
+# exercise.NAME.orders and exercise-NAME, for the runs that follow.
+fresh_topic() {
+  export TOPIC=exercise.$1.orders GROUP=exercise-$1
+  $bin/admin topic-delete >/dev/null && $bin/admin topic-create >/dev/null && $bin/seed -seed-messages 30 >/dev/null
+  $bin/admin group-delete >/dev/null
+}
+
 # experiment SCENARIO STRATEGY: one cell of `make experiment`, on an embedded
 # broker of its own; sets rep and lost from its results.csv.
 experiment() {
@@ -182,9 +190,7 @@ case $n in
     "how many records will be processed twice, and how many never?"
   predict
   rows
-  export TOPIC=exercise.handoff.orders GROUP=exercise-handoff
-  $bin/admin topic-delete >/dev/null && $bin/admin topic-create >/dev/null && $bin/seed -seed-messages 30 >/dev/null
-  $bin/admin group-delete >/dev/null
+  fresh_topic handoff
   hold=$out/hold
   touch "$hold"
   set +e
@@ -206,7 +212,7 @@ case $n in
   head=${head%%$'\n'*}
   rep=$(sed -E 's/.*duplicates=([0-9]+).*/\1/' <<<"$head")
   lost=$(sed -E 's/.*lost=([0-9?]+).*/\1/' <<<"$head")
-  verdict "$rep" "$lost" "kgo commits one poll behind, which is safe only if the work is done when the loop polls again; with a pool the loop polls again at once, so the timer committed all 30 while 2 records were in the pool. The restart found nothing to read: what the pool had not finished is lost, with any client that commits on a timer." \
+  verdict "$rep" "$lost" "kgo commits one poll behind, which is safe only if the work is done when the loop polls again; with a pool the loop polls again at once, so the timer committed all 30 while 2 records were in the pool. The restart found nothing to read: the $lost records the pool had not finished are lost (29 when the second goroutine's record did not finish with the crashing one), with any client that commits on a timer." \
     "touch hold; make run-auto HANDOFF=2 WORK_HOLD=hold COMMIT_EVERY=100ms CRASH=1 (rm hold from another terminal after its first commit line); make run-auto; make count-auto"
   ;;
 8)
@@ -225,9 +231,7 @@ case $n in
     "how many deliveries will be repeats, and how many orders will never be processed?"
   predict
   rows
-  export TOPIC=exercise.poison.orders GROUP=exercise-poison
-  $bin/admin topic-delete >/dev/null && $bin/admin topic-create >/dev/null && $bin/seed -seed-messages 30 >/dev/null
-  $bin/admin group-delete >/dev/null
+  fresh_topic poison
   LOG=$out/processed-poison.log EVENTS=$out/events-poison.jsonl POISON=order-0007 ON_FAIL=release WORK_DELAY=10ms IDLE_EXIT=2s \
     $bin/share >"$out/poison.out" 2>&1
   head=$($bin/admin count-share -log "$out/processed-poison.log")
