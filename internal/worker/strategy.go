@@ -35,9 +35,9 @@ type Strategy struct {
 	CommitWhy string
 	// CommitPer is when Commit runs: after every batch (the zero value,
 	// "batch"), after every record, every Count records or every Every
-	// (checked after each record), or never ("none": no Commit at all, not
-	// even at a clean stop). A clean stop commits what was processed
-	// whatever the policy, except "none".
+	// (checked after each record), only at a clean stop ("shutdown"), or
+	// never ("none": no Commit at all, not even at a clean stop). A clean
+	// stop commits what was processed whatever the policy, except "none".
 	CommitPer config.CommitPer
 	// Wait makes the loop wait for Commit: a commit that fails is tried
 	// again, with backoff, until it succeeds or the partitions are no
