@@ -238,10 +238,11 @@ bench: build ## what committing costs, end to end: every strategy's real binary 
 bench-kafka: build ## the same bench on Apache Kafka from the jars, started on free ports and stopped after (its rows join .lab/bench's)
 	@BENCH_BROKER=$(or $(BENCH_BROKER),kafka) $(ROOT)/scripts/with-kafka.sh $(BIN)/bench -out $(or $(OUT),$(ROOT)/.lab/bench)
 
-bench-picture: ## copy the last bench's chart (.lab/bench/throughput.svg, both brokers after bench and bench-kafka) to PICTURES/bench-throughput.svg
+bench-picture: ## record the last bench (both brokers after bench and bench-kafka) for docs/costs.md: its chart to PICTURES/bench-throughput.svg, its numbers to PICTURES/bench-results.csv (the page's table, which a test checks)
 	@mkdir -p $(or $(PICTURES),$(ROOT)/docs)
 	@cp $(or $(OUT),$(ROOT)/.lab/bench)/throughput.svg $(or $(PICTURES),$(ROOT)/docs)/bench-throughput.svg
-	@echo "bench-picture: copied $(or $(OUT),.lab/bench)/throughput.svg to $(or $(PICTURES),docs)/bench-throughput.svg"
+	@cp $(or $(OUT),$(ROOT)/.lab/bench)/results.csv $(or $(PICTURES),$(ROOT)/docs)/bench-results.csv
+	@echo "bench-picture: copied $(or $(OUT),.lab/bench)/throughput.svg and results.csv to $(or $(PICTURES),docs)/bench-throughput.svg and bench-results.csv"
 
 bench-calls: ## Go benchmarks of the calls alone: each commit call, a transaction, each effect guard (SQLite; and DATABASE_URL if postgres://)
 	cd $(ROOT) && LAB_TEST_DATABASE_URL=$(filter postgres://% postgresql://%,$(DATABASE_URL)) go test -run '^$$' -bench . -benchtime 2000x -count 3 ./e2e/ ./internal/tickets/

@@ -65,3 +65,50 @@ func TestBenchRowNames(t *testing.T) {
 		}
 	}
 }
+
+// docs/costs.md shows the recorded run (docs/bench-results.csv, copied by
+// `make bench-picture` after `make bench` and `make bench-kafka`): its table
+// is that run's, row for row.
+func TestCostsPageShowsTheRecordedRun(t *testing.T) {
+	rs, err := ReadCSV(filepath.Join("..", "..", "docs", "bench-results.csv"))
+	if err != nil || len(rs) == 0 {
+		t.Fatalf("docs/bench-results.csv: %d rows, %v", len(rs), err)
+	}
+	page, err := os.ReadFile(filepath.Join("..", "..", "docs", "costs.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if table := PageTable(rs); !strings.Contains(string(page), table) {
+		t.Errorf("docs/costs.md does not show the recorded run's table:\n%s", table)
+	}
+}
+
+func TestGrouped(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1 000", 556600: "556 600", 1234567: "1 234 567"} {
+		if got := grouped(n); got != want {
+			t.Errorf("grouped(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// A row's COMMIT_PER survives results.csv, manual-async's too: kept rows of
+// another broker keep their names.
+func TestCSVKeepsCommitPer(t *testing.T) {
+	dir := t.TempDir()
+	var rs []Result
+	for _, r := range Rows {
+		rs = append(rs, Result{Broker: "embedded", Row: r, PerSecond: 1, Rounds: 1})
+	}
+	if _, err := WriteFiles(dir, rs); err != nil {
+		t.Fatal(err)
+	}
+	read, err := ReadCSV(filepath.Join(dir, "results.csv"))
+	if err != nil || len(read) != len(Rows) {
+		t.Fatalf("read %d rows, %v; want %d", len(read), err, len(Rows))
+	}
+	for i, r := range read {
+		if r.Row.Name() != Rows[i].Name() {
+			t.Errorf("row %d read back as %s, written as %s", i, r.Row.Name(), Rows[i].Name())
+		}
+	}
+}

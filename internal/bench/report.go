@@ -62,6 +62,10 @@ func WriteFiles(dir string, rs []Result) ([]Result, error) {
 	return all, os.WriteFile(filepath.Join(dir, "results.md"), []byte(Markdown(all)), 0o644)
 }
 
+// ReadCSV reads a results.csv (none: no rows), such as the recorded run in
+// docs/bench-results.csv.
+func ReadCSV(path string) ([]Result, error) { return readCSV(path) }
+
 // readCSV reads an earlier results.csv (none: no rows).
 func readCSV(path string) ([]Result, error) {
 	f, err := os.Open(path)
@@ -81,7 +85,7 @@ func readCSV(path string) ([]Result, error) {
 		r := Result{Broker: l[0], Row: Row{Strategy: l[1], MaxPoll: int(f(3))}, PerSecond: f(4), Ratio: f(5),
 			Commits: int(f(6)), P50: f(7), P99: f(8), RSSMB: f(9), CPUSeconds: f(10), Min: f(11), Max: f(12),
 			Rounds: int(f(13)), Records: int(f(14))}
-		if r.Row.Strategy == "manual-sync" {
+		if r.Row.Strategy == "manual-sync" || r.Row.Strategy == "manual-async" {
 			r.Row.CommitPer = l[2]
 		}
 		out = append(out, r)
@@ -192,4 +196,51 @@ func SVG(rs []Result) string {
 	}
 	b.WriteString("</svg>\n")
 	return b.String()
+}
+
+// PageTable is docs/costs.md's table: every row of one run, each broker's
+// columns side by side (records/s, ratio, commits, p50 / p99 ms), in the
+// order of Rows. A broker without the row shows empty cells.
+func PageTable(rs []Result) string {
+	brokers := brokersOf(rs)
+	var b strings.Builder
+	b.WriteString("| row |")
+	for _, br := range brokers {
+		fmt.Fprintf(&b, " %s: records/s | ratio | commits | p50 / p99 ms |", br)
+	}
+	b.WriteString("\n|---|")
+	for range brokers {
+		b.WriteString("---:|---:|---:|---|")
+	}
+	b.WriteString("\n")
+	for _, row := range Rows {
+		fmt.Fprintf(&b, "| `%s` |", row.Name())
+		for _, br := range brokers {
+			i := slices.IndexFunc(rs, func(r Result) bool { return r.Broker == br && r.Row.Name() == row.Name() })
+			if i < 0 {
+				b.WriteString(" | | | |")
+				continue
+			}
+			r := rs[i]
+			latency := ""
+			switch {
+			case r.Commits == 1:
+				latency = fmt.Sprintf("%.2f", r.P50)
+			case r.Commits > 1:
+				latency = fmt.Sprintf("%.2f / %.2f", r.P50, r.P99)
+			}
+			fmt.Fprintf(&b, " %s | %.0f %% | %s | %s |", grouped(int64(r.PerSecond+0.5)), 100*r.Ratio, grouped(int64(r.Commits)), latency)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// grouped writes n with a space between groups of three digits: 556 600.
+func grouped(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + " " + s[i:]
+	}
+	return s
 }
