@@ -66,7 +66,7 @@ known = $(if $(filter $1,$(CONSUMERS)),,$(error unknown consumer '$1': the consu
 
 # The instruments measure and drive the consumers; they live apart, in
 # instruments/, so that the top of the lab is the lesson.
-INSTRUMENTS := admin broker timeline experiment bench
+INSTRUMENTS := admin broker timeline experiment bench live
 BINARIES := $(foreach c,$(filter-out $(CONFLUENT),$(CONSUMERS)),$(call folder,$c)) seed $(INSTRUMENTS)
 # The Go files, not looking into .lab/ at all: a broker's data there changes
 # under find's feet (Kafka deletes a topic's folder while find lists it, and
@@ -89,7 +89,7 @@ $(addprefix $(BIN)/,$(CONFLUENT)): $(BIN)/%: $(GO_FILES)
 
 # The targets of every consumer are pattern rules (run-%, count-%, ...), which
 # make cannot list as .PHONY; these are the rest.
-.PHONY: help build build-confluent clients demo exercise test test-unit test-e2e lint bench bench-kafka bench-picture bench-calls fmt vet \
+.PHONY: help build build-confluent clients demo exercise live test test-unit test-e2e lint bench bench-kafka bench-picture bench-calls fmt vet \
 	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down jvm-kafka-node-kill jvm-kafka-node-up test-kafka \
 	topic-create topic-delete topic-load tickets-clear postgres-up postgres-down experiment pictures \
 	offsets-log fresh group-delete-all group-remove-member \
@@ -160,6 +160,7 @@ help: ## list targets and variables
 #: ON_FAIL|release|run-share: a failed record is released (delivered again, up to the delivery limit) or rejected (archived at once)
 #: SCENARIOS|all|experiment: crash, sigkill, broker-restart, commit-fail, rebalance, ctrl-c, slow, new-group-latest, new-group-earliest, greedy; coordinator-failover only when named (it starts a three-node Apache Kafka: Java)
 #: STRATEGIES|all|experiment: auto, sync, async
+#: LIVE_ADDR|127.0.0.1:0|live: where the page is served (port 0: a free one); another address than loopback serves a class network, with a warning
 #: PICTURES|docs|pictures: the folder the demo's timelines are copied to
 #: IDLE_EXIT|5s (binaries alone: 0)|stop cleanly once caught up and idle this long (0 = never)
 #: SEED_MESSAGES|30|orders topic-load produces
@@ -200,6 +201,9 @@ build-confluent: $(addprefix $(BIN)/,$(CONFLUENT)) ## build the confluent-kafka-
 
 demo: build ## the lesson in one go: every strategy crashed and recovered, one table (pictures in .lab/demo)
 	@$(ROOT)/scripts/demo.sh
+
+live: build ## the lab in a browser: a page that starts, stops and kills the real consumers and draws their commits as they happen (own embedded broker unless BROKERS; LIVE_ADDR for a class network)
+	@$(BIN)/live
 
 exercise: build ## exercises that ask for a prediction, then measure: the list, or N=3 to play one (PREDICT=repeated,lost answers without a terminal; answers in docs/exercises.md)
 	@$(ROOT)/scripts/exercise.sh $(N)

@@ -59,7 +59,7 @@ func (b *Broker) Start(ctx context.Context) error {
 		return err
 	}
 	log := filepath.Join(b.Dir, "broker.log")
-	p, err := Start(Cmd{Path: filepath.Join(b.Bin, "broker"), Output: log,
+	p, err := Start(Cmd{Path: filepath.Join(b.Bin, "broker"), Output: log, DieWithParent: true,
 		Env: append(b.Env, "BROKER_PORT="+strconv.Itoa(b.Port), "BROKER_DATA="+b.Data())})
 	if err != nil {
 		return err

@@ -28,6 +28,10 @@ type Cmd struct {
 	// Output, if set, is a file that gets every line the process prints
 	// (stdout and stderr together), as it prints it.
 	Output string
+	// DieWithParent asks the kernel to SIGKILL the process when the one
+	// that started it dies, however it dies (Linux; elsewhere a clean stop
+	// must stop it): a broker an instrument started never outlives it.
+	DieWithParent bool
 }
 
 // Proc is one run of a binary.
@@ -57,6 +61,9 @@ func Start(c Cmd) (*Proc, error) {
 	}
 	cmd := exec.Command(c.Path, c.Args...)
 	cmd.Env, cmd.Dir = c.Env, c.Dir
+	if c.DieWithParent {
+		dieWithParent(cmd)
+	}
 	r, w := io.Pipe()
 	cmd.Stdout, cmd.Stderr = w, w
 	p := &Proc{name: c.Path, cmd: cmd, grew: make(chan struct{}, 1), done: make(chan struct{})}
@@ -294,6 +301,9 @@ func (p *Proc) Wait(ctx context.Context, timeout time.Duration) (int, error) {
 
 // Signal sends sig (SIGINT is a learner's Ctrl+C).
 func (p *Proc) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
+// PID is the process's id.
+func (p *Proc) PID() int { return p.cmd.Process.Pid }
 
 // Kill is SIGKILL, and waits until the process is gone.
 func (p *Proc) Kill() {

@@ -1,0 +1,285 @@
+// Package live is the lab in a browser: a page that drives the real
+// consumers as processes and draws their commits as they happen (make live).
+// The page's actions are a fixed list; each runs the lab's own binaries
+// exactly as its make target would, and says which target that is.
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"offsetlab/internal/config"
+	"offsetlab/internal/proc"
+)
+
+// Consumer is a consumer the page can start, by its make name (run-NAME).
+type Consumer struct {
+	Name   string // auto, sync, ...
+	Binary string // its folder under the lab, and its binary in bin/
+}
+
+// Consumers are the seven the page offers, in the lesson's order.
+var Consumers = []Consumer{
+	{"auto", "auto-commit"}, {"sync", "manual-sync"}, {"async", "manual-async"},
+	{"share", "share"}, {"idempotent", "idempotent"}, {"db-offsets", "db-offsets"}, {"transactional", "transactional"},
+}
+
+// Settings are what the page may set on a run. The binary checks the values
+// as it checks any setting: a bad one is refused with the same named error.
+var Settings = []string{"WORK_DELAY", "MAX_POLL_RECORDS", "COMMIT_EVERY", "CRASH", "GREEDY", "GROUP_PROTOCOL", "INSTANCE"}
+
+// A value from the page is at most a short word: it reaches the binary as an
+// environment variable, never through a shell.
+var plainValue = regexp.MustCompile(`^[A-Za-z0-9.:_-]{0,40}$`)
+
+// Lab is the broker, the topic and the runs the page drives.
+type Lab struct {
+	Bin     string // the lab's bin/
+	Dir     string // where the runs write their logs: the folder make live runs from
+	Conn    config.Connection
+	Topic   string
+	Own     *proc.Broker // the embedded broker make live started; nil when BROKERS named one
+	Env     []string     // the environment every process gets (the caller's, cleared of the lab's settings)
+	History int          // how many ended runs the page keeps listed
+
+	mu   sync.Mutex
+	runs []*Run
+	next int
+}
+
+// Run is one consumer process the page started.
+type Run struct {
+	ID       int
+	Consumer Consumer
+	Settings []string // NAME=value, as given
+	Started  time.Time
+	p        *proc.Proc
+}
+
+// Make is the make command that starts the same run from a terminal.
+func (r *Run) Make() string {
+	return strings.TrimSpace("make run-" + r.Consumer.Name + " " + strings.Join(r.Settings, " "))
+}
+
+// env is a process's environment: the lab's connection and topic, what make
+// sets for a run (IDLE_EXIT), then the run's own settings.
+func (l *Lab) env(kv ...string) []string {
+	base := append(slices.Clone(l.Env), "BROKERS="+strings.Join(l.Conn.Brokers, ","), "TOPIC="+l.Topic, "IDLE_EXIT=5s")
+	return append(base, kv...)
+}
+
+// Start starts consumer name with settings (NAME=value), as make run-NAME
+// would, in the lab's folder. A run its binary refuses (a bad setting, a
+// second copy of one instance) is an error with the binary's own words.
+func (l *Lab) Start(ctx context.Context, name string, settings map[string]string) (*Run, error) {
+	i := slices.IndexFunc(Consumers, func(c Consumer) bool { return c.Name == name })
+	if i < 0 {
+		return nil, fmt.Errorf("no consumer %q: the page starts %s", name, names())
+	}
+	var kv []string
+	for _, s := range Settings {
+		v, ok := settings[s]
+		if !ok || v == "" {
+			continue
+		}
+		if !plainValue.MatchString(v) {
+			return nil, fmt.Errorf("%s=%q: a setting's value is a short word of letters, digits and . : _ -", s, v)
+		}
+		kv = append(kv, s+"="+v)
+	}
+	for s := range settings {
+		if !slices.Contains(Settings, s) {
+			return nil, fmt.Errorf("%s: the page sets only %s", s, strings.Join(Settings, ", "))
+		}
+	}
+	c := Consumers[i]
+	p, err := proc.Start(proc.Cmd{Path: filepath.Join(l.Bin, c.Binary), Env: l.env(kv...), Dir: l.Dir})
+	if err != nil {
+		return nil, err
+	}
+	// A refused start ends at once with exit 2 and its reason; give it a
+	// moment to say so before calling the run started.
+	select {
+	case <-p.Done():
+		if p.Code() == 2 {
+			return nil, fmt.Errorf("%s refused to start: %s", c.Binary, refusal(p.Lines()))
+		}
+	case <-time.After(1500 * time.Millisecond):
+	case <-ctx.Done():
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.next++
+	r := &Run{ID: l.next, Consumer: c, Settings: kv, Started: time.Now(), p: p}
+	l.runs = append(l.runs, r)
+	l.forget()
+	return r, nil
+}
+
+// forget drops the oldest ended runs beyond History, so that a page left
+// open for a day lists what it can show.
+func (l *Lab) forget() {
+	ended := 0
+	for i := len(l.runs) - 1; i >= 0; i-- {
+		if done(l.runs[i].p) {
+			ended++
+			if l.History > 0 && ended > l.History {
+				l.runs = slices.Delete(l.runs, i, i+1)
+			}
+		}
+	}
+}
+
+func done(p *proc.Proc) bool {
+	select {
+	case <-p.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// refusal is the error lines of a refused start, or its last line.
+func refusal(lines []string) string {
+	var errs []string
+	for _, l := range lines {
+		if strings.Contains(l, "error") || strings.Contains(l, " = ") {
+			errs = append(errs, l)
+		}
+	}
+	if len(errs) == 0 && len(lines) > 0 {
+		errs = lines[len(lines)-1:]
+	}
+	return strings.Join(errs, "; ")
+}
+
+// ErrNoRun is a signal for a run that is not there or has ended.
+var ErrNoRun = errors.New("no such run, or it has ended")
+
+// Signal sends sig to run id: SIGINT is a Ctrl+C (the record in hand is
+// finished, what was processed committed), SIGKILL a kill (nothing more
+// happens). It returns the shell command that does the same.
+func (l *Lab) Signal(id int, sig syscall.Signal) (string, error) {
+	l.mu.Lock()
+	i := slices.IndexFunc(l.runs, func(r *Run) bool { return r.ID == id })
+	l.mu.Unlock()
+	if i < 0 {
+		return "", ErrNoRun
+	}
+	r := l.runs[i]
+	if done(r.p) {
+		return "", ErrNoRun
+	}
+	if err := r.p.Signal(sig); err != nil {
+		return "", fmt.Errorf("signal run %d: %w", id, err)
+	}
+	name := map[syscall.Signal]string{syscall.SIGINT: "INT", syscall.SIGKILL: "KILL"}[sig]
+	return fmt.Sprintf("kill -%s %d (Ctrl+C in its terminal is -INT)", name, r.p.PID()), nil
+}
+
+// Runs are the runs the page lists, oldest first.
+func (l *Lab) Runs() []*Run {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.runs)
+}
+
+// Fresh puts the lab at the lesson's start, as make fresh does: the topic
+// made again with 30 orders, the consumers' groups deleted, the logs
+// cleared. Runs still going are killed first (a deleted topic under them
+// would only confuse the picture).
+func (l *Lab) Fresh(ctx context.Context) (string, error) {
+	l.StopAll(syscall.SIGKILL)
+	groups := make([]string, len(Consumers))
+	for i, c := range Consumers {
+		groups[i] = "kitchen-" + c.Name
+	}
+	for _, args := range [][]string{
+		{"admin", "topic-delete"}, {"admin", "topic-create"}, {"seed", "-seed-messages", "30"},
+		{"admin", "group-delete", "-group", strings.Join(groups, ",")},
+	} {
+		if err := l.tool(ctx, args[0], args[1:]...); err != nil {
+			return "", err
+		}
+	}
+	for _, c := range Consumers {
+		for _, f := range []string{"processed-" + c.Name + ".log", "events-" + c.Name + ".jsonl"} {
+			if err := os.Remove(filepath.Join(l.Dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return "", err
+			}
+		}
+	}
+	l.mu.Lock()
+	l.runs = nil
+	l.mu.Unlock()
+	return "make fresh", nil
+}
+
+// Load produces 30 more orders, as make topic-load does.
+func (l *Lab) Load(ctx context.Context) (string, error) {
+	return "make topic-load", l.tool(ctx, "seed", "-seed-messages", "30")
+}
+
+// Prepare makes the topic with 30 orders if it is not there yet (make
+// topic-create topic-load); a topic that exists is left as it is.
+func (l *Lab) Prepare(ctx context.Context) (bool, error) {
+	if err := l.tool(ctx, "admin", "topic-describe"); err == nil {
+		return false, nil
+	}
+	if err := l.tool(ctx, "admin", "topic-create"); err != nil {
+		return false, err
+	}
+	return true, l.tool(ctx, "seed", "-seed-messages", "30")
+}
+
+// tool runs one of the lab's tools (admin, seed) to its end.
+func (l *Lab) tool(ctx context.Context, bin string, args ...string) error {
+	p, err := proc.Start(proc.Cmd{Path: filepath.Join(l.Bin, bin), Args: args, Env: l.env(), Dir: l.Dir})
+	if err != nil {
+		return err
+	}
+	code, err := p.Wait(ctx, time.Minute)
+	if err != nil {
+		p.Kill()
+		return fmt.Errorf("%s %s: %w", bin, strings.Join(args, " "), err)
+	}
+	if code != 0 {
+		return fmt.Errorf("%s %s exited %d: %s", bin, strings.Join(args, " "), code, p.Tail(3))
+	}
+	return nil
+}
+
+// StopAll stops every run still going with sig and waits for them: a
+// SIGINT lets each finish its record and commit, as a Ctrl+C does.
+func (l *Lab) StopAll(sig syscall.Signal) {
+	for _, r := range l.Runs() {
+		if !done(r.p) {
+			_ = r.p.Signal(sig)
+		}
+	}
+	for _, r := range l.Runs() {
+		select {
+		case <-r.p.Done():
+		case <-time.After(15 * time.Second):
+			r.p.Kill()
+			<-r.p.Done()
+		}
+	}
+}
+
+func names() string {
+	var n []string
+	for _, c := range Consumers {
+		n = append(n, c.Name)
+	}
+	return strings.Join(n, ", ")
+}

@@ -1,0 +1,245 @@
+package live
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"offsetlab/internal/cluster"
+)
+
+//go:embed page.html
+var page []byte
+
+// Role is what a request's token lets it do.
+type Role int
+
+const (
+	Nobody     Role = iota
+	Viewer          // sees the page and its events
+	Instructor      // and acts
+)
+
+// Server serves the page, its events and its actions. Every request needs
+// a token; actions need the instructor's, come as POSTs, and from the
+// page's own origin.
+type Server struct {
+	Lab        *Lab
+	Adm        *cluster.Client
+	Instructor string // token
+	Viewer     string // token
+	Origin     string // http://host:port, as the page is served
+	Every      time.Duration
+
+	mu      sync.Mutex
+	last    []byte // the latest state, as JSON
+	changed chan struct{}
+}
+
+// Token is a fresh random token.
+func Token() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (s *Server) role(r *http.Request) Role {
+	t := r.URL.Query().Get("token")
+	if t == "" {
+		t = r.Header.Get("X-Lab-Token")
+	}
+	switch {
+	case t == "":
+		return Nobody
+	case subtle.ConstantTimeCompare([]byte(t), []byte(s.Instructor)) == 1:
+		return Instructor
+	case subtle.ConstantTimeCompare([]byte(t), []byte(s.Viewer)) == 1:
+		return Viewer
+	}
+	return Nobody
+}
+
+// ServeHTTP routes: / (the page), /state (the state once, JSON), /events
+// (the state as server-sent events, each time it changes), /act (POST: an
+// action).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	role := s.role(r)
+	if role == Nobody {
+		http.Error(w, "a token is needed: open the link make live printed", http.StatusForbidden)
+		return
+	}
+	switch r.URL.Path {
+	case "/":
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'")
+		_, _ = w.Write(page)
+	case "/state":
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(s.current())
+	case "/events":
+		s.events(w, r)
+	case "/act":
+		s.act(w, r, role)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// Watch computes the state every Every and wakes the event streams when it
+// changed, until ctx ends: one computation however many browsers watch.
+func (s *Server) Watch(ctx context.Context) {
+	s.mu.Lock()
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	s.mu.Unlock()
+	t := time.NewTicker(s.Every)
+	defer t.Stop()
+	for {
+		st := s.Lab.Snapshot(ctx, s.Adm)
+		b, err := json.Marshal(st)
+		if err == nil {
+			s.mu.Lock()
+			if !bytes.Equal(b, s.last) {
+				s.last = b
+				close(s.changed)
+				s.changed = make(chan struct{})
+			}
+			s.mu.Unlock()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Server) current() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil {
+		return []byte("{}")
+	}
+	return s.last
+}
+
+func (s *Server) wait() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.changed
+}
+
+// events streams the state as server-sent events: the current one at once,
+// then each new one.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	f, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	for {
+		next := s.wait()
+		if _, err := fmt.Fprintf(w, "data: %s\n\n", s.current()); err != nil {
+			return
+		}
+		f.Flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-next:
+		}
+	}
+}
+
+// answer is what an action returns: what it did, the make command that does
+// the same in a terminal, or why it was refused.
+type answer struct {
+	OK    bool
+	Make  string `json:",omitempty"`
+	Error string `json:",omitempty"`
+}
+
+// act runs one of the fixed actions. Nothing from the page is ever run as a
+// command: the action names one of the cases below, and its values go
+// through the same checks as the command line's.
+func (s *Server) act(w http.ResponseWriter, r *http.Request, role Role) {
+	refuse := func(code int, why string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		_ = json.NewEncoder(w).Encode(answer{Error: why})
+	}
+	switch {
+	case r.Method != http.MethodPost:
+		refuse(http.StatusMethodNotAllowed, "actions are POSTs")
+		return
+	case role != Instructor:
+		refuse(http.StatusForbidden, "this link can watch, not act: the instructor's link acts")
+		return
+	case r.Header.Get("Origin") != s.Origin:
+		refuse(http.StatusForbidden, "actions come from the page itself (Origin "+s.Origin+")")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		refuse(http.StatusBadRequest, err.Error())
+		return
+	}
+	ctx := r.Context()
+	var (
+		cmd string
+		err error
+	)
+	switch r.PostForm.Get("action") {
+	case "start":
+		settings := map[string]string{}
+		for k, v := range r.PostForm {
+			if k != "action" && k != "consumer" && len(v) > 0 {
+				settings[k] = v[0]
+			}
+		}
+		var run *Run
+		if run, err = s.Lab.Start(ctx, r.PostForm.Get("consumer"), settings); err == nil {
+			cmd = run.Make()
+		}
+	case "kill", "stop":
+		id, perr := strconv.Atoi(r.PostForm.Get("run"))
+		if perr != nil {
+			refuse(http.StatusBadRequest, "run: want a run's number")
+			return
+		}
+		sig := syscall.SIGINT
+		if r.PostForm.Get("action") == "kill" {
+			sig = syscall.SIGKILL
+		}
+		cmd, err = s.Lab.Signal(id, sig)
+	case "fresh":
+		cmd, err = s.Lab.Fresh(ctx)
+	case "load":
+		cmd, err = s.Lab.Load(ctx)
+	default:
+		refuse(http.StatusBadRequest, "no such action: start, stop, kill, fresh, load")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if err != nil {
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		_ = json.NewEncoder(w).Encode(answer{Error: err.Error()})
+		return
+	}
+	_ = json.NewEncoder(w).Encode(answer{OK: true, Make: cmd})
+}

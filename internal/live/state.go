@@ -1,0 +1,117 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"time"
+
+	"offsetlab/internal/cluster"
+	"offsetlab/internal/tally"
+	"offsetlab/internal/timeline"
+)
+
+// State is what every page shows at one moment: the same for every browser.
+type State struct {
+	Broker   string // where the lab plays
+	Embedded bool   // the broker is make live's own: the broker's controls apply
+	Topic    string
+	Groups   []Group
+	Runs     []RunState
+	Error    string `json:",omitempty"` // why the broker could not be asked, if it could not
+}
+
+// Group is one consumer's group in play: its runs drawn as make timeline-NAME
+// draws them, from the same model, and its count as make count-NAME says it.
+type Group struct {
+	Consumer string
+	Group    string
+	// Timeline is the lanes, marks, committed steps and crash marks. Marks
+	// beyond MaxMarks per lane are thinned to the newest (Thinned says how
+	// many were left out): the page stays responsive through long runs.
+	Timeline *timeline.Timeline
+	Thinned  int
+	// Committed is the group's committed offset per partition, from the
+	// broker now (what make group-describe-NAME shows); -1: nothing.
+	Committed map[int32]int64
+	Lag       int64
+}
+
+// RunState is one run as the page lists it.
+type RunState struct {
+	ID       int
+	Consumer string
+	Make     string
+	PID      int
+	Running  bool
+	Exit     int    // its exit code, once ended
+	Last     string // its last line
+}
+
+// MaxMarks bounds the marks per lane a state carries.
+const MaxMarks = 2000
+
+// Snapshot reads every group's logs and asks the broker for the topic's
+// offsets and the groups' commits.
+func (l *Lab) Snapshot(ctx context.Context, adm *cluster.Client) State {
+	s := State{Broker: l.Conn.Describe(), Embedded: l.Own != nil, Topic: l.Topic}
+	for _, r := range l.Runs() {
+		rs := RunState{ID: r.ID, Consumer: r.Consumer.Binary, Make: r.Make(), PID: r.p.PID(), Running: !done(r.p)}
+		if !rs.Running {
+			rs.Exit = r.p.Code()
+		}
+		if lines := r.p.Lines(); len(lines) > 0 {
+			rs.Last = lines[len(lines)-1]
+		}
+		s.Runs = append(s.Runs, rs)
+	}
+	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	ranges, err := adm.Ranges(qctx, l.Topic)
+	if err != nil {
+		s.Error = err.Error()
+		ranges = map[int32]tally.Range{}
+	}
+	for _, c := range Consumers {
+		events := filepath.Join(l.Dir, "events-"+c.Name+".jsonl")
+		t, err := timeline.FromFiles(c.Binary, events, filepath.Join(l.Dir, "processed-"+c.Name+".log"), ranges)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // no run of it yet
+		}
+		g := Group{Consumer: c.Binary, Group: "kitchen-" + c.Name}
+		if err != nil {
+			s.Error = err.Error()
+			continue
+		}
+		g.Timeline, g.Thinned = t, thin(t)
+		if committed, err := adm.Committed(qctx, g.Group, l.Topic); err == nil {
+			g.Committed = map[int32]int64{}
+			for p, r := range ranges {
+				at, ok := committed[p]
+				if !ok {
+					at = -1
+					g.Lag += r.End - r.Start
+				} else {
+					g.Lag += r.End - at
+				}
+				g.Committed[p] = at
+			}
+		}
+		s.Groups = append(s.Groups, g)
+	}
+	return s
+}
+
+// thin keeps the newest MaxMarks marks of each lane and says how many it
+// dropped.
+func thin(t *timeline.Timeline) int {
+	n := 0
+	for i := range t.Lanes {
+		if m := t.Lanes[i].Marks; len(m) > MaxMarks {
+			n += len(m) - MaxMarks
+			t.Lanes[i].Marks = m[len(m)-MaxMarks:]
+		}
+	}
+	return n
+}
