@@ -68,10 +68,10 @@ known = $(if $(filter $1,$(CONSUMERS)),,$(error unknown consumer '$1': the consu
 # instruments/, so that the top of the lab is the lesson.
 INSTRUMENTS := admin broker timeline experiment bench live
 BINARIES := $(foreach c,$(filter-out $(CONFLUENT),$(CONSUMERS)),$(call folder,$c)) seed $(INSTRUMENTS)
-# The Go files, not looking into .lab/ at all: a broker's data there changes
+# The Go files (and the files they embed), not looking into .lab/ at all: a broker's data there changes
 # under find's feet (Kafka deletes a topic's folder while find lists it, and
 # find's complaint landed in a make target's output).
-GO_FILES := $(shell find $(ROOT) \( -path '$(ROOT)/.lab' -o -path '$(ROOT)/.git' -o -path '$(ROOT)/bin' \) -prune -o -name '*.go' -print) $(ROOT)/go.mod $(ROOT)/go.sum $(wildcard $(ROOT)/clients/confluent/go.*)
+GO_FILES := $(shell find $(ROOT) \( -path '$(ROOT)/.lab' -o -path '$(ROOT)/.git' -o -path '$(ROOT)/bin' \) -prune -o -name '*.go' -print) $(ROOT)/go.mod $(ROOT)/go.sum $(wildcard $(ROOT)/clients/confluent/go.*) $(wildcard $(ROOT)/internal/live/*.html)
 ADMIN := $(BIN)/admin
 
 # Each binary is built once into bin/ and rebuilt only when a Go file changes.

@@ -27,11 +27,21 @@ var liveLink = regexp.MustCompile(`live: (instructor|viewer) \((?:acts|watches)\
 // the broker's; a second browser sees the same; requests without the token,
 // with the viewer's token or from a foreign origin start nothing; Ctrl+C
 // leaves no process behind (nor, on the embedded broker, its broker).
-func TestLivePageDrivesTheCrashRecipe(t *testing.T) {
-	t.Parallel()
+// liveRun is a make live under test, and the browser that opens its page.
+type liveRun struct {
+	t                  *testing.T
+	p                  *labproc.Proc
+	instructor, viewer string // the two links it printed
+	origin             string
+	alloc              context.Context // the browser; chromedp.NewContext(alloc) is a new tab
+}
+
+// startLive starts bin/live in a folder of its own on topic (with BROKERS
+// when the suite plays on a broker of its own) and a headless browser.
+func startLive(t *testing.T, topic string) *liveRun {
+	t.Helper()
 	browser := chromium(t)
 	dir := t.TempDir()
-	topic := fmt.Sprintf("t-live-%d", labSeq.Add(1))
 	env := cleanEnv("TOPIC="+topic, "DATABASE_URL=sqlite:"+filepath.Join(dir, "kitchen.db"))
 	if !onEmbedded() {
 		env = append(env, "BROKERS="+brokers)
@@ -40,62 +50,97 @@ func TestLivePageDrivesTheCrashRecipe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { // a failed test still stops make live as Ctrl+C would
+	t.Cleanup(func() { // a failed test still stops make live as Ctrl+C would
 		p.Signal(syscall.SIGINT)
 		if _, err := p.Wait(context.Background(), 30*time.Second); err != nil {
 			p.Kill()
 		}
-	}()
-	ctx := context.Background()
-	if _, ok := p.WaitFor(ctx, 60*time.Second, "live: Ctrl+C stops"); !ok {
+	})
+	if _, ok := p.WaitFor(context.Background(), 60*time.Second, "live: Ctrl+C stops"); !ok {
 		t.Fatalf("make live did not print its links:\n%s", p.Output())
 	}
-	links := map[string]string{}
+	lr := &liveRun{t: t, p: p}
 	for _, m := range liveLink.FindAllStringSubmatch(p.Output(), -1) {
-		links[m[1]] = m[2]
+		if m[1] == "instructor" {
+			lr.instructor = m[2]
+		} else {
+			lr.viewer = m[2]
+		}
 	}
-	instructor, viewer := links["instructor"], links["viewer"]
-	if instructor == "" || viewer == "" || instructor == viewer {
+	if lr.instructor == "" || lr.viewer == "" || lr.instructor == lr.viewer {
 		t.Fatalf("want two different links:\n%s", p.Output())
 	}
-	u, _ := url.Parse(instructor)
-	origin := "http://" + u.Host
-
-	alloc, cancel := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
+	u, _ := url.Parse(lr.instructor)
+	lr.origin = "http://" + u.Host
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Headless)...)
-	defer cancel()
-	page, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	text := func(c context.Context, sel string) string {
-		s, err := chromedp.Run(c, chromedp.Evaluate[string](`(document.querySelector(`+jsString(sel)+`)||{}).textContent||""`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+	t.Cleanup(cancel)
+	lr.alloc = alloc
+	return lr
+}
+
+// tab opens link in a new tab of the browser.
+func (lr *liveRun) tab(link string) context.Context {
+	lr.t.Helper()
+	c, cancel := chromedp.NewContext(lr.alloc)
+	lr.t.Cleanup(cancel)
+	if err := chromedp.Do(c, chromedp.Navigate(link), chromedp.WaitVisible("#start-btn")); err != nil {
+		lr.t.Fatal(err)
 	}
-	waitText := func(c context.Context, sel, want string) {
-		t.Helper()
-		js := `((document.querySelector(` + jsString(sel) + `)||{}).textContent||"").includes(` + jsString(want) + `)`
-		if _, err := chromedp.Run(c, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(90*time.Second))); err != nil {
-			t.Fatalf("the page never showed %q in %s (it shows %q): %v\n%s", want, sel, text(c, sel), err, p.Output())
-		}
+	return c
+}
+
+func (lr *liveRun) text(c context.Context, sel string) string {
+	s, err := chromedp.Run(c, chromedp.Evaluate[string](`(document.querySelector(`+jsString(sel)+`)||{}).textContent||""`))
+	if err != nil {
+		lr.t.Fatal(err)
 	}
+	return s
+}
+
+// waitText waits until the page shows want in the element sel.
+func (lr *liveRun) waitText(c context.Context, sel, want string) {
+	lr.t.Helper()
+	js := `((document.querySelector(` + jsString(sel) + `)||{}).textContent||"").includes(` + jsString(want) + `)`
+	if _, err := chromedp.Run(c, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(90*time.Second))); err != nil {
+		lr.t.Fatalf("the page never showed %q in %s (it shows %q): %v\n%s", want, sel, lr.text(c, sel), err, lr.p.Output())
+	}
+}
+
+// do runs actions on the page.
+func (lr *liveRun) do(c context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	lr.t.Helper()
+	if err := chromedp.Do(c, actions...); err != nil {
+		lr.t.Fatal(err)
+	}
+}
+
+// setValue sets a form field from the page's own script (chromedp's
+// SetValue refuses an empty value).
+func (lr *liveRun) setValue(c context.Context, id, v string) {
+	lr.t.Helper()
+	if _, err := chromedp.Run(c, chromedp.Evaluate[string](`document.getElementById(`+jsString(id)+`).value = `+jsString(v))); err != nil {
+		lr.t.Fatal(err)
+	}
+}
+
+func TestLivePageDrivesTheCrashRecipe(t *testing.T) {
+	t.Parallel()
+	topic := fmt.Sprintf("t-live-%d", labSeq.Add(1))
+	lr := startLive(t, topic)
+	p, instructor, viewer, origin := lr.p, lr.instructor, lr.viewer, lr.origin
+	ctx := context.Background()
+	page := lr.tab(instructor)
+	waitText := lr.waitText
 
 	// The crash run, from the controls (manual-sync is the form's first choice).
-	if err := chromedp.Do(page, chromedp.Navigate(instructor), chromedp.WaitVisible("#start-btn"),
-		chromedp.SendKeys("#CRASH", "10"), chromedp.Click("#start-btn")); err != nil {
-		t.Fatal(err)
-	}
+	lr.do(page, chromedp.SendKeys("#CRASH", "10"), chromedp.Click("#start-btn"))
 	waitText(page, "#log", "$ make run-sync CRASH=10")
 	waitText(page, "#markers-manual-sync", "run 1: crash")
 	waitText(page, "#run-1", "exit 1 (crash)")
 	// The restart, to the end (IDLE_EXIT=5s, as under make).
-	if _, err := chromedp.Run(page, chromedp.Evaluate[string](`document.getElementById("CRASH").value = ""`)); err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(page, chromedp.Click("#start-btn")); err != nil {
-		t.Fatal(err)
-	}
+	lr.setValue(page, "CRASH", "")
+	lr.do(page, chromedp.Click("#start-btn"))
 	waitText(page, "#run-2", "exit 0")
 	waitText(page, "#count-manual-sync", "processed 35 · unique 30 · duplicates 5 · lost 0")
 	l := newLab(t)
@@ -110,11 +155,7 @@ func TestLivePageDrivesTheCrashRecipe(t *testing.T) {
 	waitText(page, "#committed-manual-sync", want)
 
 	// A second browser, with the viewer's link, sees the same.
-	other, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	if err := chromedp.Do(other, chromedp.Navigate(viewer)); err != nil {
-		t.Fatal(err)
-	}
+	other := lr.tab(viewer)
 	waitText(other, "#count-manual-sync", "processed 35 · unique 30 · duplicates 5 · lost 0")
 	waitText(other, "#committed-manual-sync", want)
 
@@ -179,4 +220,50 @@ func TestLivePageDrivesTheCrashRecipe(t *testing.T) {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// The page's broker controls. On make live's own embedded broker: commits
+// made to fail, then the broker SIGKILLed mid-run and started again; the
+// run waits, finishes, and nothing is lost. On a broker BROKERS names they
+// are greyed out with the reason, and refused.
+func TestLivePageBrokerControls(t *testing.T) {
+	t.Parallel()
+	lr := startLive(t, fmt.Sprintf("t-live-broker-%d", labSeq.Add(1)))
+	page := lr.tab(lr.instructor)
+	if !onEmbedded() {
+		lr.waitText(page, "#broker-why", "BROKERS names a broker make live did not start")
+		disabled, err := chromedp.Run(page, chromedp.Evaluate[bool](`document.getElementById("broker-kill").disabled`))
+		if err != nil || !disabled {
+			t.Errorf("on Apache Kafka the kill button must be greyed out: disabled=%v, %v", disabled, err)
+		}
+		req, _ := http.NewRequest(http.MethodPost, strings.Replace(lr.instructor, "/?", "/act?", 1), strings.NewReader("action=broker-kill"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", lr.origin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("broker-kill on a broker make live did not start: HTTP %d, want 422", resp.StatusCode)
+		}
+		return
+	}
+	lr.waitText(page, "#broker-why", "make live's embedded broker: running")
+	// The next 3 commits of manual-sync fail; it tries again until one goes through.
+	lr.do(page, chromedp.Click("#fail-btn"))
+	lr.waitText(page, "#log", "$ make fault-commit ERR=REBALANCE_IN_PROGRESS COUNT=3 GROUP=kitchen-sync")
+	lr.setValue(page, "WORK_DELAY", "100ms")
+	lr.do(page, chromedp.Click("#start-btn"))
+	lr.waitText(page, "#run-1", "running")
+	// Kill the broker once the run has processed something, then start it again.
+	lr.waitText(page, "#count-manual-sync", "processed 1")
+	lr.do(page, chromedp.Click("#broker-kill"))
+	lr.waitText(page, "#broker-why", "make live's embedded broker: killed")
+	lr.waitText(page, "#log", "(the embedded broker)")
+	lr.do(page, chromedp.Click("#broker-start"))
+	lr.waitText(page, "#broker-why", "make live's embedded broker: running")
+	lr.waitText(page, "#run-1", "exit 0")
+	lr.waitText(page, "#count-manual-sync", "unique 30 ·")
+	lr.waitText(page, "#count-manual-sync", "· lost 0")
 }

@@ -18,7 +18,9 @@ import (
 	"time"
 
 	"offsetlab/internal/config"
+	"offsetlab/internal/faults"
 	"offsetlab/internal/proc"
+	"offsetlab/internal/tally"
 )
 
 // Consumer is a consumer the page can start, by its make name (run-NAME).
@@ -51,9 +53,10 @@ type Lab struct {
 	Env     []string     // the environment every process gets (the caller's, cleared of the lab's settings)
 	History int          // how many ended runs the page keeps listed
 
-	mu   sync.Mutex
-	runs []*Run
-	next int
+	mu     sync.Mutex
+	runs   []*Run
+	next   int
+	ranges map[int32]tally.Range // the topic's offsets, as the broker last gave them
 }
 
 // Run is one consumer process the page started.
@@ -282,4 +285,78 @@ func names() string {
 		n = append(n, c.Name)
 	}
 	return strings.Join(n, ", ")
+}
+
+// ErrNotOwn refuses the broker's controls on a broker make live did not
+// start: it can neither kill Apache Kafka nor make it fail commits.
+var ErrNotOwn = errors.New("BROKERS names a broker make live did not start: only its own embedded broker can be killed, restarted or made to fail commits")
+
+// BrokerKill SIGKILLs the embedded broker: an outage, as a crash of its
+// machine would cause. The runs wait for it (and say so).
+func (l *Lab) BrokerKill() (string, error) {
+	if l.Own == nil {
+		return "", ErrNotOwn
+	}
+	pid := l.Own.PID()
+	l.Own.Kill()
+	return fmt.Sprintf("kill -KILL %d (the embedded broker)", pid), nil
+}
+
+// BrokerStart starts the embedded broker again, on its port and with its
+// state, and waits until it answers.
+func (l *Lab) BrokerStart(ctx context.Context) (string, error) {
+	if l.Own == nil {
+		return "", ErrNotOwn
+	}
+	if l.Own.Running() {
+		return "", errors.New("the embedded broker is running: kill it first")
+	}
+	if err := l.Own.Start(ctx); err != nil {
+		return "", err
+	}
+	return "make broker-up", nil
+}
+
+// FailCommits makes the embedded broker fail the next count commits of
+// consumer's group with the Kafka error errName, as make fault-commit does.
+func (l *Lab) FailCommits(consumer, errName, count string) (string, error) {
+	if l.Own == nil {
+		return "", ErrNotOwn
+	}
+	i := slices.IndexFunc(Consumers, func(c Consumer) bool { return c.Name == consumer })
+	if i < 0 {
+		return "", fmt.Errorf("no consumer %q: the page's are %s", consumer, names())
+	}
+	n, err := faults.ParseCount(count)
+	if err != nil {
+		return "", fmt.Errorf("COUNT=%q: %w", count, err)
+	}
+	group := "kitchen-" + consumer
+	spec := faults.Spec{Err: strings.ToUpper(strings.TrimSpace(errName)), Count: n, Group: group}
+	if err := spec.Check(); err != nil {
+		return "", err
+	}
+	c, err := faults.Find(l.Own.Data(), l.Conn.Brokers)
+	if err != nil {
+		return "", err
+	}
+	if _, err := c.Add(spec); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("make fault-commit ERR=%s COUNT=%s GROUP=%s", spec.Err, count, group), nil
+}
+
+// ClearFaults answers commits normally again, as make fault-clear does.
+func (l *Lab) ClearFaults() (string, error) {
+	if l.Own == nil {
+		return "", ErrNotOwn
+	}
+	c, err := faults.Find(l.Own.Data(), l.Conn.Brokers)
+	if err != nil {
+		return "", err
+	}
+	if _, err := c.Clear(); err != nil {
+		return "", err
+	}
+	return "make fault-clear", nil
 }

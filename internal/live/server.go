@@ -231,8 +231,16 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, role Role) {
 		cmd, err = s.Lab.Fresh(ctx)
 	case "load":
 		cmd, err = s.Lab.Load(ctx)
+	case "broker-kill":
+		cmd, err = s.Lab.BrokerKill()
+	case "broker-start":
+		cmd, err = s.Lab.BrokerStart(ctx)
+	case "fail-commits":
+		cmd, err = s.Lab.FailCommits(r.PostForm.Get("consumer"), r.PostForm.Get("ERR"), r.PostForm.Get("COUNT"))
+	case "clear-faults":
+		cmd, err = s.Lab.ClearFaults()
 	default:
-		refuse(http.StatusBadRequest, "no such action: start, stop, kill, fresh, load")
+		refuse(http.StatusBadRequest, "no such action: start, stop, kill, fresh, load, broker-kill, broker-start, fail-commits, clear-faults")
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

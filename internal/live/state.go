@@ -16,6 +16,7 @@ import (
 type State struct {
 	Broker   string // where the lab plays
 	Embedded bool   // the broker is make live's own: the broker's controls apply
+	BrokerUp bool   // make live's own broker is running (false after a kill)
 	Topic    string
 	Groups   []Group
 	Runs     []RunState
@@ -55,7 +56,7 @@ const MaxMarks = 2000
 // Snapshot reads every group's logs and asks the broker for the topic's
 // offsets and the groups' commits.
 func (l *Lab) Snapshot(ctx context.Context, adm *cluster.Client) State {
-	s := State{Broker: l.Conn.Describe(), Embedded: l.Own != nil, Topic: l.Topic}
+	s := State{Broker: l.Conn.Describe(), Embedded: l.Own != nil, BrokerUp: l.Own != nil && l.Own.Running(), Topic: l.Topic}
 	for _, r := range l.Runs() {
 		rs := RunState{ID: r.ID, Consumer: r.Consumer.Binary, Make: r.Make(), PID: r.p.PID(), Running: !done(r.p)}
 		if !rs.Running {
@@ -69,8 +70,17 @@ func (l *Lab) Snapshot(ctx context.Context, adm *cluster.Client) State {
 	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	ranges, err := adm.Ranges(qctx, l.Topic)
+	l.mu.Lock()
 	if err != nil {
-		s.Error = err.Error()
+		// The broker away (an outage the page caused, or not): the last
+		// offsets it gave still place the marks.
+		s.Error = "the broker does not answer: " + err.Error()
+		ranges = l.ranges
+	} else {
+		l.ranges = ranges
+	}
+	l.mu.Unlock()
+	if ranges == nil {
 		ranges = map[int32]tally.Range{}
 	}
 	for _, c := range Consumers {

@@ -85,6 +85,27 @@ func (b *Broker) Start(ctx context.Context) error {
 	}
 }
 
+// PID is its process id, once started.
+func (b *Broker) PID() int {
+	if b.p == nil {
+		return 0
+	}
+	return b.p.PID()
+}
+
+// Running says whether it was started and has not ended.
+func (b *Broker) Running() bool {
+	if b.p == nil {
+		return false
+	}
+	select {
+	case <-b.p.Done():
+		return false
+	default:
+		return true
+	}
+}
+
 // Kill SIGKILLs it: an outage, as a crash of the broker's machine would cause.
 func (b *Broker) Kill() {
 	if b.p != nil {
