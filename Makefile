@@ -89,7 +89,7 @@ $(addprefix $(BIN)/,$(CONFLUENT)): $(BIN)/%: $(GO_FILES)
 
 # The targets of every consumer are pattern rules (run-%, count-%, ...), which
 # make cannot list as .PHONY; these are the rest.
-.PHONY: help build build-confluent clients demo exercise live test test-unit test-e2e lint bench bench-kafka bench-picture bench-calls fmt vet \
+.PHONY: help build build-confluent clients demo exercise live live-picture test test-unit test-e2e lint bench bench-kafka bench-picture bench-calls fmt vet \
 	broker broker-up broker-down kafka-up kafka-down kafka-logs jvm-kafka-up jvm-kafka-down jvm-kafka-node-kill jvm-kafka-node-up test-kafka \
 	topic-create topic-delete topic-load tickets-clear postgres-up postgres-down experiment pictures \
 	offsets-log fresh group-delete-all group-remove-member \
@@ -241,6 +241,11 @@ bench: build ## what committing costs, end to end: every strategy's real binary 
 
 bench-kafka: build ## the same bench on Apache Kafka from the jars, started on free ports and stopped after (its rows join .lab/bench's)
 	@BENCH_BROKER=$(or $(BENCH_BROKER),kafka) $(ROOT)/scripts/with-kafka.sh $(BIN)/bench -out $(or $(OUT),$(ROOT)/.lab/bench)
+
+live-picture: build ## the live page after the lesson's crash recipe (manual-sync, CRASH=10, then a run to the end), played from its controls in headless Chromium, to PICTURES/live.png for the README
+	@mkdir -p $(or $(PICTURES),$(ROOT)/docs)
+	@cd $(ROOT) && LAB_LIVE_PICTURE=$(or $(PICTURES),$(ROOT)/docs)/live.png go test -count=1 -run 'TestLivePageDrivesTheCrashRecipe$$' ./e2e/ >/dev/null
+	@echo "live-picture: wrote $(or $(PICTURES),docs)/live.png"
 
 bench-picture: ## record the last bench (both brokers after bench and bench-kafka) for docs/costs.md: its chart to PICTURES/bench-throughput.svg, its numbers to PICTURES/bench-results.csv (the page's table, which a test checks)
 	@mkdir -p $(or $(PICTURES),$(ROOT)/docs)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -154,7 +155,20 @@ func TestLivePageDrivesTheCrashRecipe(t *testing.T) {
 	}
 	waitText(page, "#committed-manual-sync", want)
 
-	// A second browser, with the viewer's link, sees the same.
+	// make live-picture: the page after the lesson's crash recipe, for the README.
+	if out := os.Getenv("LAB_LIVE_PICTURE"); out != "" {
+		lr.do(page, chromedp.EmulateViewport(1300, 1000), chromedp.Sleep(time.Second)) // the page draws again for its new width
+		png, err := chromedp.Run(page, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(out, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s", out)
+	}
+
+	// A second browser tab, with the viewer's link, sees the same.
 	other := lr.tab(viewer)
 	waitText(other, "#count-manual-sync", "processed 35 · unique 30 · duplicates 5 · lost 0")
 	waitText(other, "#committed-manual-sync", want)

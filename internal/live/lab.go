@@ -57,6 +57,7 @@ type Lab struct {
 	runs   []*Run
 	next   int
 	ranges map[int32]tally.Range // the topic's offsets, as the broker last gave them
+	drawn  map[string]drawn      // each consumer's timeline, as last built
 }
 
 // Run is one consumer process the page started.

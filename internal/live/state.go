@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -84,8 +85,7 @@ func (l *Lab) Snapshot(ctx context.Context, adm *cluster.Client) State {
 		ranges = map[int32]tally.Range{}
 	}
 	for _, c := range Consumers {
-		events := filepath.Join(l.Dir, "events-"+c.Name+".jsonl")
-		t, err := timeline.FromFiles(c.Binary, events, filepath.Join(l.Dir, "processed-"+c.Name+".log"), ranges)
+		t, thinned, err := l.timeline(c, ranges)
 		if errors.Is(err, os.ErrNotExist) {
 			continue // no run of it yet
 		}
@@ -94,7 +94,7 @@ func (l *Lab) Snapshot(ctx context.Context, adm *cluster.Client) State {
 			s.Error = err.Error()
 			continue
 		}
-		g.Timeline, g.Thinned = t, thin(t)
+		g.Timeline, g.Thinned = t, thinned
 		if committed, err := adm.Committed(qctx, g.Group, l.Topic); err == nil {
 			g.Committed = map[int32]int64{}
 			for p, r := range ranges {
@@ -113,15 +113,63 @@ func (l *Lab) Snapshot(ctx context.Context, adm *cluster.Client) State {
 	return s
 }
 
-// thin keeps the newest MaxMarks marks of each lane and says how many it
-// dropped.
+// drawn is a consumer's timeline as last built, and what it was built from.
+type drawn struct {
+	from     string // the logs' sizes and times, and the topic's offsets
+	timeline *timeline.Timeline
+	thinned  int
+}
+
+// timeline is consumer c's timeline from its logs, built again only when a
+// log or the topic's offsets changed: an idle page costs no reading.
+func (l *Lab) timeline(c Consumer, ranges map[int32]tally.Range) (*timeline.Timeline, int, error) {
+	events := filepath.Join(l.Dir, "events-"+c.Name+".jsonl")
+	log := filepath.Join(l.Dir, "processed-"+c.Name+".log")
+	from := fmt.Sprint(ranges)
+	for _, f := range []string{events, log} {
+		if fi, err := os.Stat(f); err == nil {
+			from += fmt.Sprintf(" %d@%d", fi.Size(), fi.ModTime().UnixNano())
+		}
+	}
+	l.mu.Lock()
+	d, ok := l.drawn[c.Name]
+	l.mu.Unlock()
+	if ok && d.from == from {
+		return d.timeline, d.thinned, nil
+	}
+	t, err := timeline.FromFiles(c.Binary, events, log, ranges)
+	if err != nil {
+		return nil, 0, err
+	}
+	d = drawn{from: from, timeline: t, thinned: thin(t)}
+	l.mu.Lock()
+	if l.drawn == nil {
+		l.drawn = map[string]drawn{}
+	}
+	l.drawn[c.Name] = d
+	l.mu.Unlock()
+	return d.timeline, d.thinned, nil
+}
+
+// thin keeps what a page draws bounded however long the runs: the newest
+// MaxMarks marks of each lane (it says how many it dropped), at most
+// MaxMarks never-processed offsets per lane (the count keeps the number),
+// and the count's totals without its per-partition detail.
 func thin(t *timeline.Timeline) int {
 	n := 0
 	for i := range t.Lanes {
-		if m := t.Lanes[i].Marks; len(m) > MaxMarks {
-			n += len(m) - MaxMarks
-			t.Lanes[i].Marks = m[len(m)-MaxMarks:]
+		l := &t.Lanes[i]
+		if len(l.Marks) > MaxMarks {
+			n += len(l.Marks) - MaxMarks
+			l.Marks = l.Marks[len(l.Marks)-MaxMarks:]
+		}
+		if len(l.Lost) > MaxMarks {
+			l.Lost = l.Lost[:MaxMarks]
+		}
+		if len(l.Steps) > MaxMarks {
+			l.Steps = l.Steps[len(l.Steps)-MaxMarks:]
 		}
 	}
+	t.Count.Partitions = nil
 	return n
 }
