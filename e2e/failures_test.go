@@ -573,3 +573,49 @@ func TestTopicDeletedMidRunStops(t *testing.T) {
 		t.Fatalf("no explanation:\n%s", p.output())
 	}
 }
+
+// SIGUSR1 is a crash now (the live page's button; kill -USR1 PID): exit 1
+// after the record in hand, nothing committed on the way out, as CRASH does;
+// at once when the run waits for records.
+func TestSIGUSR1CrashesNow(t *testing.T) {
+	t.Parallel()
+	t.Run("mid-run", func(t *testing.T) {
+		t.Parallel()
+		l := newLab(t)
+		l.seed(30)
+		p := l.start("manual-sync", "LOG="+l.path("p.log"), "WORK_DELAY=200ms")
+		p.waitFor("[7 this run", time.Minute)
+		p.signal(syscall.SIGUSR1)
+		if code := p.wait(time.Minute); code != 1 {
+			t.Fatalf("exit %d after SIGUSR1, want the crash's 1:\n%s", code, p.output())
+		}
+		line, ok := p.find("SIGUSR1: crash now at p")
+		if !ok || !strings.Contains(line, ": exit(1) now, without committing or leaving the group; committed so far: ") {
+			t.Fatalf("no crash-now line:\n%s", p.output())
+		}
+		before := len(l.readLog(l.path("p.log")))
+		// What was processed past the last commit is what a restart repeats:
+		// the batch in hand, nothing committed on the way out.
+		restart := l.run(0, "manual-sync", "LOG="+l.path("p.log"), "WORK_DELAY=0", "IDLE_EXIT=1s")
+		want := before - int(resumedFrom(t, restart.output()))
+		c := l.count(l.path("p.log"))
+		if c.lost != 0 || c.unique != 30 || c.duplicates != want || want < 1 || want > 5 {
+			t.Errorf("after a crash now at record %d: want %d repeated (1 to 5: the batch in hand), 0 lost:\n%s", before, want, c.out)
+		}
+	})
+	t.Run("idle", func(t *testing.T) {
+		t.Parallel()
+		l := newLab(t)
+		l.seed(3)
+		p := l.start("manual-sync", "LOG="+l.path("p.log"), "WORK_DELAY=0")
+		p.waitFor("[3 this run]", time.Minute)
+		p.waitFor("committed p", time.Minute)
+		p.signal(syscall.SIGUSR1)
+		if code := p.wait(time.Minute); code != 1 {
+			t.Fatalf("exit %d after SIGUSR1, want the crash's 1:\n%s", code, p.output())
+		}
+		if _, ok := p.find("SIGUSR1: crash now: exit(1) now"); !ok {
+			t.Errorf("no crash-now line without a record in hand:\n%s", p.output())
+		}
+	})
+}

@@ -116,6 +116,16 @@ func (lr *liveRun) do(c context.Context, actions ...chromedp.Action[chromedp.Voi
 	}
 }
 
+// click clicks a button from the page's own script: a mouse click at the
+// button's place can miss it while the page redraws around it.
+func (lr *liveRun) click(c context.Context, sel string) {
+	lr.t.Helper()
+	found, err := chromedp.Run(c, chromedp.Evaluate[bool](`(() => { const b = document.querySelector(`+jsString(sel)+`); if (!b) return false; b.click(); return true })()`))
+	if err != nil || !found {
+		lr.t.Fatalf("no %s to click (%v):\n%s", sel, err, lr.text(c, "#runs"))
+	}
+}
+
 // setValue sets a form field from the page's own script (chromedp's
 // SetValue refuses an empty value).
 func (lr *liveRun) setValue(c context.Context, id, v string) {
@@ -212,7 +222,27 @@ func TestLivePageDrivesTheCrashRecipe(t *testing.T) {
 	}
 	resp.Body.Close()
 
+	// Crash now, on a run going: exit 1 after the record in hand, a crash
+	// mark on the timeline, as CRASH would.
+	lr.setValue(page, "consumer", "async")
+	lr.setValue(page, "WORK_DELAY", "300ms")
+	lr.do(page, chromedp.Click("#start-btn"))
+	lr.waitText(page, "#run-3", "running")
+	lr.waitText(page, "#count-manual-async", "processed 1")
+	lr.click(page, "#run-3 button.crash")
+	waitText(page, "#log", "$ kill -USR1 ")
+	waitText(page, "#run-3", "exit 1 (crash)")
+	waitText(page, "#markers-manual-async", "run 1: crash")
+
 	// Ctrl+C: make live ends, and nothing it started is left.
+	resp, err = http.Get(strings.Replace(viewer, "/?", "/state?", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || len(st.Runs) != 3 {
+		t.Fatalf("the page lists %d runs (%v), want 3", len(st.Runs), err)
+	}
+	resp.Body.Close()
 	p.Signal(syscall.SIGINT)
 	if code, err := p.Wait(ctx, 30*time.Second); err != nil || code != 0 {
 		t.Fatalf("make live after Ctrl+C: exit %d, %v:\n%s", code, err, p.Output())

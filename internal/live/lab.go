@@ -110,6 +110,13 @@ func (l *Lab) Start(ctx context.Context, name string, settings map[string]string
 	if err != nil {
 		return nil, err
 	}
+	// Listed at once: the page shows the run as it starts.
+	l.mu.Lock()
+	l.next++
+	r := &Run{ID: l.next, Consumer: c, Settings: kv, Started: time.Now(), p: p}
+	l.runs = append(l.runs, r)
+	l.forget()
+	l.mu.Unlock()
 	// A refused start ends at once with exit 2 and its reason; give it a
 	// moment to say so before calling the run started.
 	select {
@@ -120,12 +127,6 @@ func (l *Lab) Start(ctx context.Context, name string, settings map[string]string
 	case <-time.After(1500 * time.Millisecond):
 	case <-ctx.Done():
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.next++
-	r := &Run{ID: l.next, Consumer: c, Settings: kv, Started: time.Now(), p: p}
-	l.runs = append(l.runs, r)
-	l.forget()
 	return r, nil
 }
 
@@ -170,8 +171,10 @@ func refusal(lines []string) string {
 var ErrNoRun = errors.New("no such run, or it has ended")
 
 // Signal sends sig to run id: SIGINT is a Ctrl+C (the record in hand is
-// finished, what was processed committed), SIGKILL a kill (nothing more
-// happens). It returns the shell command that does the same.
+// finished, what was processed committed), SIGUSR1 a crash now (exit 1
+// after the record in hand, nothing committed, as CRASH does), SIGKILL a
+// kill (nothing more happens). It returns the shell command that does the
+// same.
 func (l *Lab) Signal(id int, sig syscall.Signal) (string, error) {
 	l.mu.Lock()
 	i := slices.IndexFunc(l.runs, func(r *Run) bool { return r.ID == id })
@@ -186,8 +189,8 @@ func (l *Lab) Signal(id int, sig syscall.Signal) (string, error) {
 	if err := r.p.Signal(sig); err != nil {
 		return "", fmt.Errorf("signal run %d: %w", id, err)
 	}
-	name := map[syscall.Signal]string{syscall.SIGINT: "INT", syscall.SIGKILL: "KILL"}[sig]
-	return fmt.Sprintf("kill -%s %d (Ctrl+C in its terminal is -INT)", name, r.p.PID()), nil
+	name := map[syscall.Signal]string{syscall.SIGINT: "INT", syscall.SIGUSR1: "USR1", syscall.SIGKILL: "KILL"}[sig]
+	return fmt.Sprintf("kill -%s %d (-INT is Ctrl+C in its terminal; -USR1 a crash now)", name, r.p.PID()), nil
 }
 
 // Runs are the runs the page lists, oldest first.

@@ -216,16 +216,13 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, role Role) {
 		if run, err = s.Lab.Start(ctx, r.PostForm.Get("consumer"), settings); err == nil {
 			cmd = run.Make()
 		}
-	case "kill", "stop":
+	case "stop", "crash", "kill":
 		id, perr := strconv.Atoi(r.PostForm.Get("run"))
 		if perr != nil {
 			refuse(http.StatusBadRequest, "run: want a run's number")
 			return
 		}
-		sig := syscall.SIGINT
-		if r.PostForm.Get("action") == "kill" {
-			sig = syscall.SIGKILL
-		}
+		sig := map[string]syscall.Signal{"stop": syscall.SIGINT, "crash": syscall.SIGUSR1, "kill": syscall.SIGKILL}[r.PostForm.Get("action")]
 		cmd, err = s.Lab.Signal(id, sig)
 	case "fresh":
 		cmd, err = s.Lab.Fresh(ctx)
@@ -240,7 +237,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, role Role) {
 	case "clear-faults":
 		cmd, err = s.Lab.ClearFaults()
 	default:
-		refuse(http.StatusBadRequest, "no such action: start, stop, kill, fresh, load, broker-kill, broker-start, fail-commits, clear-faults")
+		refuse(http.StatusBadRequest, "no such action: start, stop, crash, kill, fresh, load, broker-kill, broker-start, fail-commits, clear-faults")
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

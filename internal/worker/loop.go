@@ -28,6 +28,9 @@ func (w *worker) loop(ctx context.Context) int {
 		if end {
 			return code
 		}
+		if len(fetches.Records()) == 0 && w.crashWanted() {
+			return w.crash(nil) // nothing in hand: at once
+		}
 		if w.cfg.Print == config.PrintProgress {
 			w.noteLag(fetches)
 		}
@@ -107,7 +110,7 @@ func (w *worker) batch(ctx context.Context, records []*kgo.Record) (int, int, bo
 		}
 		done++
 		w.sinceCommit++
-		if w.cfg.Crash > 0 && w.processed.Load() == int64(w.cfg.Crash) {
+		if w.cfg.Crash > 0 && w.processed.Load() == int64(w.cfg.Crash) || w.crashWanted() {
 			return done, w.crash(r), true
 		}
 		if why := w.commitDue(); why != "" {

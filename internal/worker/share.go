@@ -219,7 +219,7 @@ func (w *worker) shareProcess(ctx context.Context, r *kgo.Record) (int, bool) {
 		}
 		w.out.Printf("processed p%d@%d %s %q delivery %d → %s%s  [%d this run%s]", r.Partition, r.Offset, r.Key, r.Value, delivery, status, why, n, crash)
 	}
-	if w.cfg.Crash > 0 && n == int64(w.cfg.Crash) {
+	if w.cfg.Crash > 0 && n == int64(w.cfg.Crash) || w.crashWanted() {
 		return w.shareCrash(r), true
 	}
 	r.Ack(status)
@@ -231,10 +231,14 @@ func (w *worker) shareProcess(ctx context.Context, r *kgo.Record) (int, bool) {
 // them out again once it sees this member gone or their locks run out.
 func (w *worker) shareCrash(r *kgo.Record) int {
 	w.die()
-	w.out.Printf("CRASH=%d reached at p%d@%d: exit(1) now, unanswered: the broker releases what this member holds when it sees the connection close (or the lock runs out), but keeps its partitions assigned to it until its session times out",
-		w.cfg.Crash, r.Partition, r.Offset)
+	why, said := fmt.Sprintf("CRASH=%d", w.cfg.Crash), fmt.Sprintf("CRASH=%d reached", w.cfg.Crash)
+	if w.crashing.Load() {
+		why, said = "SIGUSR1", "SIGUSR1: crash now"
+	}
+	w.out.Printf("%s at p%d@%d: exit(1) now, unanswered: the broker releases what this member holds when it sees the connection close (or the lock runs out), but keeps its partitions assigned to it until its session times out",
+		said, r.Partition, r.Offset)
 	w.shareSummary("crash")
-	w.event(events.Event{Kind: events.Crash, Partition: events.P(r.Partition), Offset: events.O(r.Offset), Detail: fmt.Sprintf("CRASH=%d", w.cfg.Crash)})
+	w.event(events.Event{Kind: events.Crash, Partition: events.P(r.Partition), Offset: events.O(r.Offset), Detail: why})
 	return ExitCrash
 }
 

@@ -24,16 +24,31 @@ func (w *worker) onStop(ctx context.Context) {
 
 // crash is the lesson's failure: the client dies, with no commit, no Close
 // and no LeaveGroup, and the run ends with ExitCrash, as if the process died.
-// Whatever was committed before now is what a restart resumes from.
+// Whatever was committed before now is what a restart resumes from. r is
+// the record just processed; nil when none was in hand (a crash now while
+// the run waited for records).
 func (w *worker) crash(r *kgo.Record) int {
-	w.out.Printf("CRASH=%d reached at p%d@%d: exit(1) now, without committing or leaving the group; committed so far: %s",
-		w.cfg.Crash, r.Partition, r.Offset, w.commits.summary(w.partitions))
+	why, at := fmt.Sprintf("CRASH=%d reached", w.cfg.Crash), ""
+	if w.crashing.Load() {
+		why = "SIGUSR1: crash now"
+	}
+	if r != nil {
+		at = fmt.Sprintf(" at p%d@%d", r.Partition, r.Offset)
+	}
+	w.out.Printf("%s%s: exit(1) now, without committing or leaving the group; committed so far: %s",
+		why, at, w.commits.summary(w.partitions))
 	if w.s.Transact {
 		w.out.Printf("the batch's transaction stays open, its tickets written but not committed: the next run of INSTANCE=%d aborts it (without one, the broker does after TRANSACTION_TIMEOUT)", w.cfg.Instance)
 	}
 	w.summary("crash")
-	w.event(events.Event{Kind: events.Crash, Partition: events.P(r.Partition), Offset: events.O(r.Offset),
-		Detail: fmt.Sprintf("CRASH=%d", w.cfg.Crash)})
+	e := events.Event{Kind: events.Crash, Detail: fmt.Sprintf("CRASH=%d", w.cfg.Crash)}
+	if w.crashing.Load() {
+		e.Detail = "SIGUSR1"
+	}
+	if r != nil {
+		e.Partition, e.Offset = events.P(r.Partition), events.O(r.Offset)
+	}
+	w.event(e)
 	// Last, as os.Exit was: the lines and the event are out before the
 	// loop (woken by the dead client) can end the run and close the logs.
 	w.die()
@@ -82,4 +97,15 @@ func (w *worker) summary(how string) {
 	}
 	w.out.Printf("summary strategy=%s processed=%d%s commits=%d committed=%s exit=%s",
 		w.s.Name, n, effects, w.commits.count(), strings.ReplaceAll(w.commits.summary(w.partitions), " ", ","), how)
+}
+
+// crashWanted says whether a crash now (SIGUSR1) came; from then on the run
+// crashes, at the next record done or at once when none is in hand.
+func (w *worker) crashWanted() bool {
+	select {
+	case <-w.crashNow:
+		w.crashing.Store(true)
+	default:
+	}
+	return w.crashing.Load()
 }

@@ -39,7 +39,9 @@ import (
 // returns the exit code for main to exit with. A stop is the first Ctrl+C
 // (SIGINT) or SIGTERM: the record in hand is finished, what was processed is
 // committed, the member leaves the group. A second one is the signal's own:
-// the process ends at once, committing nothing more.
+// the process ends at once, committing nothing more. SIGUSR1 is a crash now,
+// as CRASH strikes: exit(1) after the record in hand, nothing committed (the
+// live page's "crash now"; kill -USR1 PID from a terminal).
 func Run(cfg config.Consumer, s Strategy) int {
 	ctx, stop := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 1)
@@ -52,7 +54,9 @@ func Run(cfg config.Consumer, s Strategy) int {
 		signal.Reset(os.Interrupt, syscall.SIGTERM)
 		stop(errors.New(sig.String()))
 	}()
-	return RunContext(ctx, cfg, s, os.Stdout)
+	crashNow := make(chan os.Signal, 1)
+	signal.Notify(crashNow, syscall.SIGUSR1)
+	return runContext(ctx, cfg, s, os.Stdout, crashNow)
 }
 
 // RunContext is Run with the stop in ctx's hands (done: a clean stop) and
@@ -61,6 +65,10 @@ func Run(cfg config.Consumer, s Strategy) int {
 // context canceled: nothing more reaches the broker, no commit, no leave),
 // as the process that exits with it would be.
 func RunContext(ctx context.Context, cfg config.Consumer, s Strategy, out io.Writer) int {
+	return runContext(ctx, cfg, s, out, nil)
+}
+
+func runContext(ctx context.Context, cfg config.Consumer, s Strategy, out io.Writer, crashNow <-chan os.Signal) int {
 	pr := &lines.Printer{W: out, Prefix: s.Name}
 	if err := s.validate(); err != nil {
 		pr.Printf("error: %v", err)
@@ -74,7 +82,7 @@ func RunContext(ctx context.Context, cfg config.Consumer, s Strategy, out io.Wri
 	}
 	s = s.resolved()
 	w := &worker{cfg: cfg, s: s, out: pr, start: time.Now(), position: map[int32]*kgo.Record{}, fetched: map[int32]int64{}, owned: map[int32]bool{},
-		halt: make(chan error, 1), lastCommit: time.Now(), commitTimes: &commitTimes{}, clReady: make(chan struct{})}
+		halt: make(chan error, 1), lastCommit: time.Now(), commitTimes: &commitTimes{}, clReady: make(chan struct{}), crashNow: crashNow}
 	w.broker = &outage{out: pr, event: w.event, dead: &w.dead}
 	return w.run(ctx)
 }
@@ -90,6 +98,8 @@ type worker struct {
 	adm        *cluster.Client
 	cl         *kgo.Client
 	clReady    chan struct{}             // closed once cl is set: kgo's callbacks can come before NewClient returns
+	crashNow   <-chan os.Signal          // SIGUSR1: crash after the record in hand (nil in a test's process)
+	crashing   atomic.Bool               // a crash now came
 	die        context.CancelFunc        // cancels cl's context: a crash, in a process that goes on (a test's)
 	dead       atomic.Bool               // set by a crash: kgo's callbacks do nothing more
 	sess       *kgo.GroupTransactSession // Strategy.Transact only; cl is its client
