@@ -234,6 +234,29 @@ func TestLivePageDrivesTheCrashRecipe(t *testing.T) {
 	waitText(page, "#run-3", "exit 1 (crash)")
 	waitText(page, "#markers-manual-async", "run 1: crash")
 
+	// A reset: the dry run first, which changes nothing; then only that
+	// plan may be applied.
+	lr.click(page, "#reset-dry")
+	waitText(page, "#plan", "reset group kitchen-sync on "+topic+" to earliest (DRY RUN")
+	waitText(page, "#log", "$ make group-reset-sync TO=earliest")
+	if c := l.committed(); c[0] != 10 || c[1] != 10 || c[2] != 10 {
+		t.Fatalf("a dry run changed the group's offsets: %v", c)
+	}
+	req, _ := http.NewRequest(http.MethodPost, strings.Replace(instructor, "/?", "/act?", 1), strings.NewReader("action=reset-apply&consumer=sync&TO=latest"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", origin)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusConflict {
+		t.Errorf("applying a reset whose dry run was not shown: HTTP %d, want 409", resp.StatusCode)
+	}
+	lr.click(page, "#reset-apply")
+	waitText(page, "#log", "$ make group-reset-sync TO=earliest EXECUTE=1")
+	waitText(page, "#committed-manual-sync", "committed p0→0 p1→0 p2→0")
+	if c := l.committed(); c[0] != 0 || c[1] != 0 || c[2] != 0 {
+		t.Errorf("after the reset the broker has %v committed, want 0 on each partition", c)
+	}
+
 	// Ctrl+C: make live ends, and nothing it started is left.
 	resp, err = http.Get(strings.Replace(viewer, "/?", "/state?", 1))
 	if err != nil {

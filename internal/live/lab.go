@@ -364,3 +364,35 @@ func (l *Lab) ClearFaults() (string, error) {
 	}
 	return "make fault-clear", nil
 }
+
+// Reset moves consumer's group to TO (earliest, latest, offset:N, shift:±N,
+// datetime:...), as make group-reset-NAME does: a dry run that only shows
+// the plan, or, with execute, the reset itself. It returns the plan or the
+// result as admin prints it, and the make command.
+func (l *Lab) Reset(ctx context.Context, consumer, to string, execute bool) (string, string, error) {
+	if !slices.ContainsFunc(Consumers, func(c Consumer) bool { return c.Name == consumer }) {
+		return "", "", fmt.Errorf("no consumer %q: the page's are %s", consumer, names())
+	}
+	if !plainValue.MatchString(to) {
+		return "", "", fmt.Errorf("TO=%q: want earliest, latest, offset:N, shift:-N or datetime:2026-05-01T00:00:00Z", to)
+	}
+	args := []string{"group-reset", "-group", "kitchen-" + consumer, "-to", to}
+	cmd := fmt.Sprintf("make group-reset-%s TO=%s", consumer, to)
+	if execute {
+		args = append(args, "-execute", "1")
+		cmd += " EXECUTE=1"
+	}
+	p, err := proc.Start(proc.Cmd{Path: filepath.Join(l.Bin, "admin"), Args: args, Env: l.env(), Dir: l.Dir})
+	if err != nil {
+		return "", "", err
+	}
+	code, err := p.Wait(ctx, time.Minute)
+	if err != nil {
+		p.Kill()
+		return "", "", err
+	}
+	if code != 0 {
+		return "", "", errors.New(p.Output())
+	}
+	return p.Output(), cmd, nil
+}

@@ -44,6 +44,7 @@ type Server struct {
 	mu      sync.Mutex
 	last    []byte // the latest state, as JSON
 	changed chan struct{}
+	dryRun  string // the last reset shown as a dry run (consumer and TO): the one that may be applied
 }
 
 // Token is a fresh random token.
@@ -170,9 +171,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 // answer is what an action returns: what it did, the make command that does
 // the same in a terminal, or why it was refused.
 type answer struct {
-	OK    bool
-	Make  string `json:",omitempty"`
-	Error string `json:",omitempty"`
+	OK     bool
+	Make   string `json:",omitempty"`
+	Output string `json:",omitempty"` // what the command printed, when the page shows it (a reset's plan)
+	Error  string `json:",omitempty"`
 }
 
 // act runs one of the fixed actions. Nothing from the page is ever run as a
@@ -201,8 +203,8 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, role Role) {
 	}
 	ctx := r.Context()
 	var (
-		cmd string
-		err error
+		cmd, output string
+		err         error
 	)
 	switch r.PostForm.Get("action") {
 	case "start":
@@ -236,8 +238,28 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, role Role) {
 		cmd, err = s.Lab.FailCommits(r.PostForm.Get("consumer"), r.PostForm.Get("ERR"), r.PostForm.Get("COUNT"))
 	case "clear-faults":
 		cmd, err = s.Lab.ClearFaults()
+	case "reset", "reset-apply":
+		// The dry run first: only the reset last shown as a plan is applied.
+		consumer, to := r.PostForm.Get("consumer"), r.PostForm.Get("TO")
+		key := consumer + " " + to
+		apply := r.PostForm.Get("action") == "reset-apply"
+		s.mu.Lock()
+		shown := s.dryRun == key
+		s.mu.Unlock()
+		if apply && !shown {
+			refuse(http.StatusConflict, "show the dry run of this reset first (TO and consumer as shown)")
+			return
+		}
+		output, cmd, err = s.Lab.Reset(ctx, consumer, to, apply)
+		s.mu.Lock()
+		if err == nil && !apply {
+			s.dryRun = key
+		} else {
+			s.dryRun = ""
+		}
+		s.mu.Unlock()
 	default:
-		refuse(http.StatusBadRequest, "no such action: start, stop, crash, kill, fresh, load, broker-kill, broker-start, fail-commits, clear-faults")
+		refuse(http.StatusBadRequest, "no such action: start, stop, crash, kill, fresh, load, broker-kill, broker-start, fail-commits, clear-faults, reset, reset-apply")
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -246,5 +268,5 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, role Role) {
 		_ = json.NewEncoder(w).Encode(answer{Error: err.Error()})
 		return
 	}
-	_ = json.NewEncoder(w).Encode(answer{OK: true, Make: cmd})
+	_ = json.NewEncoder(w).Encode(answer{OK: true, Make: cmd, Output: output})
 }
