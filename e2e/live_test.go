@@ -334,3 +334,40 @@ func TestLivePageBrokerControls(t *testing.T) {
 	lr.waitText(page, "#count-manual-sync", "unique 30 ·")
 	lr.waitText(page, "#count-manual-sync", "· lost 0")
 }
+
+// Play the lesson: the page runs the demo's recipe for a strategy step by
+// step (fresh, the crash run), asks for a prediction, runs the restart and
+// shows the measured numbers beside it. The guide starts from make fresh,
+// which deletes every kitchen-* group of the broker: it plays on make
+// live's own embedded broker only, not on a broker other tests share.
+func TestLivePagePlaysTheLesson(t *testing.T) {
+	t.Parallel()
+	if !onEmbedded() {
+		t.Skip("make fresh on the suite's shared Kafka would delete other tests' kitchen-* groups; the embedded suite plays the guide")
+	}
+	for _, tt := range []struct {
+		strategy, repeated, lost string
+	}{
+		{"sync", "5", "0"},
+		{"greedy", "0", "10"},
+	} {
+		t.Run(tt.strategy, func(t *testing.T) {
+			t.Parallel()
+			lr := startLive(t, fmt.Sprintf("t-live-play-%d", labSeq.Add(1)))
+			page := lr.tab(lr.instructor)
+			lr.setValue(page, "play-strategy", tt.strategy)
+			lr.click(page, "#play-begin")
+			lr.waitText(page, "#log", "$ make fresh")
+			lr.waitText(page, "#play-steps", "3. A second run reads to the end. Predict:")
+			lr.waitText(page, "#play-steps", "It ended: exit 1, the crash")
+			lr.setValue(page, "play-repeated", tt.repeated)
+			lr.setValue(page, "play-lost", tt.lost)
+			lr.click(page, "#play-restart")
+			lr.waitText(page, "#play-verdict", "Right on both. Why: ")
+			got := lr.text(page, "#play-result")
+			if want := "repeated" + tt.repeated + tt.repeated + "lost" + tt.lost + tt.lost; !strings.Contains(got, want) {
+				t.Errorf("the result table shows %q, want the prediction and the measure side by side (%q)", got, want)
+			}
+		})
+	}
+}

@@ -174,6 +174,7 @@ type answer struct {
 	OK     bool
 	Make   string `json:",omitempty"`
 	Output string `json:",omitempty"` // what the command printed, when the page shows it (a reset's plan)
+	Run    int    `json:",omitempty"` // the run a start started
 	Error  string `json:",omitempty"`
 }
 
@@ -204,6 +205,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, role Role) {
 	ctx := r.Context()
 	var (
 		cmd, output string
+		run         int
 		err         error
 	)
 	switch r.PostForm.Get("action") {
@@ -214,9 +216,9 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, role Role) {
 				settings[k] = v[0]
 			}
 		}
-		var run *Run
-		if run, err = s.Lab.Start(ctx, r.PostForm.Get("consumer"), settings); err == nil {
-			cmd = run.Make()
+		var started *Run
+		if started, err = s.Lab.Start(ctx, r.PostForm.Get("consumer"), settings); err == nil {
+			cmd, run = started.Make(), started.ID
 		}
 	case "stop", "crash", "kill":
 		id, perr := strconv.Atoi(r.PostForm.Get("run"))
@@ -268,5 +270,5 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, role Role) {
 		_ = json.NewEncoder(w).Encode(answer{Error: err.Error()})
 		return
 	}
-	_ = json.NewEncoder(w).Encode(answer{OK: true, Make: cmd, Output: output})
+	_ = json.NewEncoder(w).Encode(answer{OK: true, Make: cmd, Output: output, Run: run})
 }
