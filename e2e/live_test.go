@@ -108,6 +108,16 @@ func (lr *liveRun) waitText(c context.Context, sel, want string) {
 	}
 }
 
+// waitProcessed waits until the page counts at least n records processed
+// by consumer's group (consumer: its binary's name).
+func (lr *liveRun) waitProcessed(c context.Context, consumer string, n int) {
+	lr.t.Helper()
+	js := `(() => { const m = ((document.getElementById(` + jsString("count-"+consumer) + `)||{}).textContent||"").match(/^processed (\d+)/); return !!m && Number(m[1]) >= ` + fmt.Sprint(n) + ` })()`
+	if _, err := chromedp.Run(c, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(90*time.Second))); err != nil {
+		lr.t.Fatalf("the page never counted %d records of %s (it shows %q): %v", n, consumer, lr.text(c, "#count-"+consumer), err)
+	}
+}
+
 // do runs actions on the page.
 func (lr *liveRun) do(c context.Context, actions ...chromedp.Action[chromedp.Void]) {
 	lr.t.Helper()
@@ -228,7 +238,7 @@ func TestLivePageDrivesTheCrashRecipe(t *testing.T) {
 	lr.setValue(page, "WORK_DELAY", "300ms")
 	lr.do(page, chromedp.Click("#start-btn"))
 	lr.waitText(page, "#run-3", "running")
-	lr.waitText(page, "#count-manual-async", "processed 1")
+	lr.waitProcessed(page, "manual-async", 1)
 	lr.click(page, "#run-3 button.crash")
 	waitText(page, "#log", "$ kill -USR1 ")
 	waitText(page, "#run-3", "exit 1 (crash)")
@@ -324,7 +334,7 @@ func TestLivePageBrokerControls(t *testing.T) {
 	lr.do(page, chromedp.Click("#start-btn"))
 	lr.waitText(page, "#run-1", "running")
 	// Kill the broker once the run has processed something, then start it again.
-	lr.waitText(page, "#count-manual-sync", "processed 1")
+	lr.waitProcessed(page, "manual-sync", 1)
 	lr.do(page, chromedp.Click("#broker-kill"))
 	lr.waitText(page, "#broker-why", "make live's embedded broker: killed")
 	lr.waitText(page, "#log", "(the embedded broker)")
