@@ -178,12 +178,12 @@ var ErrNoRun = errors.New("no such run, or it has ended")
 func (l *Lab) Signal(id int, sig syscall.Signal) (string, error) {
 	l.mu.Lock()
 	i := slices.IndexFunc(l.runs, func(r *Run) bool { return r.ID == id })
-	l.mu.Unlock()
-	if i < 0 {
-		return "", ErrNoRun
+	var r *Run
+	if i >= 0 {
+		r = l.runs[i]
 	}
-	r := l.runs[i]
-	if done(r.p) {
+	l.mu.Unlock()
+	if r == nil || done(r.p) {
 		return "", ErrNoRun
 	}
 	if err := r.p.Signal(sig); err != nil {
