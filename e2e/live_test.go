@@ -381,3 +381,21 @@ func TestLivePagePlaysTheLesson(t *testing.T) {
 		})
 	}
 }
+
+// The effect consumers' tickets, beside the log's count, as make count-NAME
+// says them: idempotent's crash recipe repeats 5 deliveries and writes each
+// ticket once.
+func TestLivePageShowsEffects(t *testing.T) {
+	t.Parallel()
+	lr := startLive(t, fmt.Sprintf("t-live-effects-%d", labSeq.Add(1)))
+	page := lr.tab(lr.instructor)
+	lr.setValue(page, "consumer", "idempotent")
+	lr.setValue(page, "CRASH", "10")
+	lr.click(page, "#start-btn")
+	lr.waitText(page, "#run-1", "exit 1 (crash)")
+	lr.setValue(page, "CRASH", "")
+	lr.click(page, "#start-btn")
+	lr.waitText(page, "#run-2", "exit 0")
+	lr.waitText(page, "#count-idempotent", "processed 35 · unique 30 · duplicates 5 · lost 0")
+	lr.waitText(page, "#counted-idempotent", "tickets (idempotent): effects=30 unique-orders=30 duplicate-effects=0 missing=0")
+}

@@ -27,12 +27,17 @@ import (
 type Consumer struct {
 	Name   string // auto, sync, ...
 	Binary string // its folder under the lab, and its binary in bin/
+	// Count is the admin command make count-NAME runs when the processed
+	// log alone does not say it: a share group's deliveries, the effect
+	// consumers' tickets. "": the timeline's count says it.
+	Count string
 }
 
 // Consumers are the seven the page offers, in the lesson's order.
 var Consumers = []Consumer{
-	{"auto", "auto-commit"}, {"sync", "manual-sync"}, {"async", "manual-async"},
-	{"share", "share"}, {"idempotent", "idempotent"}, {"db-offsets", "db-offsets"}, {"transactional", "transactional"},
+	{"auto", "auto-commit", ""}, {"sync", "manual-sync", ""}, {"async", "manual-async", ""},
+	{"share", "share", "count-share"}, {"idempotent", "idempotent", "count-effects"},
+	{"db-offsets", "db-offsets", "count-effects"}, {"transactional", "transactional", "count-output"},
 }
 
 // Settings are what the page may set on a run. The binary checks the values

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"offsetlab/internal/cluster"
+	"offsetlab/internal/proc"
 	"offsetlab/internal/tally"
 	"offsetlab/internal/timeline"
 )
@@ -38,6 +40,9 @@ type Group struct {
 	// broker now (what make group-describe-NAME shows); -1: nothing.
 	Committed map[int32]int64
 	Lag       int64
+	// Counted is what make count-NAME says beside the log's count, for a
+	// share group (its deliveries) and the effect consumers (their tickets).
+	Counted string `json:",omitempty"`
 }
 
 // RunState is one run as the page lists it.
@@ -95,6 +100,7 @@ func (l *Lab) Snapshot(ctx context.Context, adm *cluster.Client) State {
 			continue
 		}
 		g.Timeline, g.Thinned = t, thinned
+		g.Counted = l.counted(ctx, c)
 		if committed, err := adm.Committed(qctx, g.Group, l.Topic); err == nil {
 			g.Committed = map[int32]int64{}
 			for p, r := range ranges {
@@ -118,6 +124,7 @@ type drawn struct {
 	from     string // the logs' sizes and times, and the topic's offsets
 	timeline *timeline.Timeline
 	thinned  int
+	counted  string // make count-NAME's own lines, for the consumers that have them
 }
 
 // timeline is consumer c's timeline from its logs, built again only when a
@@ -142,6 +149,9 @@ func (l *Lab) timeline(c Consumer, ranges map[int32]tally.Range) (*timeline.Time
 		return nil, 0, err
 	}
 	d = drawn{from: from, timeline: t, thinned: thin(t)}
+	if c.Count != "" {
+		d.counted = l.count(c, log)
+	}
 	l.mu.Lock()
 	if l.drawn == nil {
 		l.drawn = map[string]drawn{}
@@ -172,4 +182,33 @@ func thin(t *timeline.Timeline) int {
 	}
 	t.Count.Partitions = nil
 	return n
+}
+
+// counted is consumer c's make count-NAME lines as last run (run again
+// whenever its logs changed: see timeline).
+func (l *Lab) counted(_ context.Context, c Consumer) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.drawn[c.Name].counted
+}
+
+// count runs make count-NAME's command (admin count-share, count-effects,
+// count-output) and keeps its lines but the processed log's, which the
+// timeline's count already says.
+func (l *Lab) count(c Consumer, log string) string {
+	p, err := proc.Start(proc.Cmd{Path: filepath.Join(l.Bin, "admin"), Args: []string{c.Count, "-group", "kitchen-" + c.Name, "-log", log}, Env: l.env(), Dir: l.Dir})
+	if err != nil {
+		return err.Error()
+	}
+	if _, err := p.Wait(context.Background(), 10*time.Second); err != nil {
+		p.Kill()
+		return c.Count + ": " + err.Error()
+	}
+	var out []string
+	for _, line := range p.Lines() {
+		if !strings.HasPrefix(line, " ") && !strings.Contains(line, ": total=") {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }
