@@ -83,7 +83,22 @@ func startLive(t *testing.T, topic string) *liveRun {
 // tab opens link in a new tab of the browser.
 func (lr *liveRun) tab(link string) context.Context {
 	lr.t.Helper()
-	c, cancel := chromedp.NewContext(lr.alloc)
+	return lr.open(lr.alloc, link)
+}
+
+// otherBrowser opens link in a browser of its own: another process, as a
+// learner's laptop would be.
+func (lr *liveRun) otherBrowser(link string) context.Context {
+	lr.t.Helper()
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(lr.t)), chromedp.NoSandbox, chromedp.Headless)...)
+	lr.t.Cleanup(cancel)
+	return lr.open(alloc, link)
+}
+
+func (lr *liveRun) open(alloc context.Context, link string) context.Context {
+	lr.t.Helper()
+	c, cancel := chromedp.NewContext(alloc)
 	lr.t.Cleanup(cancel)
 	if err := chromedp.Do(c, chromedp.Navigate(link), chromedp.WaitVisible("#start-btn")); err != nil {
 		lr.t.Fatal(err)
@@ -188,8 +203,8 @@ func TestLivePageDrivesTheCrashRecipe(t *testing.T) {
 		t.Logf("wrote %s", out)
 	}
 
-	// A second browser tab, with the viewer's link, sees the same.
-	other := lr.tab(viewer)
+	// A second browser, with the viewer's link, sees the same.
+	other := lr.otherBrowser(viewer)
 	waitText(other, "#count-manual-sync", "processed 35 · unique 30 · duplicates 5 · lost 0")
 	waitText(other, "#committed-manual-sync", want)
 
@@ -343,6 +358,7 @@ func TestLivePageBrokerControls(t *testing.T) {
 	lr.waitText(page, "#run-1", "exit 0")
 	lr.waitText(page, "#count-manual-sync", "unique 30 ·")
 	lr.waitText(page, "#count-manual-sync", "· lost 0")
+	lr.waitText(page, "#markers-manual-sync", "broker away 1×") // the outage, drawn as a band
 }
 
 // Play the lesson: the page runs the demo's recipe for a strategy step by
