@@ -291,6 +291,20 @@ func TestLivePageDrivesTheCrashRecipe(t *testing.T) {
 		t.Fatalf("the page lists %d runs (%v), want 3", len(st.Runs), err)
 	}
 	resp.Body.Close()
+	// A bad value from the page gets the command line's named error.
+	req, _ = http.NewRequest(http.MethodPost, strings.Replace(instructor, "/?", "/act?", 1), strings.NewReader("action=start&consumer=sync&CRASH=ten"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", origin)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused struct{ Error string }
+	_ = json.NewDecoder(resp.Body).Decode(&refused)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(refused.Error, `CRASH (-crash) = "ten": want a whole number from 0 to 1000000`) {
+		t.Errorf("CRASH=ten from the page: HTTP %d %q, want 422 and the command line's error", resp.StatusCode, refused.Error)
+	}
 	p.Signal(syscall.SIGINT)
 	if code, err := p.Wait(ctx, 30*time.Second); err != nil || code != 0 {
 		t.Fatalf("make live after Ctrl+C: exit %d, %v:\n%s", code, err, p.Output())
