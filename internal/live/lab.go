@@ -140,21 +140,12 @@ func (l *Lab) Start(ctx context.Context, name string, settings map[string]string
 func (l *Lab) forget() {
 	ended := 0
 	for i := len(l.runs) - 1; i >= 0; i-- {
-		if done(l.runs[i].p) {
+		if l.runs[i].p.Ended() {
 			ended++
 			if l.History > 0 && ended > l.History {
 				l.runs = slices.Delete(l.runs, i, i+1)
 			}
 		}
-	}
-}
-
-func done(p *proc.Proc) bool {
-	select {
-	case <-p.Done():
-		return true
-	default:
-		return false
 	}
 }
 
@@ -188,7 +179,7 @@ func (l *Lab) Signal(id int, sig syscall.Signal) (string, error) {
 		r = l.runs[i]
 	}
 	l.mu.Unlock()
-	if r == nil || done(r.p) {
+	if r == nil || r.p.Ended() {
 		return "", ErrNoRun
 	}
 	if err := r.p.Signal(sig); err != nil {
@@ -219,7 +210,7 @@ func (l *Lab) Fresh(ctx context.Context) (string, error) {
 		{"admin", "topic-delete"}, {"admin", "topic-create"}, {"seed", "-seed-messages", "30"},
 		{"admin", "group-delete", "-group", strings.Join(groups, ",")},
 	} {
-		if err := l.tool(ctx, args[0], args[1:]...); err != nil {
+		if _, err := l.tool(ctx, args[0], args[1:]...); err != nil {
 			return "", err
 		}
 	}
@@ -238,43 +229,56 @@ func (l *Lab) Fresh(ctx context.Context) (string, error) {
 
 // Load produces 30 more orders, as make topic-load does.
 func (l *Lab) Load(ctx context.Context) (string, error) {
-	return "make topic-load", l.tool(ctx, "seed", "-seed-messages", "30")
+	_, err := l.tool(ctx, "seed", "-seed-messages", "30")
+	return "make topic-load", err
 }
 
 // Prepare makes the topic with 30 orders if it is not there yet (make
 // topic-create topic-load); a topic that exists is left as it is.
 func (l *Lab) Prepare(ctx context.Context) (bool, error) {
-	if err := l.tool(ctx, "admin", "topic-describe"); err == nil {
+	if _, err := l.tool(ctx, "admin", "topic-describe"); err == nil {
 		return false, nil
 	}
-	if err := l.tool(ctx, "admin", "topic-create"); err != nil {
+	if _, err := l.tool(ctx, "admin", "topic-create"); err != nil {
 		return false, err
 	}
-	return true, l.tool(ctx, "seed", "-seed-messages", "30")
+	_, err := l.tool(ctx, "seed", "-seed-messages", "30")
+	return true, err
 }
 
-// tool runs one of the lab's tools (admin, seed) to its end.
-func (l *Lab) tool(ctx context.Context, bin string, args ...string) error {
+// runTool runs one of the lab's tools (admin, seed) to its end, within
+// timeout, and returns it (its lines) with its exit code.
+func (l *Lab) runTool(ctx context.Context, timeout time.Duration, bin string, args ...string) (*proc.Proc, int, error) {
 	p, err := proc.Start(proc.Cmd{Path: filepath.Join(l.Bin, bin), Args: args, Env: l.env(), Dir: l.Dir})
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	code, err := p.Wait(ctx, time.Minute)
+	code, err := p.Wait(ctx, timeout)
 	if err != nil {
 		p.Kill()
-		return fmt.Errorf("%s %s: %w", bin, strings.Join(args, " "), err)
+		return nil, 0, fmt.Errorf("%s %s: %w", bin, strings.Join(args, " "), err)
+	}
+	return p, code, nil
+}
+
+// tool runs one of the lab's tools to its end and returns what it printed;
+// an exit other than 0 is an error with its last lines.
+func (l *Lab) tool(ctx context.Context, bin string, args ...string) (string, error) {
+	p, code, err := l.runTool(ctx, time.Minute, bin, args...)
+	if err != nil {
+		return "", err
 	}
 	if code != 0 {
-		return fmt.Errorf("%s %s exited %d: %s", bin, strings.Join(args, " "), code, p.Tail(3))
+		return "", fmt.Errorf("%s %s exited %d: %s", bin, strings.Join(args, " "), code, p.Tail(3))
 	}
-	return nil
+	return p.Output(), nil
 }
 
 // StopAll stops every run still going with sig and waits for them: a
 // SIGINT lets each finish its record and commit, as a Ctrl+C does.
 func (l *Lab) StopAll(sig syscall.Signal) {
 	for _, r := range l.Runs() {
-		if !done(r.p) {
+		if !r.p.Ended() {
 			_ = r.p.Signal(sig)
 		}
 	}
@@ -387,17 +391,9 @@ func (l *Lab) Reset(ctx context.Context, consumer, to string, execute bool) (str
 		args = append(args, "-execute", "1")
 		cmd += " EXECUTE=1"
 	}
-	p, err := proc.Start(proc.Cmd{Path: filepath.Join(l.Bin, "admin"), Args: args, Env: l.env(), Dir: l.Dir})
+	out, err := l.tool(ctx, "admin", args...)
 	if err != nil {
 		return "", "", err
 	}
-	code, err := p.Wait(ctx, time.Minute)
-	if err != nil {
-		p.Kill()
-		return "", "", err
-	}
-	if code != 0 {
-		return "", "", errors.New(p.Output())
-	}
-	return p.Output(), cmd, nil
+	return out, cmd, nil
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"offsetlab/internal/cluster"
-	"offsetlab/internal/proc"
 	"offsetlab/internal/tally"
 	"offsetlab/internal/timeline"
 )
@@ -64,7 +63,7 @@ const MaxMarks = 2000
 func (l *Lab) Snapshot(ctx context.Context, adm *cluster.Client) State {
 	s := State{Broker: l.Conn.Describe(), Embedded: l.Own != nil, BrokerUp: l.Own != nil && l.Own.Running(), Topic: l.Topic}
 	for _, r := range l.Runs() {
-		rs := RunState{ID: r.ID, Consumer: r.Consumer.Binary, Make: r.Make(), PID: r.p.PID(), Running: !done(r.p)}
+		rs := RunState{ID: r.ID, Consumer: r.Consumer.Binary, Make: r.Make(), PID: r.p.PID(), Running: !r.p.Ended()}
 		if !rs.Running {
 			rs.Exit = r.p.Code()
 		}
@@ -196,13 +195,10 @@ func (l *Lab) counted(_ context.Context, c Consumer) string {
 // count-output) and keeps its lines but the processed log's, which the
 // timeline's count already says.
 func (l *Lab) count(c Consumer, log string) string {
-	p, err := proc.Start(proc.Cmd{Path: filepath.Join(l.Bin, "admin"), Args: []string{c.Count, "-group", "kitchen-" + c.Name, "-log", log}, Env: l.env(), Dir: l.Dir})
+	// Its lines whatever its exit: a count that finds losses says so.
+	p, _, err := l.runTool(context.Background(), 10*time.Second, "admin", c.Count, "-group", "kitchen-"+c.Name, "-log", log)
 	if err != nil {
 		return err.Error()
-	}
-	if _, err := p.Wait(context.Background(), 10*time.Second); err != nil {
-		p.Kill()
-		return c.Count + ": " + err.Error()
 	}
 	var out []string
 	for _, line := range p.Lines() {

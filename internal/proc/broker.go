@@ -95,15 +95,7 @@ func (b *Broker) PID() int {
 
 // Running says whether it was started and has not ended.
 func (b *Broker) Running() bool {
-	if b.p == nil {
-		return false
-	}
-	select {
-	case <-b.p.Done():
-		return false
-	default:
-		return true
-	}
+	return b.p != nil && !b.p.Ended()
 }
 
 // Kill SIGKILLs it: an outage, as a crash of the broker's machine would cause.

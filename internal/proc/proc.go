@@ -302,6 +302,16 @@ func (p *Proc) Wait(ctx context.Context, timeout time.Duration) (int, error) {
 // Signal sends sig (SIGINT is a learner's Ctrl+C).
 func (p *Proc) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
 
+// Ended says whether the process has ended (and every line of it was read).
+func (p *Proc) Ended() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // PID is the process's id.
 func (p *Proc) PID() int { return p.cmd.Process.Pid }
 
