@@ -28,13 +28,14 @@ func (w *worker) loop(ctx context.Context) int {
 		if end {
 			return code
 		}
-		if len(fetches.Records()) == 0 && w.crashWanted() {
+		records := fetches.Records()
+		if len(records) == 0 && w.crashWanted() {
 			return w.crash(nil) // nothing in hand: at once
 		}
 		if w.cfg.Print == config.PrintProgress {
 			w.noteLag(fetches)
 		}
-		done, code, end := w.batch(ctx, fetches.Records())
+		done, code, end := w.batch(ctx, records)
 		// kgo holds a rebalance back while a polled batch is in hand
 		// (BlockRebalanceOnPoll): whatever ended the batch, it may come now.
 		w.cl.AllowRebalance()
