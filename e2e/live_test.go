@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -34,6 +35,8 @@ type liveRun struct {
 	p                  *labproc.Proc
 	instructor, viewer string // the two links it printed
 	origin             string
+	dir, topic         string          // the folder it runs in, its topic
+	brokers            string          // the broker it plays on
 	alloc              context.Context // the browser; chromedp.NewContext(alloc) is a new tab
 }
 
@@ -60,7 +63,10 @@ func startLive(t *testing.T, topic string) *liveRun {
 	if _, ok := p.WaitFor(context.Background(), 60*time.Second, "live: Ctrl+C stops"); !ok {
 		t.Fatalf("make live did not print its links:\n%s", p.Output())
 	}
-	lr := &liveRun{t: t, p: p}
+	lr := &liveRun{t: t, p: p, dir: dir, topic: topic, brokers: brokers}
+	if onEmbedded() {
+		lr.brokers = regexp.MustCompile(`embedded broker on (\S+)`).FindStringSubmatch(p.Output())[1]
+	}
 	for _, m := range liveLink.FindAllStringSubmatch(p.Output(), -1) {
 		if m[1] == "instructor" {
 			lr.instructor = m[2]
@@ -428,4 +434,14 @@ func TestLivePageShowsEffects(t *testing.T) {
 	lr.waitText(page, "#run-2", "exit 0")
 	lr.waitText(page, "#count-idempotent", "processed 35 · unique 30 · duplicates 5 · lost 0")
 	lr.waitText(page, "#counted-idempotent", "tickets (idempotent): effects=30 unique-orders=30 duplicate-effects=0 missing=0")
+
+	// Back to the lesson's start clears the tickets too, as make fresh does.
+	lr.click(page, "#fresh")
+	lr.waitText(page, "#log", "$ make fresh")
+	count := exec.Command(filepath.Join(binDir, "admin"), "count-effects", "-group", "kitchen-idempotent", "-log", filepath.Join(lr.dir, "processed-idempotent.log"))
+	count.Env = cleanEnv("BROKERS="+lr.brokers, "TOPIC="+lr.topic, "DATABASE_URL=sqlite:"+filepath.Join(lr.dir, "kitchen.db"))
+	out, _ := count.CombinedOutput()
+	if !strings.Contains(string(out), "): effects=0 unique-orders=0 duplicate-effects=0 ") {
+		t.Errorf("after Back to the lesson's start the tickets remain:\n%s", out)
+	}
 }

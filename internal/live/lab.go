@@ -197,8 +197,8 @@ func (l *Lab) Runs() []*Run {
 }
 
 // Fresh puts the lab at the lesson's start, as make fresh does: the topic
-// made again with 30 orders, the consumers' groups deleted, the logs
-// cleared. Runs still going are killed first (a deleted topic under them
+// made again with 30 orders, the consumers' groups deleted, the effect
+// consumers' tickets and the logs cleared. Runs still going are killed first (a deleted topic under them
 // would only confuse the picture).
 func (l *Lab) Fresh(ctx context.Context) (string, error) {
 	l.StopAll(syscall.SIGKILL)
@@ -209,6 +209,7 @@ func (l *Lab) Fresh(ctx context.Context) (string, error) {
 	for _, args := range [][]string{
 		{"admin", "topic-delete"}, {"admin", "topic-create"}, {"seed", "-seed-messages", "30"},
 		{"admin", "group-delete", "-group", strings.Join(groups, ",")},
+		{"admin", "tickets-clear", "-group", "kitchen-idempotent,kitchen-db-offsets"},
 	} {
 		if _, err := l.tool(ctx, args[0], args[1:]...); err != nil {
 			return "", err
