@@ -436,6 +436,12 @@ func TestLivePageShowsEffects(t *testing.T) {
 	lr.waitText(page, "#counted-idempotent", "tickets (idempotent): effects=30 unique-orders=30 duplicate-effects=0 missing=0")
 
 	// Back to the lesson's start clears the tickets too, as make fresh does.
+	// It deletes every kitchen-* group of the broker: on the Kafka suite's
+	// shared broker that would be other tests' groups (a run of the crash
+	// recipe test lost its commits to it), so only on make live's own.
+	if !onEmbedded() {
+		return
+	}
 	lr.click(page, "#fresh")
 	lr.waitText(page, "#log", "$ make fresh")
 	count := exec.Command(filepath.Join(binDir, "admin"), "count-effects", "-group", "kitchen-idempotent", "-log", filepath.Join(lr.dir, "processed-idempotent.log"))
